@@ -1,0 +1,757 @@
+/*
+ * chameleon--1.0.sql
+ *	  Install script of the chameleon extension: the catalogue (sources,
+ *	  schema mappings, replicated tables, read batches and the row log,
+ *	  errors, discarded rows, initial-copy progress), the views a DBA reads,
+ *	  the management functions and their privileges.
+ *
+ *	  Management functions are SECURITY DEFINER with a fixed search_path and
+ *	  are executable only by superusers and members of chameleon_admin.  The
+ *	  MySQL password lives in chameleon.source_secret, which only the
+ *	  extension's owner (a superuser) can read.
+ */
+
+\echo Use "CREATE EXTENSION chameleon" to load this file. \quit
+
+DO $role$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'chameleon_admin') THEN
+		CREATE ROLE chameleon_admin NOLOGIN;
+	END IF;
+END
+$role$;
+
+------------------------------------------------------------------------
+-- Catalogue
+------------------------------------------------------------------------
+
+-- one row per replication source
+CREATE TABLE chameleon.source (
+	source_id		integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	source_name		text NOT NULL UNIQUE,
+	source_type		text NOT NULL CHECK (source_type IN ('mysql', 'pgsql')),
+	status			text NOT NULL DEFAULT 'ready'
+		CHECK (status IN ('ready', 'initialising', 'initialised', 'syncing',
+						  'synced', 'stopped', 'running', 'error')),
+	-- what the launcher must keep: 'running' starts the reader and replay
+	desired_state	text NOT NULL DEFAULT 'stopped'
+		CHECK (desired_state IN ('running', 'stopped')),
+	-- normalised configuration, without the password
+	config			jsonb NOT NULL,
+	consistent		boolean NOT NULL DEFAULT false,
+	-- position committed with the last logged batch
+	read_file		text,
+	read_pos		bigint,
+	read_gtid		text,
+	-- position committed with the last applied changes
+	replay_file		text,
+	replay_pos		bigint,
+	replay_gtid		text,
+	last_read		timestamptz,
+	last_replay		timestamptz,
+	-- source time of the oldest change not yet read / replayed (NULL: none)
+	read_pending_since	timestamptz,
+	replay_pending_since timestamptz,
+	replayed_rows	bigint NOT NULL DEFAULT 0,
+	replayed_ddl	bigint NOT NULL DEFAULT 0,
+	skipped_rows	bigint NOT NULL DEFAULT 0,
+	last_error		text,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	status_changed_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- the MySQL password of each source; readable by the owner only
+CREATE TABLE chameleon.source_secret (
+	source_id		integer PRIMARY KEY
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	password		text
+);
+
+-- MySQL schema -> PostgreSQL schema; a PostgreSQL schema has one source
+CREATE TABLE chameleon.schema_mapping (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,
+	schema_name		text NOT NULL UNIQUE,
+	PRIMARY KEY (source_id, source_schema)
+);
+
+-- the replicated tables of each source and their consistency points
+CREATE TABLE chameleon.replica_table (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,
+	source_table	text NOT NULL,
+	schema_name		text NOT NULL,
+	table_name		text NOT NULL,
+	key_columns		text[] NOT NULL DEFAULT '{}',
+	identity		text NOT NULL DEFAULT 'full row'
+		CHECK (identity IN ('primary key', 'unique key', 'full row')),
+	enabled			boolean NOT NULL DEFAULT true,
+	consistent		boolean NOT NULL DEFAULT false,
+	-- binlog coordinates of the snapshot the table was copied from
+	snapshot_file	text,
+	snapshot_pos	bigint,
+	snapshot_gtid	text,
+	-- MySQL foreign keys, created by detach_replica()
+	foreign_keys	text[] NOT NULL DEFAULT '{}',
+	disabled_reason	text,
+	PRIMARY KEY (source_id, source_schema, source_table),
+	UNIQUE (schema_name, table_name)
+);
+
+-- progress of the initial copy, one row per table
+CREATE TABLE chameleon.table_progress (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	schema_name		text NOT NULL,
+	table_name		text NOT NULL,
+	state			text NOT NULL DEFAULT 'pending'
+		CHECK (state IN ('pending', 'copying', 'indexing', 'swapping',
+						 'done', 'failed')),
+	rows_copied		bigint NOT NULL DEFAULT 0,
+	rows_estimated	bigint,
+	started			timestamptz,
+	finished		timestamptz,
+	PRIMARY KEY (source_id, schema_name, table_name)
+);
+
+-- errors met while reading or replaying (show_errors)
+CREATE TABLE chameleon.error_log (
+	log_id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	schema_name		text,
+	table_name		text,
+	error_time		timestamptz NOT NULL DEFAULT clock_timestamp(),
+	sql_text		text,
+	error_message	text NOT NULL
+);
+CREATE INDEX ON chameleon.error_log (source_id, error_time);
+
+-- values PostgreSQL could not hold, with the reason (discarded_rows)
+CREATE TABLE chameleon.discarded_row (
+	discard_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	schema_name		text NOT NULL,
+	table_name		text NOT NULL,
+	reason			text NOT NULL,
+	row_data		jsonb,
+	discarded_at	timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX ON chameleon.discarded_row (source_id, discarded_at);
+
+-- one row per batch written by a reader; the position after the batch is
+-- committed in the same transaction as the batch's rows
+CREATE TABLE chameleon.log_batch (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	batch_id		bigint NOT NULL,
+	binlog_file		text NOT NULL,
+	binlog_pos		bigint NOT NULL,
+	gtid			text,
+	row_count		integer NOT NULL DEFAULT 0,
+	ddl_count		integer NOT NULL DEFAULT 0,
+	first_event_time timestamptz,
+	read_at			timestamptz NOT NULL DEFAULT clock_timestamp(),
+	replayed_at		timestamptz,
+	PRIMARY KEY (source_id, batch_id)
+);
+
+-- the row log: one partition per source, created by add_source(), so that
+-- a dropped source's log goes with one DROP TABLE
+CREATE TABLE chameleon.log_event (
+	source_id		integer NOT NULL,
+	batch_id		bigint NOT NULL,
+	event_seq		integer NOT NULL,
+	event_kind		"char" NOT NULL,	-- I, U, D: rows; Q: DDL; C: commit
+	source_schema	text,
+	source_table	text,
+	event_time		timestamptz,
+	binlog_file		text,
+	binlog_pos		bigint,
+	gtid			text,
+	payload			bytea,
+	PRIMARY KEY (source_id, batch_id, event_seq)
+) PARTITION BY LIST (source_id);
+
+SELECT pg_catalog.pg_extension_config_dump('chameleon.source', '');
+SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', '');
+SELECT pg_catalog.pg_extension_config_dump('chameleon.schema_mapping', '');
+SELECT pg_catalog.pg_extension_config_dump('chameleon.replica_table', '');
+
+------------------------------------------------------------------------
+-- Views
+------------------------------------------------------------------------
+
+CREATE VIEW chameleon.sources AS
+SELECT s.source_name,
+	   s.source_type,
+	   s.status,
+	   CASE WHEN sec.password IS NULL THEN s.config
+			ELSE pg_catalog.jsonb_set(s.config, '{db_conn,password}', '"********"')
+	   END AS config
+  FROM chameleon.source s
+  LEFT JOIN chameleon.source_secret sec USING (source_id);
+
+CREATE VIEW chameleon.show_status AS
+SELECT s.source_name,
+	   s.source_type,
+	   s.status,
+	   s.consistent,
+	   CASE WHEN s.read_file IS NULL THEN NULL
+			WHEN s.read_pending_since IS NULL THEN interval '0'
+			ELSE greatest(now() - s.read_pending_since, interval '0')
+	   END AS read_lag,
+	   s.last_read,
+	   CASE WHEN s.replay_file IS NULL THEN NULL
+			WHEN s.replay_pending_since IS NULL THEN interval '0'
+			ELSE greatest(now() - s.replay_pending_since, interval '0')
+	   END AS replay_lag,
+	   s.last_replay,
+	   s.read_file || ':' || s.read_pos
+		   || coalesce(' ' || s.read_gtid, '') AS read_position,
+	   s.replay_file || ':' || s.replay_pos
+		   || coalesce(' ' || s.replay_gtid, '') AS replay_position,
+	   (SELECT count(*) FROM chameleon.replica_table t
+		 WHERE t.source_id = s.source_id AND t.enabled)::integer AS tables_replicated,
+	   (SELECT count(*) FROM chameleon.replica_table t
+		 WHERE t.source_id = s.source_id AND NOT t.enabled)::integer AS tables_disabled,
+	   s.replayed_rows,
+	   s.replayed_ddl,
+	   s.skipped_rows,
+	   s.last_error
+  FROM chameleon.source s;
+
+CREATE VIEW chameleon.show_errors AS
+SELECT e.log_id,
+	   s.source_name,
+	   e.schema_name,
+	   e.table_name,
+	   e.error_time,
+	   e.sql_text,
+	   e.error_message
+  FROM chameleon.error_log e
+  JOIN chameleon.source s USING (source_id);
+
+CREATE VIEW chameleon.replica_tables AS
+SELECT s.source_name,
+	   t.source_schema,
+	   t.source_table,
+	   t.schema_name,
+	   t.table_name,
+	   t.key_columns,
+	   t.identity,
+	   t.enabled,
+	   t.consistent
+  FROM chameleon.replica_table t
+  JOIN chameleon.source s USING (source_id);
+
+CREATE VIEW chameleon.init_progress AS
+SELECT s.source_name,
+	   p.schema_name,
+	   p.table_name,
+	   p.state,
+	   p.rows_copied,
+	   p.rows_estimated,
+	   p.started,
+	   p.finished
+  FROM chameleon.table_progress p
+  JOIN chameleon.source s USING (source_id);
+
+CREATE VIEW chameleon.discarded_rows AS
+SELECT s.source_name,
+	   d.schema_name,
+	   d.table_name,
+	   d.reason,
+	   d.row_data,
+	   d.discarded_at
+  FROM chameleon.discarded_row d
+  JOIN chameleon.source s USING (source_id);
+
+------------------------------------------------------------------------
+-- Internal functions (C)
+------------------------------------------------------------------------
+
+CREATE FUNCTION chameleon._parse_config(config text, partial boolean)
+RETURNS jsonb
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_parse_config';
+
+CREATE FUNCTION chameleon._parse_schema_mappings(schema_mappings text)
+RETURNS jsonb
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_parse_schema_mappings';
+
+CREATE FUNCTION chameleon._parse_config_file(path text)
+RETURNS TABLE (source_name text, config jsonb)
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_parse_config_file';
+
+CREATE FUNCTION chameleon._wake_launcher()
+RETURNS void
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_wake_launcher';
+
+CREATE FUNCTION chameleon._worker_status()
+RETURNS TABLE (source_id integer, source_name text, launcher_pid integer,
+			   reader_pid integer, replay_pid integer)
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_worker_status';
+
+------------------------------------------------------------------------
+-- Internal functions (PL/pgSQL)
+------------------------------------------------------------------------
+
+-- Rejects source names that are empty, too long or hold control characters.
+CREATE FUNCTION chameleon._check_source_name(p_name text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_name IS NULL OR p_name = '' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'source name must not be empty',
+			HINT = 'Give the source a short name, for example ''mysql''.';
+	END IF;
+	IF octet_length(p_name) > 40 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('source name %L is too long', p_name),
+			DETAIL = format('It has %s bytes; a source name has at most 40 (it is part of process names).',
+							octet_length(p_name)),
+			HINT = 'Choose a shorter name.';
+	END IF;
+	IF p_name ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('source name %L contains control characters', p_name),
+			HINT = 'Use letters, digits, spaces and punctuation only.';
+	END IF;
+END
+$$;
+
+-- Returns the catalogue row of a source, locked, or raises 42704.
+CREATE FUNCTION chameleon._lookup_source(p_name text)
+RETURNS chameleon.source
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	SELECT * INTO v_src FROM chameleon.source s
+	 WHERE s.source_name = p_name
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'undefined_object',
+			MESSAGE = format('source "%s" does not exist', p_name),
+			HINT = 'List the configured sources with: SELECT source_name FROM chameleon.sources;';
+	END IF;
+	RETURN v_src;
+END
+$$;
+
+-- Raises 55000 when a source is busy (workers of it are running).
+CREATE FUNCTION chameleon._refuse_busy(p_src chameleon.source, p_call text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_src.status IN ('running', 'initialising', 'syncing') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('%s is not possible while source "%s" is in state "%s"',
+							 p_call, p_src.source_name, p_src.status),
+			HINT = CASE p_src.status
+				WHEN 'running' THEN format('Stop it first with: SELECT chameleon.stop_replica(%L);', p_src.source_name)
+				ELSE 'Wait for the initial copy to finish (see chameleon.init_progress), then try again.'
+			END;
+	END IF;
+END
+$$;
+
+-- Checks what the C parser cannot (intervals, types, roles, mappings owned
+-- by other sources) and stores a validated configuration.  p_id is NULL
+-- for a new source.  Returns the source id.
+CREATE FUNCTION chameleon._store_source(p_name text, p_cfg jsonb, p_id integer)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_password	text := p_cfg #>> '{db_conn,password}';
+	v_cfg		jsonb := p_cfg #- '{db_conn,password}';
+	v_id		integer := p_id;
+	v_key		text;
+	v_value		text;
+	v_other		text;
+	v_old		chameleon.source;
+BEGIN
+	FOREACH v_key IN ARRAY ARRAY['batch_retention', 'auto_maintenance'] LOOP
+		v_value := v_cfg ->> v_key;
+		CONTINUE WHEN v_value IS NULL OR v_value = 'disabled';
+		BEGIN
+			PERFORM v_value::interval;
+		EXCEPTION WHEN others THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('invalid value for configuration key "%s": "%s"', v_key, v_value),
+				DETAIL = 'Expected an interval such as ''1 day'' or ''12 hours''.',
+				HINT = format('Correct the value of "%s" in the configuration.', v_key);
+		END;
+	END LOOP;
+
+	FOR v_key, v_value IN
+		SELECT o.key, o.value ->> 'override_to'
+		  FROM jsonb_each(v_cfg -> 'type_override') o
+	LOOP
+		BEGIN
+			v_other := to_regtype(v_value)::text;
+		EXCEPTION WHEN others THEN
+			v_other := NULL;
+		END;
+		IF v_other IS NULL THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('invalid value for configuration key "type_override.%s.override_to": "%s"',
+								 v_key, v_value),
+				DETAIL = 'It is not a PostgreSQL type.',
+				HINT = 'Name an existing PostgreSQL type, for example boolean or text.';
+		END IF;
+	END LOOP;
+
+	FOR v_value IN SELECT jsonb_array_elements_text(v_cfg -> 'grant_select_to') LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_value) THEN
+			RAISE NOTICE 'role "%" named in grant_select_to does not exist yet', v_value
+				USING HINT = 'Create it before init_replica(), which grants SELECT to it.';
+		END IF;
+	END LOOP;
+
+	FOR v_key, v_value IN SELECT m.key, m.value FROM jsonb_each_text(v_cfg -> 'schema_mappings') m LOOP
+		SELECT s.source_name INTO v_other
+		  FROM chameleon.schema_mapping sm
+		  JOIN chameleon.source s USING (source_id)
+		 WHERE sm.schema_name = v_value
+		   AND (v_id IS NULL OR sm.source_id <> v_id);
+		IF FOUND THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'duplicate_object',
+				MESSAGE = format('PostgreSQL schema "%s" is already mapped by source "%s"',
+								 v_value, v_other),
+				HINT = 'Each PostgreSQL schema belongs to one source: map the MySQL schema to another PostgreSQL schema.';
+		END IF;
+	END LOOP;
+
+	IF v_id IS NULL THEN
+		INSERT INTO chameleon.source (source_name, source_type, config)
+		VALUES (p_name, v_cfg ->> 'type', v_cfg)
+		RETURNING source_id INTO v_id;
+		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
+		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)',
+					   'log_event_' || v_id, v_id);
+	ELSE
+		SELECT * INTO v_old FROM chameleon.source WHERE source_id = v_id;
+		IF v_old.status <> 'ready'
+		   AND (v_old.config -> 'schema_mappings') IS DISTINCT FROM (v_cfg -> 'schema_mappings') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the schema mappings of source "%s" cannot be replaced in state "%s"',
+								 p_name, v_old.status),
+				HINT = format('Rename PostgreSQL schemas with: SELECT chameleon.update_schema_mappings(%L, ''...'');', p_name);
+		END IF;
+		IF v_old.status <> 'ready' AND v_old.source_type <> (v_cfg ->> 'type') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the type of source "%s" cannot be changed in state "%s"',
+								 p_name, v_old.status),
+				HINT = 'Drop the source and add it again with the new type.';
+		END IF;
+		UPDATE chameleon.source
+		   SET config = v_cfg, source_type = v_cfg ->> 'type'
+		 WHERE source_id = v_id;
+		INSERT INTO chameleon.source_secret AS sec (source_id, password)
+		VALUES (v_id, v_password)
+		ON CONFLICT (source_id) DO UPDATE SET password = excluded.password;
+		DELETE FROM chameleon.schema_mapping WHERE source_id = v_id;
+	END IF;
+
+	INSERT INTO chameleon.schema_mapping (source_id, source_schema, schema_name)
+	SELECT v_id, m.key, m.value FROM jsonb_each_text(v_cfg -> 'schema_mappings') m;
+
+	PERFORM chameleon._wake_launcher();
+	RETURN v_id;
+END
+$$;
+
+------------------------------------------------------------------------
+-- Source management
+------------------------------------------------------------------------
+
+-- Adds a source from a YAML (or JSON) configuration; status 'ready'.
+CREATE FUNCTION chameleon.add_source(source_name text, config text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM chameleon._check_source_name(add_source.source_name);
+	IF add_source.config IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('configuration of source "%s" is NULL', add_source.source_name),
+			HINT = 'Give at least db_conn and schema_mappings.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM chameleon.source s WHERE s.source_name = add_source.source_name) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'duplicate_object',
+			MESSAGE = format('source "%s" already exists', add_source.source_name),
+			HINT = 'Choose another name, or change the existing source with chameleon.alter_source().';
+	END IF;
+	PERFORM chameleon._store_source(add_source.source_name,
+									chameleon._parse_config(add_source.config, false),
+									NULL);
+END
+$$;
+
+-- Merges configuration keys into a source; keys that need a stopped
+-- source are refused while it runs.
+CREATE FUNCTION chameleon.alter_source(source_name text, config text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_part		jsonb;
+	v_merged	jsonb;
+	v_password	text;
+	v_key		text;
+	-- keys the workers re-read while running
+	v_live		text[] := ARRAY['sleep_loop', 'replay_max_rows', 'replica_batch_size',
+								'batch_retention', 'auto_maintenance', 'on_error_replay',
+								'on_error_read', 'lock_timeout', 'grant_select_to',
+								'copy_max_memory'];
+BEGIN
+	v_src := chameleon._lookup_source(alter_source.source_name);
+	IF alter_source.config IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge is NULL',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	v_part := chameleon._parse_config(alter_source.config, true);
+	IF v_part = '{}'::jsonb THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge has no keys',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	IF v_src.status IN ('running', 'initialising', 'syncing') THEN
+		FOR v_key IN SELECT jsonb_object_keys(v_part) LOOP
+			IF NOT v_key = ANY (v_live) THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'object_not_in_prerequisite_state',
+					MESSAGE = format('configuration key "%s" cannot be changed while source "%s" is in state "%s"',
+									 v_key, v_src.source_name, v_src.status),
+					HINT = format('Stop it first with: SELECT chameleon.stop_replica(%L); keys that can change while it runs: %s.',
+								  v_src.source_name, array_to_string(v_live, ', '));
+			END IF;
+		END LOOP;
+	END IF;
+
+	SELECT password INTO v_password FROM chameleon.source_secret WHERE source_id = v_src.source_id;
+	v_merged := v_src.config;
+	IF v_password IS NOT NULL THEN
+		v_merged := jsonb_set(v_merged, '{db_conn,password}', to_jsonb(v_password));
+	END IF;
+	IF v_part ? 'db_conn' THEN
+		v_merged := jsonb_set(v_merged, '{db_conn}', (v_merged -> 'db_conn') || (v_part -> 'db_conn'));
+	END IF;
+	v_merged := v_merged || (v_part - 'db_conn');
+	-- JSON is YAML: the merged whole goes through the full validation again
+	v_merged := chameleon._parse_config(v_merged::text, false);
+	PERFORM chameleon._store_source(v_src.source_name, v_merged, v_src.source_id);
+END
+$$;
+
+-- Renames the PostgreSQL schemas of a stopped source to new mappings.
+CREATE FUNCTION chameleon.update_schema_mappings(source_name text, schema_mappings text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_new		jsonb;
+	v_old		jsonb;
+	v_mysql		text;
+	v_target	text;
+	v_current	text;
+	v_other		text;
+BEGIN
+	v_src := chameleon._lookup_source(update_schema_mappings.source_name);
+	PERFORM chameleon._refuse_busy(v_src, 'update_schema_mappings()');
+	IF update_schema_mappings.schema_mappings IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'schema mappings are NULL',
+			HINT = 'Give the new mappings, for example: {sakila: sakila_new}';
+	END IF;
+	v_new := chameleon._parse_schema_mappings(update_schema_mappings.schema_mappings);
+	v_old := v_src.config -> 'schema_mappings';
+
+	FOR v_mysql IN SELECT jsonb_object_keys(v_old) LOOP
+		IF NOT v_new ? v_mysql THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('MySQL schema "%s" is missing from the new schema mappings', v_mysql),
+				DETAIL = 'update_schema_mappings() renames PostgreSQL schemas; it does not stop replicating a schema.',
+				HINT = 'Keep every mapped MySQL schema; use skip_tables or drop_source() to stop replicating.';
+		END IF;
+	END LOOP;
+
+	FOR v_mysql, v_target IN SELECT m.key, m.value FROM jsonb_each_text(v_new) m LOOP
+		SELECT s.source_name INTO v_other
+		  FROM chameleon.schema_mapping sm JOIN chameleon.source s USING (source_id)
+		 WHERE sm.schema_name = v_target AND sm.source_id <> v_src.source_id;
+		IF FOUND THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'duplicate_object',
+				MESSAGE = format('PostgreSQL schema "%s" is already mapped by source "%s"',
+								 v_target, v_other),
+				HINT = 'Each PostgreSQL schema belongs to one source: choose another name.';
+		END IF;
+		v_current := v_old ->> v_mysql;
+		CONTINUE WHEN v_current IS NULL OR v_current = v_target;
+		IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = v_current) THEN
+			IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = v_target) THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'duplicate_schema',
+					MESSAGE = format('cannot rename schema "%s" to "%s": the target exists',
+									 v_current, v_target),
+					HINT = 'Drop or rename the existing schema first, or choose another name.';
+			END IF;
+			EXECUTE format('ALTER SCHEMA %I RENAME TO %I', v_current, v_target);
+		END IF;
+		UPDATE chameleon.replica_table SET schema_name = v_target
+		 WHERE source_id = v_src.source_id AND schema_name = v_current;
+		UPDATE chameleon.table_progress SET schema_name = v_target
+		 WHERE source_id = v_src.source_id AND schema_name = v_current;
+	END LOOP;
+
+	UPDATE chameleon.source SET config = jsonb_set(config, '{schema_mappings}', v_new)
+	 WHERE source_id = v_src.source_id;
+	DELETE FROM chameleon.schema_mapping WHERE source_id = v_src.source_id;
+	INSERT INTO chameleon.schema_mapping (source_id, source_schema, schema_name)
+	SELECT v_src.source_id, m.key, m.value FROM jsonb_each_text(v_new) m;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Removes a source and its catalogue; the replicated tables stay.
+CREATE FUNCTION chameleon.drop_source(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(drop_source.source_name);
+	PERFORM chameleon._refuse_busy(v_src, 'drop_source()');
+	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', 'log_event_' || v_src.source_id);
+	DELETE FROM chameleon.source WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Adds or updates every source of a pg_chameleon configuration file.
+CREATE FUNCTION chameleon.load_config(path text)
+RETURNS SETOF text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_row	record;
+	v_id	integer;
+	v_src	chameleon.source;
+BEGIN
+	IF load_config.path IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration file path is NULL',
+			HINT = 'Give the absolute path of a pg_chameleon configuration file.';
+	END IF;
+	FOR v_row IN SELECT * FROM chameleon._parse_config_file(load_config.path) LOOP
+		PERFORM chameleon._check_source_name(v_row.source_name);
+		SELECT s.source_id INTO v_id FROM chameleon.source s WHERE s.source_name = v_row.source_name;
+		IF v_id IS NULL THEN
+			PERFORM chameleon._store_source(v_row.source_name, v_row.config, NULL);
+		ELSE
+			v_src := chameleon._lookup_source(v_row.source_name);
+			PERFORM chameleon._refuse_busy(v_src, 'load_config()');
+			PERFORM chameleon._store_source(v_row.source_name, v_row.config, v_id);
+		END IF;
+		RETURN NEXT v_row.source_name;
+	END LOOP;
+END
+$$;
+
+------------------------------------------------------------------------
+-- DDL translation
+------------------------------------------------------------------------
+
+-- The PostgreSQL statements chameleon runs for one MySQL DDL statement
+-- (no rows: no PostgreSQL meaning; ERROR 42601 with the position: cannot
+-- be parsed).
+CREATE FUNCTION chameleon.translate_ddl(statement text, schema_name text DEFAULT 'public')
+RETURNS SETOF text
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_translate_ddl';
+
+-- The same with the MySQL schema of unqualified names and a type_override
+-- mapping as in a source configuration.
+CREATE FUNCTION chameleon.translate_ddl(statement text, schema_name text,
+										mysql_schema text, type_override jsonb)
+RETURNS SETOF text
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_translate_ddl';
+
+------------------------------------------------------------------------
+-- Privileges
+------------------------------------------------------------------------
+
+REVOKE ALL ON ALL TABLES IN SCHEMA chameleon FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA chameleon FROM PUBLIC;
+REVOKE ALL ON SCHEMA chameleon FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA chameleon TO chameleon_admin, pg_monitor;
+
+GRANT SELECT ON chameleon.sources, chameleon.show_status, chameleon.show_errors,
+	chameleon.replica_tables, chameleon.init_progress, chameleon.discarded_rows
+	TO chameleon_admin;
+GRANT SELECT ON chameleon.show_status, chameleon.show_errors TO pg_monitor;
+
+GRANT EXECUTE ON FUNCTION
+	chameleon.add_source(text, text),
+	chameleon.alter_source(text, text),
+	chameleon.update_schema_mappings(text, text),
+	chameleon.drop_source(text),
+	chameleon.load_config(text),
+	chameleon.translate_ddl(text, text),
+	chameleon.translate_ddl(text, text, text, jsonb)
+	TO chameleon_admin;
+
+-- wake the launcher: it may be waiting for this very CREATE EXTENSION
+SELECT chameleon._wake_launcher();

@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * stream.h
+ *	  The binlog network client: connects to a MySQL or MariaDB server with
+ *	  libmariadb, registers as a replica and hands over the binlog events the
+ *	  server sends, one raw event (header and body, exactly as in a binlog
+ *	  file after the magic) at a time.  Decoding is the decoder's job.
+ *
+ *	  Pure C11 and libmariadb; no PostgreSQL headers.  Every read is bounded
+ *	  by a timeout, and the server is asked for heartbeats more often than
+ *	  that, so a caller regains control at least once per heartbeat period
+ *	  even when the server is silent.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CBL_STREAM_H
+#define CBL_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where and how to connect, and where to start reading. */
+typedef struct CblStreamConfig
+{
+	const char *host;			/* default 127.0.0.1 */
+	unsigned int port;			/* default 3306 */
+	const char *user;
+	const char *password;		/* may be NULL */
+	const char *charset;		/* default utf8mb4 */
+	unsigned int connect_timeout;	/* seconds, default 10 */
+	/* seconds without any packet before the connection counts as lost */
+	unsigned int read_timeout;	/* default 30 */
+	/* heartbeat period asked of the server, in milliseconds (default 1000) */
+	unsigned int heartbeat_ms;
+	const char *ssl_mode;		/* disabled, preferred, required, verify_ca,
+								 * verify_identity; NULL: library default */
+	const char *ssl_ca;
+	const char *ssl_cert;
+	const char *ssl_key;
+	uint32_t	server_id;		/* our replica server id, must be non-zero */
+	/* start position: a file and offset, or a GTID set */
+	const char *start_file;		/* NULL or "": the server's first binlog */
+	uint64_t	start_pos;		/* default 4 */
+	const char *start_gtid;		/* MariaDB "0-1-100,1-2-7"; MySQL
+								 * "uuid:1-5:7,uuid2:1-3" */
+	bool		non_blocking;	/* stop at the end of the last binlog */
+} CblStreamConfig;
+
+/* What cbl_stream_next() produced. */
+typedef enum CblStreamStatus
+{
+	CBL_STREAM_EVENT = 0,		/* *event holds one event */
+	CBL_STREAM_END,				/* end of the binlogs (non_blocking only) */
+	CBL_STREAM_ERROR			/* see cbl_stream_error() */
+} CblStreamStatus;
+
+typedef struct CblStream CblStream;
+
+/*
+ * Connects, sets the session up for replication, registers and asks for
+ * the dump.  Returns NULL on failure with a message in errbuf (never the
+ * password); *server_errno gets the MySQL error number when there is one.
+ */
+extern CblStream *cbl_stream_open(const CblStreamConfig *config,
+								  char *errbuf, size_t errlen,
+								  unsigned int *server_errno);
+
+/*
+ * Reads the next event.  The pointer stays valid until the next call.
+ * Blocks at most about read_timeout seconds; a silent server still sends
+ * heartbeat events every heartbeat_ms.
+ */
+extern CblStreamStatus cbl_stream_next(CblStream *stream,
+									   const uint8_t **event, size_t *len);
+
+/* The last error's message (the server's text verbatim) and number. */
+extern const char *cbl_stream_error(const CblStream *stream);
+extern unsigned int cbl_stream_errno(const CblStream *stream);
+
+/* True when the server is MariaDB (GTIDs domain-server-seqno). */
+extern bool cbl_stream_is_mariadb(const CblStream *stream);
+
+/* The server's binlog_checksum setting was CRC32 (events carry 4 bytes). */
+extern bool cbl_stream_has_checksum(const CblStream *stream);
+
+/* Closes the connection and frees the stream (NULL is allowed). */
+extern void cbl_stream_close(CblStream *stream);
+
+#endif							/* CBL_STREAM_H */

@@ -1,0 +1,122 @@
+/*-------------------------------------------------------------------------
+ *
+ * chameleon.c
+ *	  Module entry point: defines the chameleon.* settings, requests shared
+ *	  memory, registers the static launcher worker and installs the hooks
+ *	  that keep passwords out of the server log.
+ *
+ *	  The module must be loaded through shared_preload_libraries, because
+ *	  the launcher and the shared memory can only be registered while the
+ *	  postmaster starts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+
+#include "chameleon.h"
+
+PG_MODULE_MAGIC;
+
+char	   *chameleon_database = NULL;
+int			chameleon_max_sources = 8;
+int			chameleon_launcher_naptime = 10;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+void		_PG_init(void);
+static void chameleon_shmem_request_hook(void);
+static void chameleon_shmem_startup_hook(void);
+static void chameleon_emit_log_hook(ErrorData *edata);
+
+/* Defines the settings and, when preloaded, shared memory and the launcher. */
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("chameleon must be loaded via shared_preload_libraries"),
+				 errhint("Add chameleon to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	DefineCustomStringVariable("chameleon.database",
+							   "Database in which the chameleon extension is installed and its workers run.",
+							   NULL,
+							   &chameleon_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("chameleon.max_sources",
+							"Maximum number of replication sources (sizes shared memory).",
+							NULL,
+							&chameleon_max_sources,
+							8, 1, 1024,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("chameleon.launcher_naptime",
+							"Longest time the launcher sleeps between two reads of the source catalogue.",
+							NULL,
+							&chameleon_launcher_naptime,
+							10, 1, 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("chameleon");
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = chameleon_shmem_request_hook;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = chameleon_shmem_startup_hook;
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = chameleon_emit_log_hook;
+
+	chameleon_register_launcher();
+}
+
+/* Asks the postmaster for our shared memory and lock. */
+static void
+chameleon_shmem_request_hook(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	chameleon_shmem_request();
+}
+
+/* Attaches to (or initialises) our shared memory. */
+static void
+chameleon_shmem_startup_hook(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	chameleon_shmem_startup();
+}
+
+/*
+ * Hides the statement text of any error raised while a statement that
+ * mentions a password runs.  Source configurations carry the MySQL password
+ * in the call's text, and log_min_error_statement would otherwise copy it
+ * into the server log next to the error.
+ */
+static void
+chameleon_emit_log_hook(ErrorData *edata)
+{
+	if (debug_query_string != NULL &&
+		strcasestr(debug_query_string, "password") != NULL &&
+		strstr(debug_query_string, CHAMELEON_SCHEMA) != NULL)
+		edata->hide_stmt = true;
+
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}

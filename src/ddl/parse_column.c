@@ -1,0 +1,954 @@
+/*-------------------------------------------------------------------------
+ *
+ * parse_column.c
+ *	  Parsing of column definitions, data types, defaults and key
+ *	  definitions, shared by CREATE TABLE, ALTER TABLE and CREATE INDEX.
+ *
+ * Column attributes may come in any order, as MySQL allows; attributes
+ * without PostgreSQL meaning (COLUMN_FORMAT, STORAGE, SRID, ...) are
+ * recognised and skipped so that statements copied from SHOW CREATE TABLE
+ * of any server version parse.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ddl_internal.h"
+
+/* Skips an optional "=" (table and index options allow it). */
+static void
+skip_eq(cddl_parser *p)
+{
+	cddl_accept_punct(p, '=');
+}
+
+/* Parses the charset name after CHARACTER SET / CHARSET. */
+static char *
+parse_charset_name(cddl_parser *p)
+{
+	const cddl_token *t;
+
+	skip_eq(p);
+	t = cddl_peek(p, 0);
+	if (t->type == TOK_WORD || t->type == TOK_QIDENT || t->type == TOK_STRING)
+	{
+		p->pos++;
+		return t->value;
+	}
+	cddl_fail(p, "syntax error, expected a character set name");
+	return NULL;
+}
+
+/* Parses the charset/collation modifiers that may follow a string type. */
+static bool
+parse_type_charset(cddl_parser *p, cddl_type *type)
+{
+	for (;;)
+	{
+		if (cddl_at_kw(p, "CHARACTER") && cddl_is_kw(cddl_peek(p, 1), "SET"))
+		{
+			p->pos += 2;
+			if ((type->charset = parse_charset_name(p)) == NULL)
+				return false;
+		}
+		else if (cddl_at_kw(p, "CHARSET") || (cddl_at_kw(p, "CHAR") &&
+											  cddl_is_kw(cddl_peek(p, 1), "SET")))
+		{
+			p->pos += cddl_at_kw(p, "CHARSET") ? 1 : 2;
+			if ((type->charset = parse_charset_name(p)) == NULL)
+				return false;
+		}
+		else if (cddl_at_kw(p, "COLLATE"))
+		{
+			p->pos++;
+			if ((type->collation = parse_charset_name(p)) == NULL)
+				return false;
+		}
+		else if (cddl_accept_kw(p, "BINARY") || cddl_accept_kw(p, "ASCII") ||
+				 cddl_accept_kw(p, "UNICODE") || cddl_accept_kw(p, "BYTE"))
+			continue;			/* BINARY here means a binary collation only */
+		else
+			break;
+		if (type->charset && (strcmp(type->charset, "binary") == 0 ||
+							  strcmp(type->charset, "BINARY") == 0))
+			type->binary_charset = true;
+	}
+	return true;
+}
+
+/* Parses "('a','b',...)" of ENUM/SET. */
+static bool
+parse_labels(cddl_parser *p, cddl_type *type)
+{
+	cddl_strlist **tail = &type->values;
+
+	if (!cddl_expect_punct(p, '('))
+		return false;
+	do
+	{
+		const cddl_token *t = cddl_peek(p, 0);
+		cddl_strlist *s;
+
+		/* _charset introducer separated by a space */
+		if (t->type == TOK_WORD && t->value[0] == '_' &&
+			cddl_peek(p, 1)->type == TOK_STRING)
+		{
+			p->pos++;
+			t = cddl_peek(p, 0);
+		}
+		if (t->type != TOK_STRING)
+			return cddl_fail(p, "syntax error, expected a quoted value");
+		s = cddl_alloc(p->arena, sizeof(cddl_strlist));
+		if (s == NULL)
+			return cddl_oom(p);
+		s->value = t->value;
+		p->pos++;
+		*tail = s;
+		tail = &s->next;
+	} while (cddl_accept_punct(p, ','));
+	return cddl_expect_punct(p, ')');
+}
+
+/* Parses a MySQL data type with its length, scale and modifiers. */
+bool
+cddl_parse_data_type(cddl_parser *p, cddl_type *type)
+{
+	const cddl_token *t = cddl_peek(p, 0);
+
+	memset(type, 0, sizeof(*type));
+	type->length = -1;
+	type->scale = -1;
+	if (t->type != TOK_WORD)
+		return cddl_fail(p, "syntax error, expected a data type");
+
+	/* multi-word types first */
+	if (cddl_at_kw(p, "NATIONAL"))
+	{
+		p->pos++;
+		t = cddl_peek(p, 0);
+	}
+	if (cddl_at_kw(p, "LONG"))
+	{
+		p->pos++;
+		if (cddl_accept_kw(p, "VARBINARY"))
+		{
+			type->base = CDDL_T_MEDIUMBLOB;
+			type->name = "mediumblob";
+		}
+		else
+		{
+			if (cddl_at_kw(p, "CHAR") && cddl_is_kw(cddl_peek(p, 1), "VARYING"))
+				p->pos += 2;
+			else
+				(void) cddl_accept_kw(p, "VARCHAR");
+			type->base = CDDL_T_MEDIUMTEXT;
+			type->name = "mediumtext";
+		}
+		type->length = -1;
+		type->scale = -1;
+	}
+	else
+	{
+		if (t->type != TOK_WORD || !cddl_lookup_type(t->value, type))
+			return cddl_fail(p, "unknown data type");
+		p->pos++;
+		if (type->base == CDDL_T_DOUBLE && cddl_accept_kw(p, "PRECISION"))
+			type->name = "double";
+		if ((type->base == CDDL_T_CHAR) && cddl_accept_kw(p, "VARYING"))
+		{
+			type->base = CDDL_T_VARCHAR;
+			type->name = "varchar";
+		}
+		if (type->base == CDDL_T_CHAR && cddl_at_kw(p, "BYTE"))
+		{
+			p->pos++;
+			type->base = CDDL_T_BINARY;
+			type->name = "binary";
+		}
+	}
+	if (cddl_is_kw(t, "SERIAL"))
+		type->is_unsigned = true;
+
+	if (type->base == CDDL_T_ENUM || type->base == CDDL_T_SET)
+	{
+		if (!parse_labels(p, type))
+			return false;
+	}
+	else if (cddl_at_punct(p, '('))
+	{
+		p->pos++;
+		if (!cddl_parse_long(p, &type->length))
+			return false;
+		if (cddl_accept_punct(p, ','))
+		{
+			if (!cddl_parse_long(p, &type->scale))
+				return false;
+		}
+		if (!cddl_expect_punct(p, ')'))
+			return false;
+	}
+
+	for (;;)
+	{
+		if (cddl_accept_kw(p, "UNSIGNED"))
+			type->is_unsigned = true;
+		else if (cddl_accept_kw(p, "SIGNED"))
+			continue;
+		else if (cddl_accept_kw(p, "ZEROFILL"))
+		{
+			type->zerofill = true;
+			type->is_unsigned = true;
+		}
+		else
+			break;
+	}
+	if (!parse_type_charset(p, type))
+		return false;
+	if (!cddl_build_column_type(p->arena, type))
+		return cddl_oom(p);
+	return true;
+}
+
+/* True if the word names a function whose result is "now". */
+static bool
+is_now_word(const cddl_token *t)
+{
+	return cddl_is_kw(t, "CURRENT_TIMESTAMP") || cddl_is_kw(t, "NOW") ||
+		cddl_is_kw(t, "LOCALTIME") || cddl_is_kw(t, "LOCALTIMESTAMP") ||
+		cddl_is_kw(t, "SYSDATE");
+}
+
+/*
+ * Parses "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP(n)", "NOW()"... into def;
+ * false without consuming anything when the current token is not one.
+ */
+static bool
+parse_now(cddl_parser *p, cddl_default *def)
+{
+	if (!is_now_word(cddl_peek(p, 0)))
+		return false;
+	p->pos++;
+	def->kind = CDDL_DEF_CURRENT_TIMESTAMP;
+	def->precision = -1;
+	def->text = "CURRENT_TIMESTAMP";
+	if (cddl_at_punct(p, '('))
+	{
+		const cddl_token *t = cddl_peek(p, 1);
+
+		if (t->type == TOK_NUMBER && cddl_peek(p, 2)->type == TOK_PUNCT &&
+			cddl_peek(p, 2)->value[0] == ')')
+		{
+			def->precision = t->value[0] - '0';
+			if (t->value[1] != '\0' || def->precision > 6)
+				def->precision = 6;
+			p->pos += 3;
+		}
+		else if (cddl_peek(p, 1)->type == TOK_PUNCT && cddl_peek(p, 1)->value[0] == ')')
+			p->pos += 2;
+	}
+	return true;
+}
+
+/* Parses one operand of a default expression (a primary). */
+static bool
+skip_primary(cddl_parser *p)
+{
+	const cddl_token *t = cddl_peek(p, 0);
+
+	if (++p->depth > CDDL_MAX_DEPTH)
+		return cddl_fail(p, "expression nested too deeply");
+	while (t->type == TOK_PUNCT && (t->value[0] == '-' || t->value[0] == '+' ||
+									t->value[0] == '~' || t->value[0] == '!'))
+	{
+		p->pos++;
+		t = cddl_peek(p, 0);
+	}
+	if (cddl_at_punct(p, '('))
+	{
+		if (cddl_skip_balanced(p) == NULL)
+			return false;
+	}
+	else if (t->type == TOK_WORD || t->type == TOK_QIDENT)
+	{
+		p->pos++;
+		/* _charset 'literal' */
+		if (t->value[0] == '_' && cddl_peek(p, 0)->type == TOK_STRING)
+			p->pos++;
+		else if (cddl_at_punct(p, '.'))
+		{
+			p->pos++;
+			if (cddl_parse_ident(p, "identifier") == NULL)
+				return false;
+		}
+		if (cddl_at_punct(p, '(') && cddl_skip_balanced(p) == NULL)
+			return false;
+	}
+	else if (t->type == TOK_STRING || t->type == TOK_NUMBER ||
+			 t->type == TOK_HEX || t->type == TOK_BIT || t->type == TOK_VARIABLE)
+		p->pos++;
+	else
+		return cddl_fail(p, "syntax error in default value");
+	p->depth--;
+	return true;
+}
+
+/* True if the current token is a binary operator inside an expression. */
+static bool
+at_operator(cddl_parser *p)
+{
+	const cddl_token *t = cddl_peek(p, 0);
+
+	if (t->type == TOK_OP)
+		return true;
+	if (t->type == TOK_PUNCT)
+		return strchr("+-*/%|&^<>=", t->value[0]) != NULL;
+	return cddl_is_kw(t, "DIV") || cddl_is_kw(t, "MOD");
+}
+
+/*
+ * Parses a DEFAULT value.  Literals and "now" are decoded; anything else
+ * (function calls, parenthesised expressions) is kept as CDDL_DEF_EXPR
+ * with its source text so that the translator can decide.
+ */
+bool
+cddl_parse_default(cddl_parser *p, cddl_default *def)
+{
+	size_t		first = p->pos;
+	const cddl_token *t = cddl_peek(p, 0);
+	bool		neg = false;
+
+	memset(def, 0, sizeof(*def));
+	def->precision = -1;
+
+	/* MariaDB prints DEFAULT (expr) for expressions, but literals may be
+	 * parenthesised too: unwrap one level of (literal) */
+	if (cddl_at_punct(p, '(') && cddl_peek(p, 2)->type == TOK_PUNCT &&
+		cddl_peek(p, 2)->value[0] == ')' &&
+		(cddl_peek(p, 1)->type == TOK_STRING || cddl_peek(p, 1)->type == TOK_NUMBER))
+	{
+		p->pos++;
+		if (!cddl_parse_default(p, def))
+			return false;
+		return cddl_expect_punct(p, ')');
+	}
+
+	if (parse_now(p, def))
+		goto done;
+	if (t->type == TOK_WORD && t->value[0] == '_' && cddl_peek(p, 1)->type == TOK_STRING)
+	{
+		p->pos++;
+		t = cddl_peek(p, 0);
+	}
+	if (cddl_at_kw(p, "NULL"))
+	{
+		p->pos++;
+		def->kind = CDDL_DEF_NULL;
+		goto done;
+	}
+	if (cddl_at_kw(p, "TRUE") || cddl_at_kw(p, "FALSE"))
+	{
+		def->kind = CDDL_DEF_BOOL;
+		def->text = cddl_at_kw(p, "TRUE") ? "1" : "0";
+		p->pos++;
+		goto done;
+	}
+	while (t->type == TOK_PUNCT && (t->value[0] == '-' || t->value[0] == '+'))
+	{
+		if (t->value[0] == '-')
+			neg = !neg;
+		p->pos++;
+		t = cddl_peek(p, 0);
+	}
+	if (t->type == TOK_NUMBER && p->pos - first <= 2)
+	{
+		char	   *v;
+
+		v = cddl_alloc(p->arena, strlen(t->value) + 2);
+		if (v == NULL)
+			return cddl_oom(p);
+		snprintf(v, strlen(t->value) + 2, "%s%s", neg ? "-" : "", t->value);
+		def->kind = CDDL_DEF_NUMBER;
+		def->text = v;
+		p->pos++;
+		goto done;
+	}
+	if (!neg && p->pos == first)
+	{
+		if (t->type == TOK_STRING)
+		{
+			def->kind = CDDL_DEF_STRING;
+			def->text = t->value;
+			p->pos++;
+			/* adjacent literals concatenate in MySQL */
+			while (cddl_peek(p, 0)->type == TOK_STRING)
+			{
+				const char *more = cddl_peek(p, 0)->value;
+				size_t		n = strlen(def->text) + strlen(more) + 1;
+				char	   *v = cddl_alloc(p->arena, n);
+
+				if (v == NULL)
+					return cddl_oom(p);
+				snprintf(v, n, "%s%s", def->text, more);
+				def->text = v;
+				p->pos++;
+			}
+			goto done;
+		}
+		if (t->type == TOK_HEX || t->type == TOK_BIT)
+		{
+			def->kind = t->type == TOK_HEX ? CDDL_DEF_HEX : CDDL_DEF_BIT;
+			def->text = t->value;
+			p->pos++;
+			goto done;
+		}
+	}
+
+	/* general expression */
+	p->pos = first;
+	if (!skip_primary(p))
+		return false;
+	while (at_operator(p))
+	{
+		p->pos++;
+		if (!skip_primary(p))
+			return false;
+	}
+	def->kind = CDDL_DEF_EXPR;
+	def->text = cddl_text_between(p, first, p->pos);
+	if (def->text == NULL)
+		return false;
+	return true;
+
+done:
+	/* a literal followed by an operator is an expression after all */
+	if (at_operator(p))
+	{
+		while (at_operator(p))
+		{
+			p->pos++;
+			if (!skip_primary(p))
+				return false;
+		}
+		def->kind = CDDL_DEF_EXPR;
+		def->text = cddl_text_between(p, first, p->pos);
+		if (def->text == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Parses a foreign key action after ON DELETE / ON UPDATE. */
+static bool
+parse_fk_action(cddl_parser *p, cddl_fk_action *a)
+{
+	if (cddl_accept_kw(p, "RESTRICT"))
+		*a = CDDL_FK_RESTRICT;
+	else if (cddl_accept_kw(p, "CASCADE"))
+		*a = CDDL_FK_CASCADE;
+	else if (cddl_at_kw(p, "SET") && cddl_is_kw(cddl_peek(p, 1), "NULL"))
+	{
+		p->pos += 2;
+		*a = CDDL_FK_SET_NULL;
+	}
+	else if (cddl_at_kw(p, "SET") && cddl_is_kw(cddl_peek(p, 1), "DEFAULT"))
+	{
+		p->pos += 2;
+		*a = CDDL_FK_SET_DEFAULT;
+	}
+	else if (cddl_at_kw(p, "NO") && cddl_is_kw(cddl_peek(p, 1), "ACTION"))
+	{
+		p->pos += 2;
+		*a = CDDL_FK_NO_ACTION;
+	}
+	else
+		return cddl_fail(p, "syntax error, expected a foreign key action");
+	return true;
+}
+
+/* Parses "REFERENCES tbl (cols) [MATCH x] [ON DELETE a] [ON UPDATE a]". */
+static bool
+parse_references(cddl_parser *p, cddl_key *k)
+{
+	if (!cddl_expect_kw(p, "REFERENCES"))
+		return false;
+	if (!cddl_parse_name(p, &k->ref_table, "table name"))
+		return false;
+	if (cddl_at_punct(p, '(') && !cddl_parse_ident_list(p, &k->ref_columns))
+		return false;
+	for (;;)
+	{
+		if (cddl_accept_kw(p, "MATCH"))
+		{
+			if (!(cddl_accept_kw(p, "FULL") || cddl_accept_kw(p, "PARTIAL") ||
+				  cddl_accept_kw(p, "SIMPLE")))
+				return cddl_fail(p, "syntax error, expected FULL, PARTIAL or SIMPLE");
+		}
+		else if (cddl_at_kw(p, "ON") && cddl_is_kw(cddl_peek(p, 1), "DELETE"))
+		{
+			p->pos += 2;
+			if (!parse_fk_action(p, &k->on_delete))
+				return false;
+		}
+		else if (cddl_at_kw(p, "ON") && cddl_is_kw(cddl_peek(p, 1), "UPDATE"))
+		{
+			p->pos += 2;
+			if (!parse_fk_action(p, &k->on_update))
+				return false;
+		}
+		else
+			break;
+	}
+	return true;
+}
+
+/* Parses "(expr) [VIRTUAL|STORED|PERSISTENT]" after AS / GENERATED ALWAYS AS. */
+static bool
+parse_generated(cddl_parser *p, cddl_column *c)
+{
+	c->generated = true;
+	c->generation_expr = cddl_skip_balanced(p);
+	if (c->generation_expr == NULL)
+		return false;
+	if (cddl_accept_kw(p, "STORED") || cddl_accept_kw(p, "PERSISTENT"))
+		c->generated_stored = true;
+	else
+		(void) cddl_accept_kw(p, "VIRTUAL");
+	return true;
+}
+
+/* Parses the attributes of a column after its type. */
+static bool
+parse_column_attributes(cddl_parser *p, cddl_column *c)
+{
+	for (;;)
+	{
+		const cddl_token *t = cddl_peek(p, 0);
+
+		if (cddl_at_end(p) || cddl_at_punct(p, ',') || cddl_at_punct(p, ')'))
+			return true;
+		if (cddl_at_kw(p, "NOT") && cddl_is_kw(cddl_peek(p, 1), "NULL"))
+		{
+			p->pos += 2;
+			c->not_null = true;
+			c->null_given = false;
+		}
+		else if (cddl_accept_kw(p, "NULL"))
+		{
+			c->null_given = true;
+			c->not_null = false;
+		}
+		else if (cddl_accept_kw(p, "DEFAULT"))
+		{
+			if (!cddl_parse_default(p, &c->def))
+				return false;
+		}
+		else if (cddl_at_kw(p, "ON") && cddl_is_kw(cddl_peek(p, 1), "UPDATE"))
+		{
+			cddl_default d;
+
+			p->pos += 2;
+			if (!cddl_parse_default(p, &d))
+				return false;
+			c->on_update_now = (d.kind == CDDL_DEF_CURRENT_TIMESTAMP);
+		}
+		else if (cddl_accept_kw(p, "AUTO_INCREMENT"))
+			c->auto_increment = true;
+		else if (cddl_at_kw(p, "SERIAL") && cddl_is_kw(cddl_peek(p, 1), "DEFAULT") &&
+				 cddl_is_kw(cddl_peek(p, 2), "VALUE"))
+		{
+			p->pos += 3;
+			c->auto_increment = true;
+			c->not_null = true;
+			c->unique_key = true;
+		}
+		else if (cddl_accept_kw(p, "PRIMARY"))
+		{
+			if (!cddl_expect_kw(p, "KEY"))
+				return false;
+			c->primary_key = true;
+			c->not_null = true;
+		}
+		else if (cddl_accept_kw(p, "KEY"))
+		{
+			/* KEY alone in a column definition means PRIMARY KEY */
+			c->primary_key = true;
+			c->not_null = true;
+		}
+		else if (cddl_accept_kw(p, "UNIQUE"))
+		{
+			(void) cddl_accept_kw(p, "KEY");
+			c->unique_key = true;
+		}
+		else if (cddl_accept_kw(p, "COMMENT"))
+		{
+			t = cddl_peek(p, 0);
+			if (t->type != TOK_STRING)
+				return cddl_fail(p, "syntax error, expected a comment string");
+			c->comment = t->value;
+			p->pos++;
+		}
+		else if (cddl_at_kw(p, "COLLATE") || cddl_at_kw(p, "CHARACTER") ||
+				 cddl_at_kw(p, "CHARSET") || cddl_at_kw(p, "BINARY") ||
+				 cddl_at_kw(p, "ASCII") || cddl_at_kw(p, "UNICODE"))
+		{
+			size_t		before = p->pos;
+
+			if (!parse_type_charset(p, &c->type))
+				return false;
+			if (p->pos == before)
+				return cddl_fail(p, "syntax error in column definition");
+		}
+		else if (cddl_accept_kw(p, "COLUMN_FORMAT") || cddl_accept_kw(p, "STORAGE") ||
+				 cddl_accept_kw(p, "SRID") || cddl_accept_kw(p, "REF_SYSTEM_ID") ||
+				 cddl_accept_kw(p, "ENGINE_ATTRIBUTE") ||
+				 cddl_accept_kw(p, "SECONDARY_ENGINE_ATTRIBUTE"))
+		{
+			skip_eq(p);
+			if (!cddl_parse_option_value(p, NULL))
+				return false;
+		}
+		else if (cddl_accept_kw(p, "COMPRESSED"))
+		{
+			if (cddl_accept_punct(p, '=') && !cddl_parse_option_value(p, NULL))
+				return false;
+		}
+		else if (cddl_accept_kw(p, "INVISIBLE"))
+			c->invisible = true;
+		else if (cddl_accept_kw(p, "VISIBLE"))
+			c->invisible = false;
+		else if (cddl_at_kw(p, "GENERATED"))
+		{
+			p->pos++;
+			if (!cddl_expect_kw(p, "ALWAYS"))
+				return false;
+			if (cddl_at_kw(p, "AS") && (cddl_is_kw(cddl_peek(p, 1), "ROW") ||
+										cddl_is_kw(cddl_peek(p, 1), "IDENTITY")))
+			{
+				/* AS ROW START/END (system versioning) */
+				p->pos += 2;
+				(void) (cddl_accept_kw(p, "START") || cddl_accept_kw(p, "END"));
+				continue;
+			}
+			if (!cddl_expect_kw(p, "AS") || !parse_generated(p, c))
+				return false;
+		}
+		else if (cddl_at_kw(p, "AS") && cddl_peek(p, 1)->type == TOK_PUNCT &&
+				 cddl_peek(p, 1)->value[0] == '(')
+		{
+			p->pos++;
+			if (!parse_generated(p, c))
+				return false;
+		}
+		else if (cddl_at_kw(p, "CONSTRAINT") || cddl_at_kw(p, "CHECK"))
+		{
+			if (cddl_accept_kw(p, "CONSTRAINT") && !cddl_at_kw(p, "CHECK"))
+			{
+				if (cddl_parse_ident(p, "constraint name") == NULL)
+					return false;
+			}
+			if (!cddl_expect_kw(p, "CHECK"))
+				return false;
+			c->check_expr = cddl_skip_balanced(p);
+			if (c->check_expr == NULL)
+				return false;
+			if (cddl_at_kw(p, "NOT") && cddl_is_kw(cddl_peek(p, 1), "ENFORCED"))
+				p->pos += 2;
+			else
+				(void) cddl_accept_kw(p, "ENFORCED");
+		}
+		else if (cddl_at_kw(p, "REFERENCES"))
+		{
+			/* inline REFERENCES are parsed and ignored, as MySQL does */
+			cddl_key	k;
+
+			memset(&k, 0, sizeof(k));
+			if (!parse_references(p, &k))
+				return false;
+		}
+		else if ((cddl_at_kw(p, "WITH") || cddl_at_kw(p, "WITHOUT")) &&
+				 cddl_is_kw(cddl_peek(p, 1), "SYSTEM"))
+		{
+			p->pos += 2;
+			if (!cddl_expect_kw(p, "VERSIONING"))
+				return false;
+		}
+		else if (cddl_at_kw(p, "FIRST") || cddl_at_kw(p, "AFTER"))
+			return true;		/* ALTER TABLE position: the caller's business */
+		else
+			return cddl_fail(p, "syntax error in column definition");
+	}
+}
+
+/* Parses "name type attributes". */
+cddl_column *
+cddl_parse_column_def(cddl_parser *p)
+{
+	cddl_column *c = cddl_alloc(p->arena, sizeof(cddl_column));
+	size_t		type_tok;
+
+	if (c == NULL)
+	{
+		cddl_oom(p);
+		return NULL;
+	}
+	c->position = cddl_peek(p, 0)->start;
+	c->def.precision = -1;
+	c->name = cddl_parse_ident(p, "column name");
+	if (c->name == NULL)
+		return NULL;
+	type_tok = p->pos;
+	if (!cddl_parse_data_type(p, &c->type))
+		return NULL;
+	if (cddl_is_kw(&p->tok[type_tok], "SERIAL"))
+	{
+		/* SERIAL = BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE */
+		c->not_null = true;
+		c->auto_increment = true;
+		c->unique_key = true;
+	}
+	if (!parse_column_attributes(p, c))
+		return NULL;
+	/* type attributes (charset) may have been updated: refresh column_type */
+	if (!cddl_build_column_type(p->arena, &c->type))
+	{
+		cddl_oom(p);
+		return NULL;
+	}
+	return c;
+}
+
+/* Parses "(part, part...)" of an index: col[(n)] [ASC|DESC] or (expr). */
+bool
+cddl_parse_key_parts(cddl_parser *p, cddl_key_part **out)
+{
+	cddl_key_part **tail = out;
+
+	*out = NULL;
+	if (!cddl_expect_punct(p, '('))
+		return false;
+	do
+	{
+		cddl_key_part *kp = cddl_alloc(p->arena, sizeof(cddl_key_part));
+
+		if (kp == NULL)
+			return cddl_oom(p);
+		kp->prefix = -1;
+		if (cddl_at_punct(p, '('))
+		{
+			kp->expr = cddl_skip_balanced(p);
+			if (kp->expr == NULL)
+				return false;
+		}
+		else
+		{
+			kp->column = cddl_parse_ident(p, "column name");
+			if (kp->column == NULL)
+				return false;
+			if (cddl_accept_punct(p, '('))
+			{
+				if (!cddl_parse_long(p, &kp->prefix) || !cddl_expect_punct(p, ')'))
+					return false;
+			}
+		}
+		if (cddl_accept_kw(p, "DESC"))
+			kp->descending = true;
+		else
+			(void) cddl_accept_kw(p, "ASC");
+		*tail = kp;
+		tail = &kp->next;
+	} while (cddl_accept_punct(p, ','));
+	return cddl_expect_punct(p, ')');
+}
+
+/* Skips index options: USING, KEY_BLOCK_SIZE, COMMENT, VISIBLE... */
+static bool
+parse_index_options(cddl_parser *p)
+{
+	for (;;)
+	{
+		if (cddl_accept_kw(p, "USING") || cddl_accept_kw(p, "TYPE"))
+		{
+			if (!(cddl_accept_kw(p, "BTREE") || cddl_accept_kw(p, "HASH") ||
+				  cddl_accept_kw(p, "RTREE")))
+				return cddl_fail(p, "syntax error, expected an index type");
+		}
+		else if (cddl_accept_kw(p, "KEY_BLOCK_SIZE") || cddl_accept_kw(p, "COMMENT") ||
+				 cddl_accept_kw(p, "ENGINE_ATTRIBUTE") ||
+				 cddl_accept_kw(p, "SECONDARY_ENGINE_ATTRIBUTE") ||
+				 cddl_accept_kw(p, "CLUSTERING"))
+		{
+			skip_eq(p);
+			if (!cddl_parse_option_value(p, NULL))
+				return false;
+		}
+		else if (cddl_at_kw(p, "WITH") && cddl_is_kw(cddl_peek(p, 1), "PARSER"))
+		{
+			p->pos += 2;
+			if (cddl_parse_ident(p, "parser name") == NULL)
+				return false;
+		}
+		else if (cddl_at_kw(p, "NOT") && cddl_is_kw(cddl_peek(p, 1), "IGNORED"))
+			p->pos += 2;
+		else if (cddl_accept_kw(p, "VISIBLE") || cddl_accept_kw(p, "INVISIBLE") ||
+				 cddl_accept_kw(p, "IGNORED"))
+			continue;
+		else
+			return true;
+	}
+}
+
+/*
+ * Parses a key definition inside a table body or after ALTER TABLE ADD.
+ * Returns NULL with *is_key false (and nothing consumed) when the current
+ * tokens do not start a key, NULL with an error set on a syntax error.
+ */
+cddl_key *
+cddl_parse_key_def(cddl_parser *p, bool *is_key)
+{
+	cddl_key   *k;
+	size_t		start = p->pos;
+	char	   *cname = NULL;
+	const cddl_token *t = cddl_peek(p, 0);
+
+	*is_key = false;
+	if (t->type != TOK_WORD)
+		return NULL;
+	if (!(cddl_at_kw(p, "CONSTRAINT") || cddl_at_kw(p, "PRIMARY") ||
+		  cddl_at_kw(p, "UNIQUE") || cddl_at_kw(p, "INDEX") ||
+		  cddl_at_kw(p, "KEY") || cddl_at_kw(p, "FULLTEXT") ||
+		  cddl_at_kw(p, "SPATIAL") || cddl_at_kw(p, "FOREIGN") ||
+		  (cddl_at_kw(p, "CHECK") && cddl_peek(p, 1)->type == TOK_PUNCT &&
+		   cddl_peek(p, 1)->value[0] == '(') ||
+		  (cddl_at_kw(p, "PERIOD") && cddl_is_kw(cddl_peek(p, 1), "FOR"))))
+		return NULL;
+	*is_key = true;
+
+	k = cddl_alloc(p->arena, sizeof(cddl_key));
+	if (k == NULL)
+	{
+		cddl_oom(p);
+		return NULL;
+	}
+	(void) start;
+
+	if (cddl_accept_kw(p, "PERIOD"))
+	{
+		/* PERIOD FOR SYSTEM_TIME (a, b): system versioning, no key */
+		p->pos++;
+		if (cddl_parse_ident(p, "period name") == NULL ||
+			cddl_skip_balanced(p) == NULL)
+			return NULL;
+		k->kind = CDDL_KEY_CHECK;
+		k->check_expr = NULL;
+		return k;
+	}
+
+	if (cddl_accept_kw(p, "CONSTRAINT"))
+	{
+		if (!(cddl_at_kw(p, "PRIMARY") || cddl_at_kw(p, "UNIQUE") ||
+			  cddl_at_kw(p, "FOREIGN") || cddl_at_kw(p, "CHECK")))
+		{
+			cname = cddl_parse_ident(p, "constraint name");
+			if (cname == NULL)
+				return NULL;
+		}
+		k->constraint_name = cname;
+	}
+
+	if (cddl_accept_kw(p, "PRIMARY"))
+	{
+		if (!cddl_expect_kw(p, "KEY"))
+			return NULL;
+		k->kind = CDDL_KEY_PRIMARY;
+	}
+	else if (cddl_accept_kw(p, "UNIQUE"))
+	{
+		k->kind = CDDL_KEY_UNIQUE;
+		(void) (cddl_accept_kw(p, "INDEX") || cddl_accept_kw(p, "KEY"));
+	}
+	else if (cddl_accept_kw(p, "INDEX") || cddl_accept_kw(p, "KEY"))
+		k->kind = CDDL_KEY_INDEX;
+	else if (cddl_accept_kw(p, "FULLTEXT"))
+	{
+		k->kind = CDDL_KEY_FULLTEXT;
+		(void) (cddl_accept_kw(p, "INDEX") || cddl_accept_kw(p, "KEY"));
+	}
+	else if (cddl_accept_kw(p, "SPATIAL"))
+	{
+		k->kind = CDDL_KEY_SPATIAL;
+		(void) (cddl_accept_kw(p, "INDEX") || cddl_accept_kw(p, "KEY"));
+	}
+	else if (cddl_accept_kw(p, "FOREIGN"))
+	{
+		if (!cddl_expect_kw(p, "KEY"))
+			return NULL;
+		k->kind = CDDL_KEY_FOREIGN;
+	}
+	else if (cddl_accept_kw(p, "CHECK"))
+	{
+		k->kind = CDDL_KEY_CHECK;
+		k->check_expr = cddl_skip_balanced(p);
+		if (k->check_expr == NULL)
+			return NULL;
+		if (cddl_at_kw(p, "NOT") && cddl_is_kw(cddl_peek(p, 1), "ENFORCED"))
+			p->pos += 2;
+		else
+			(void) cddl_accept_kw(p, "ENFORCED");
+		return k;
+	}
+	else
+	{
+		cddl_fail(p, "syntax error, expected a key definition");
+		return NULL;
+	}
+
+	if (cddl_at_kw(p, "IF") && cddl_is_kw(cddl_peek(p, 1), "NOT") &&
+		cddl_is_kw(cddl_peek(p, 2), "EXISTS"))
+	{
+		p->pos += 3;
+		k->if_not_exists = true;
+	}
+	/* optional index name (not for PRIMARY KEY, whose name is PRIMARY) */
+	if (!cddl_at_punct(p, '(') && !cddl_at_kw(p, "USING") && !cddl_at_kw(p, "TYPE"))
+	{
+		k->name = cddl_parse_ident(p, "index name");
+		if (k->name == NULL)
+			return NULL;
+	}
+	if (!parse_index_options(p))
+		return NULL;
+	if (k->kind == CDDL_KEY_FOREIGN)
+	{
+		cddl_strlist *cols,
+				   *c;
+		cddl_key_part **tail = &k->parts;
+
+		if (!cddl_parse_ident_list(p, &cols))
+			return NULL;
+		for (c = cols; c; c = c->next)
+		{
+			cddl_key_part *kp = cddl_alloc(p->arena, sizeof(cddl_key_part));
+
+			if (kp == NULL)
+			{
+				cddl_oom(p);
+				return NULL;
+			}
+			kp->column = c->value;
+			kp->prefix = -1;
+			*tail = kp;
+			tail = &kp->next;
+		}
+		if (!parse_references(p, k))
+			return NULL;
+		return k;
+	}
+	if (!cddl_parse_key_parts(p, &k->parts))
+		return NULL;
+	if (!parse_index_options(p))
+		return NULL;
+	if (k->name == NULL && k->constraint_name != NULL && k->kind != CDDL_KEY_PRIMARY)
+		k->name = k->constraint_name;
+	return k;
+}

@@ -1,0 +1,310 @@
+/*-------------------------------------------------------------------------
+ *
+ * launcher.c
+ *	  The chameleon launcher: a static background worker, connected to
+ *	  chameleon.database, that re-reads the source catalogue every cycle in
+ *	  a short transaction and keeps one shared-memory slot per source.  The
+ *	  slots are where the reader and replay workers of each running source
+ *	  are tracked and restarted.
+ *
+ *	  The launcher survives everything a single source can do: each cycle
+ *	  runs under its own error handler, so a bad catalogue row is logged and
+ *	  retried later instead of crash-looping the process.  It also waits
+ *	  patiently in a database where the extension does not exist yet.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "chameleon.h"
+
+/* A source as read from the catalogue in one cycle. */
+typedef struct LauncherSource
+{
+	int32		source_id;
+	char		source_name[NAMEDATALEN];
+	bool		want_running;
+} LauncherSource;
+
+static MemoryContext LauncherCycleContext = NULL;
+/* whether the extension was there at the last cycle: -1 unknown, 0, 1 */
+static int	extension_seen = -1;
+static int	sources_over_limit = 0;
+
+static void launcher_detach(int code, Datum arg);
+static void launcher_cycle(void);
+static List *launcher_read_catalogue(bool *extension_present);
+static void launcher_update_slots(List *sources);
+
+/* Registers the static launcher worker with the postmaster. */
+void
+chameleon_register_launcher(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* restarted by the postmaster after a crash or pg_terminate_backend */
+	worker.bgw_restart_time = 5;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "chameleon");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "chameleon_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "chameleon launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "chameleon launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+/* Main loop of the launcher: read the catalogue, update slots, sleep. */
+void
+chameleon_launcher_main(Datum main_arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(chameleon_database, NULL, 0);
+	pgstat_report_appname("chameleon launcher");
+
+	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
+	ChameleonState->launcher_pid = MyProcPid;
+	ChameleonState->launcher_latch = MyLatch;
+	ChameleonState->launcher_started = GetCurrentTimestamp();
+	LWLockRelease(ChameleonState->lock);
+	before_shmem_exit(launcher_detach, (Datum) 0);
+
+	LauncherCycleContext = AllocSetContextCreate(TopMemoryContext,
+												 "chameleon launcher cycle",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	ereport(LOG,
+			(errmsg("chameleon launcher started in database \"%s\"",
+					chameleon_database)));
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		launcher_cycle();
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 chameleon_launcher_naptime * 1000L,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* Forgets the launcher's latch in shared memory when it exits. */
+static void
+launcher_detach(int code, Datum arg)
+{
+	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
+	if (ChameleonState->launcher_pid == MyProcPid)
+	{
+		ChameleonState->launcher_pid = 0;
+		ChameleonState->launcher_latch = NULL;
+	}
+	LWLockRelease(ChameleonState->lock);
+}
+
+/*
+ * One cycle: read the catalogue and update the slots.  Errors are reported
+ * and swallowed so that the next cycle retries; only FATAL (shutdown,
+ * termination) ends the process.
+ */
+static void
+launcher_cycle(void)
+{
+	MemoryContextReset(LauncherCycleContext);
+
+	PG_TRY();
+	{
+		bool		present = false;
+		List	   *sources;
+
+		sources = launcher_read_catalogue(&present);
+		if ((int) present != extension_seen)
+		{
+			if (present)
+				ereport(LOG,
+						(errmsg("chameleon launcher found the extension in database \"%s\"",
+								chameleon_database)));
+			else
+				ereport(LOG,
+						(errmsg("chameleon launcher is waiting for CREATE EXTENSION chameleon in database \"%s\"",
+								chameleon_database)));
+			extension_seen = (int) present;
+		}
+		launcher_update_slots(sources);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		AbortOutOfAnyTransaction();
+		FlushErrorState();
+		MemoryContextSwitchTo(TopMemoryContext);
+		RESUME_INTERRUPTS();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Reads the sources in a short transaction.  The list is built in the
+ * cycle context so that it outlives SPI and the transaction.
+ */
+static List *
+launcher_read_catalogue(bool *extension_present)
+{
+	List	   *result = NIL;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "reading the chameleon source catalogue");
+
+	*extension_present = OidIsValid(get_extension_oid(CHAMELEON_EXTENSION, true));
+	if (*extension_present)
+	{
+		int			ret;
+		uint64		i;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ret = SPI_execute("SELECT source_id, source_name, desired_state = 'running' "
+						  "FROM chameleon.source ORDER BY source_id",
+						  true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "cannot read chameleon.source: SPI error %d", ret);
+
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		d;
+			LauncherSource *src;
+			MemoryContext old;
+
+			old = MemoryContextSwitchTo(LauncherCycleContext);
+			src = palloc0(sizeof(LauncherSource));
+			src->source_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			strlcpy(src->source_name, TextDatumGetCString(d), NAMEDATALEN);
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			src->want_running = !isnull && DatumGetBool(d);
+			result = lappend(result, src);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+/*
+ * Matches the slots to the sources just read: keeps slots of known
+ * sources, frees those of dropped sources and assigns free slots to new
+ * ones.  Sources beyond chameleon.max_sources get no slot and a warning.
+ */
+static void
+launcher_update_slots(List *sources)
+{
+	ListCell   *lc;
+	int			i;
+	int			over = 0;
+
+	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
+
+	for (i = 0; i < ChameleonState->nslots; i++)
+	{
+		ChameleonSlot *slot = &ChameleonState->slots[i];
+		bool		found = false;
+
+		if (!slot->in_use)
+			continue;
+		foreach(lc, sources)
+		{
+			LauncherSource *src = lfirst(lc);
+
+			if (src->source_id == slot->source_id)
+			{
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			memset(slot, 0, sizeof(ChameleonSlot));
+	}
+
+	foreach(lc, sources)
+	{
+		LauncherSource *src = lfirst(lc);
+		ChameleonSlot *slot = NULL;
+		ChameleonSlot *free_slot = NULL;
+
+		for (i = 0; i < ChameleonState->nslots; i++)
+		{
+			ChameleonSlot *s = &ChameleonState->slots[i];
+
+			if (s->in_use && s->source_id == src->source_id)
+			{
+				slot = s;
+				break;
+			}
+			if (!s->in_use && free_slot == NULL)
+				free_slot = s;
+		}
+		if (slot == NULL)
+		{
+			if (free_slot == NULL)
+			{
+				over++;
+				continue;
+			}
+			slot = free_slot;
+			memset(slot, 0, sizeof(ChameleonSlot));
+			slot->in_use = true;
+			slot->source_id = src->source_id;
+		}
+		/* a source may have been renamed; always refresh the name */
+		strlcpy(slot->source_name, src->source_name, NAMEDATALEN);
+		slot->want_running = src->want_running;
+	}
+
+	LWLockRelease(ChameleonState->lock);
+
+	if (over > 0 && over != sources_over_limit)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("%d chameleon sources have no worker slot", over),
+				 errhint("Increase chameleon.max_sources (currently %d) and restart the server.",
+						 chameleon_max_sources)));
+	sources_over_limit = over;
+}

@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  The shared-memory state of chameleon: one slot per source for the
+ *	  launcher's workers, the launcher's latch, and the commit-time wake-up
+ *	  that tells the launcher the source catalogue changed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+
+#include "chameleon.h"
+
+ChameleonShared *ChameleonState = NULL;
+
+/* set when this transaction changed the catalogue; acted on at commit */
+static bool wake_at_commit = false;
+static bool xact_callback_registered = false;
+
+static void chameleon_xact_callback(XactEvent event, void *arg);
+
+/* Returns the size of our shared-memory area. */
+Size
+chameleon_shmem_size(void)
+{
+	return add_size(offsetof(ChameleonShared, slots),
+					mul_size(sizeof(ChameleonSlot), chameleon_max_sources));
+}
+
+/* Requests our shared memory and our LWLock tranche (PG15 request hook). */
+void
+chameleon_shmem_request(void)
+{
+	RequestAddinShmemSpace(chameleon_shmem_size());
+	RequestNamedLWLockTranche("chameleon", 1);
+}
+
+/* Creates or attaches to the shared state, under AddinShmemInitLock. */
+void
+chameleon_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	ChameleonState = ShmemInitStruct("chameleon", chameleon_shmem_size(), &found);
+	if (!found)
+	{
+		memset(ChameleonState, 0, chameleon_shmem_size());
+		ChameleonState->lock = &(GetNamedLWLockTranche("chameleon"))->lock;
+		ChameleonState->nslots = chameleon_max_sources;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Raises a clear error when shared memory is missing (module not preloaded). */
+void
+chameleon_require_shmem(void)
+{
+	if (ChameleonState == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("chameleon shared memory is not initialised"),
+				 errhint("Add chameleon to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/*
+ * Arranges for the launcher to be woken when the current transaction
+ * commits.  Waking it earlier would let it read the catalogue before our
+ * change is visible; after an abort there is nothing new to read.
+ */
+void
+chameleon_wake_launcher(void)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(chameleon_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	wake_at_commit = true;
+}
+
+/* Sets the launcher's latch after a commit that changed the catalogue. */
+static void
+chameleon_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (wake_at_commit && ChameleonState != NULL)
+			{
+				LWLockAcquire(ChameleonState->lock, LW_SHARED);
+				if (ChameleonState->launcher_latch != NULL)
+					SetLatch(ChameleonState->launcher_latch);
+				LWLockRelease(ChameleonState->lock);
+			}
+			wake_at_commit = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			wake_at_commit = false;
+			break;
+		default:
+			break;
+	}
+}
