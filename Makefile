@@ -68,7 +68,11 @@ fuzz: $(if $(BINLOG_SRCS),fuzz-binlog) $(if $(DDL_SRCS),fuzz-ddl)
 # TAP suites: PostgreSQL::Test::Cluster from the server's PGXS tree, our
 # MariaDB harness from t/lib.  PROVE_TESTS selects files (default t/*.pl).
 tap:
+	rm -rf '$(CURDIR)'/tmp_check
+	$(MKDIR_P) '$(CURDIR)'/tmp_check
 	PATH="$(bindir):$$PATH" \
+	TESTDIR='$(CURDIR)' \
+	PG_REGRESS='$(pgxsdir)/src/test/regress/pg_regress' \
 	CHAMELEON_BINLOG="$(CURDIR)/build/chameleon_binlog" \
 	CHAMELEON_SRC="$(CURDIR)" \
 	prove -I $(srcdir)/t/lib -I $(pgxsdir)/src/test/perl $(PROVE_FLAGS) \
@@ -78,4 +82,5 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 		--enable=warning,performance,portability \
 		--suppress=missingIncludeSystem --inline-suppr \
+		--library=$(srcdir)/tools/cppcheck-pg.cfg \
 		-I src -I src/binlog -I src/ddl src tools

@@ -170,7 +170,7 @@ chameleon_translate_ddl(PG_FUNCTION_ARGS)
 		opts.noverrides = n;
 	}
 
-	InitMaterializedSRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);	/* SETOF text: no composite type */
 
 	/* the library's memory is malloc'd: free it whatever happens */
 	PG_TRY();

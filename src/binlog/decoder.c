@@ -334,7 +334,7 @@ cbl_decode_event(cbl_decoder *d, const uint8_t *raw, size_t len, uint64_t pos,
 	bool		has_crc;
 	cbl_rd		r;
 
-	memset(ev, 0, offsetof(cbl_event, u));
+	memset(ev, 0, sizeof(*ev));	/* every parser relies on zeroed fields */
 	ev->pos = pos;
 	ev->in_payload = in_payload;
 

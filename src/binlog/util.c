@@ -335,7 +335,8 @@ cbl_json_escape(cbl_buf *out, const uint8_t *p, size_t len)
 	static const char hex[] = "0123456789abcdef";
 	size_t		start = 0;
 
-	if (!cbl_buf_reserve(out, len + 2))
+	/* an empty field may have no buffer at all (p == NULL) */
+	if (len == 0 || !cbl_buf_reserve(out, len + 2))
 		return;
 	for (size_t i = 0; i < len; i++)
 	{

@@ -45,55 +45,55 @@ SELECT has_view('chameleon', 'discarded_rows', 'view discarded_rows');
 
 SELECT columns_are('chameleon', 'sources',
 	ARRAY['source_name', 'source_type', 'status', 'config']);
-SELECT col_type_is('chameleon', 'sources', 'config', 'jsonb');
+SELECT col_type_is('chameleon', 'sources', 'config', 'jsonb', 'sources.config is jsonb');
 
 SELECT columns_are('chameleon', 'show_status',
 	ARRAY['source_name', 'source_type', 'status', 'consistent', 'read_lag',
 		  'last_read', 'replay_lag', 'last_replay', 'read_position',
 		  'replay_position', 'tables_replicated', 'tables_disabled',
 		  'replayed_rows', 'replayed_ddl', 'skipped_rows', 'last_error']);
-SELECT col_type_is('chameleon', 'show_status', 'consistent', 'boolean');
-SELECT col_type_is('chameleon', 'show_status', 'read_lag', 'interval');
-SELECT col_type_is('chameleon', 'show_status', 'last_read', 'timestamp with time zone');
-SELECT col_type_is('chameleon', 'show_status', 'replay_lag', 'interval');
-SELECT col_type_is('chameleon', 'show_status', 'last_replay', 'timestamp with time zone');
-SELECT col_type_is('chameleon', 'show_status', 'read_position', 'text');
-SELECT col_type_is('chameleon', 'show_status', 'replay_position', 'text');
-SELECT col_type_is('chameleon', 'show_status', 'tables_replicated', 'integer');
-SELECT col_type_is('chameleon', 'show_status', 'tables_disabled', 'integer');
-SELECT col_type_is('chameleon', 'show_status', 'replayed_rows', 'bigint');
-SELECT col_type_is('chameleon', 'show_status', 'replayed_ddl', 'bigint');
-SELECT col_type_is('chameleon', 'show_status', 'skipped_rows', 'bigint');
-SELECT col_type_is('chameleon', 'show_status', 'last_error', 'text');
+SELECT col_type_is('chameleon', 'show_status', 'consistent', 'boolean', 'show_status.consistent is boolean');
+SELECT col_type_is('chameleon', 'show_status', 'read_lag', 'interval', 'show_status.read_lag is interval');
+SELECT col_type_is('chameleon', 'show_status', 'last_read', 'timestamp with time zone', 'show_status.last_read is timestamp with time zone');
+SELECT col_type_is('chameleon', 'show_status', 'replay_lag', 'interval', 'show_status.replay_lag is interval');
+SELECT col_type_is('chameleon', 'show_status', 'last_replay', 'timestamp with time zone', 'show_status.last_replay is timestamp with time zone');
+SELECT col_type_is('chameleon', 'show_status', 'read_position', 'text', 'show_status.read_position is text');
+SELECT col_type_is('chameleon', 'show_status', 'replay_position', 'text', 'show_status.replay_position is text');
+SELECT col_type_is('chameleon', 'show_status', 'tables_replicated', 'integer', 'show_status.tables_replicated is integer');
+SELECT col_type_is('chameleon', 'show_status', 'tables_disabled', 'integer', 'show_status.tables_disabled is integer');
+SELECT col_type_is('chameleon', 'show_status', 'replayed_rows', 'bigint', 'show_status.replayed_rows is bigint');
+SELECT col_type_is('chameleon', 'show_status', 'replayed_ddl', 'bigint', 'show_status.replayed_ddl is bigint');
+SELECT col_type_is('chameleon', 'show_status', 'skipped_rows', 'bigint', 'show_status.skipped_rows is bigint');
+SELECT col_type_is('chameleon', 'show_status', 'last_error', 'text', 'show_status.last_error is text');
 
 SELECT columns_are('chameleon', 'show_errors',
 	ARRAY['log_id', 'source_name', 'schema_name', 'table_name', 'error_time',
 		  'sql_text', 'error_message']);
-SELECT col_type_is('chameleon', 'show_errors', 'log_id', 'bigint');
-SELECT col_type_is('chameleon', 'show_errors', 'error_time', 'timestamp with time zone');
-SELECT col_type_is('chameleon', 'show_errors', 'sql_text', 'text');
-SELECT col_type_is('chameleon', 'show_errors', 'error_message', 'text');
+SELECT col_type_is('chameleon', 'show_errors', 'log_id', 'bigint', 'show_errors.log_id is bigint');
+SELECT col_type_is('chameleon', 'show_errors', 'error_time', 'timestamp with time zone', 'show_errors.error_time is timestamp with time zone');
+SELECT col_type_is('chameleon', 'show_errors', 'sql_text', 'text', 'show_errors.sql_text is text');
+SELECT col_type_is('chameleon', 'show_errors', 'error_message', 'text', 'show_errors.error_message is text');
 
 SELECT columns_are('chameleon', 'replica_tables',
 	ARRAY['source_name', 'source_schema', 'source_table', 'schema_name',
 		  'table_name', 'key_columns', 'identity', 'enabled', 'consistent']);
-SELECT col_type_is('chameleon', 'replica_tables', 'key_columns', 'text[]');
-SELECT col_type_is('chameleon', 'replica_tables', 'enabled', 'boolean');
-SELECT col_type_is('chameleon', 'replica_tables', 'consistent', 'boolean');
+SELECT col_type_is('chameleon', 'replica_tables', 'key_columns', 'text[]', 'replica_tables.key_columns is text[]');
+SELECT col_type_is('chameleon', 'replica_tables', 'enabled', 'boolean', 'replica_tables.enabled is boolean');
+SELECT col_type_is('chameleon', 'replica_tables', 'consistent', 'boolean', 'replica_tables.consistent is boolean');
 
 SELECT columns_are('chameleon', 'init_progress',
 	ARRAY['source_name', 'schema_name', 'table_name', 'state', 'rows_copied',
 		  'rows_estimated', 'started', 'finished']);
-SELECT col_type_is('chameleon', 'init_progress', 'rows_copied', 'bigint');
-SELECT col_type_is('chameleon', 'init_progress', 'rows_estimated', 'bigint');
-SELECT col_type_is('chameleon', 'init_progress', 'started', 'timestamp with time zone');
-SELECT col_type_is('chameleon', 'init_progress', 'finished', 'timestamp with time zone');
+SELECT col_type_is('chameleon', 'init_progress', 'rows_copied', 'bigint', 'init_progress.rows_copied is bigint');
+SELECT col_type_is('chameleon', 'init_progress', 'rows_estimated', 'bigint', 'init_progress.rows_estimated is bigint');
+SELECT col_type_is('chameleon', 'init_progress', 'started', 'timestamp with time zone', 'init_progress.started is timestamp with time zone');
+SELECT col_type_is('chameleon', 'init_progress', 'finished', 'timestamp with time zone', 'init_progress.finished is timestamp with time zone');
 
 SELECT columns_are('chameleon', 'discarded_rows',
 	ARRAY['source_name', 'schema_name', 'table_name', 'reason', 'row_data',
 		  'discarded_at']);
-SELECT col_type_is('chameleon', 'discarded_rows', 'row_data', 'jsonb');
-SELECT col_type_is('chameleon', 'discarded_rows', 'discarded_at', 'timestamp with time zone');
+SELECT col_type_is('chameleon', 'discarded_rows', 'row_data', 'jsonb', 'discarded_rows.row_data is jsonb');
+SELECT col_type_is('chameleon', 'discarded_rows', 'discarded_at', 'timestamp with time zone', 'discarded_rows.discarded_at is timestamp with time zone');
 
 -- who may read what
 SELECT table_privs_are('chameleon', 'show_status', 'pg_monitor', ARRAY['SELECT']);

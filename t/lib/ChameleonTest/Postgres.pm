@@ -52,6 +52,8 @@ sub chameleon_node
 			"shared_preload_libraries = 'chameleon'",
 			"chameleon.database = '$db'",
 			"chameleon.launcher_naptime = " . ($opts{naptime} // 10),
+			# Cluster.pm turns it off; a crashed worker must not stop the server
+			"restart_after_crash = on",
 			@{ $opts{conf} // [] })
 		  . "\n");
 	return $node if $opts{no_start};
