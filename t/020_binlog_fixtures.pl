@@ -31,13 +31,28 @@ my $json = JSON::PP->new->allow_nonref;
 my $have_oracle = system('sh', '-c', 'command -v mariadb-binlog >/dev/null 2>&1') == 0;
 
 # corrupt or truncated on purpose: must fail with an offset
+# (mdev-39404: MariaDB's own test file for MDEV-39404, a crafted GTID event
+# whose CRC32 is zeroed; mariadb-binlog must fail on it as well)
 my %must_fail = map { $_ => 1 } qw(
   corrupt-relay-bin.000624
   binlog_truncated_event.000001
   binlog_truncated_prev_gtid_event.000001
   ver_5_1-wl2325_r.001
   bug11747416_32228_binlog.000001
+  mdev-39404-binlog.000001
 );
+
+# Valid files no file reader can decode: they must fail with a message that
+# says why (and the offset, checked with the corrupt ones above).
+my %unsupported = (
+	# MariaDB 10.2 encrypted binlog: without the server's key only the
+	# framing can be read (mariadb-binlog fails on it too)
+	'binlog_before_20574.bin' => qr/encrypted after START_ENCRYPTION at offset 256; 14 events/,
+	# MySQL 5.2 development tree that numbered XID as type 20 (pre-GA
+	# WRITE_ROWS elsewhere); mariadb-binlog fails on it too
+	'ver_5_1-wl2325_s.001' => qr/event type 20 at offset 411 .*non-standard event numbering/,
+);
+$must_fail{$_} = 1 for keys %unsupported;
 
 # Read a whole file.
 sub slurp
@@ -74,7 +89,7 @@ sub parse_image
 	return undef unless $line =~ /"\Q$key\E":(null|\{)/g;
 	return undef if $1 eq 'null';
 	my @pairs;
-	while ($line =~ /\G"((?:[^"\\]|\\.)*)":(null|"((?:[^"\\]|\\.)*)"),?/gc)
+	while ($line =~ /\G"((?:[^"\\]++|\\.)*+)":(null|"((?:[^"\\]++|\\.)*+)"),?/gc)
 	{
 		my ($k, $raw, $v) = ($1, $2, $3);
 		push @pairs, [ $json->decode(qq("$k")), ($raw eq 'null' ? undef : $json->decode(qq("$v"))) ];
@@ -231,6 +246,8 @@ for my $f (@files)
 	{
 		isnt($r->{rc}, 0, "$name: corrupt input exits non-zero");
 		like($r->{err}, qr/byte offset \d+/, "$name: error message gives the byte offset");
+		like($r->{err}, $unsupported{$name}, "$name: unsupported format named in the message")
+		  if $unsupported{$name};
 	}
 	else
 	{

@@ -133,6 +133,8 @@ run_file(const char *path, cli_out *o)
 	cbl_error	err;
 	int			status = 0;
 	size_t		encrypted_events = 0;
+	size_t		start_encryption = 0,
+				first_encrypted = 0;
 
 	memset(&err, 0, sizeof(err));
 	fd = open(path, O_RDONLY);
@@ -194,7 +196,13 @@ run_file(const char *path, cli_out *o)
 			break;
 		}
 		if (cbl_decoder_encrypted(d))
+		{
+			if (encrypted_events == 0)
+				start_encryption = off;
+			else if (encrypted_events == 1)
+				first_encrypted = off;
 			encrypted_events++;
+		}
 		off += elen;
 	}
 	out_flush(o);
@@ -202,8 +210,13 @@ run_file(const char *path, cli_out *o)
 		fprintf(stderr, "chameleon_binlog: %s: error at byte offset %llu: %s\n",
 				path, (unsigned long long) err.offset, err.msg);
 	else if (encrypted_events > 1)
-		fprintf(stderr, "chameleon_binlog: %s: warning: %zu events after START_ENCRYPTION are encrypted and were not decoded\n",
-				path, encrypted_events - 1);
+	{
+		/* ciphertext cannot be decoded without the server's key: say so */
+		fprintf(stderr, "chameleon_binlog: %s: error at byte offset %llu: the binlog is encrypted after START_ENCRYPTION at offset %llu; %zu events could not be decoded (files are read without the key: decode encrypted binlogs through the server with --host)\n",
+				path, (unsigned long long) first_encrypted,
+				(unsigned long long) start_encryption, encrypted_events - 1);
+		status = 1;
+	}
 	cbl_decoder_free(d);
 	munmap((void *) buf, len);
 	return status;

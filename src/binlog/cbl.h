@@ -613,8 +613,9 @@ extern const char *cbl_event_type_name(int type);
  * Frame the next event of a binlog file held in memory: validates the
  * length field against the data left and returns 1 with *ev_len set, 0 at
  * the end, -1 on a truncated or impossible event (err->offset = *off).
- * Encrypted MariaDB files keep the length in the first four bytes; pass
- * encrypted=true once a START_ENCRYPTION event has been seen.
+ * Encrypted MariaDB events keep their length in clear at the usual place,
+ * so encrypted (true once a START_ENCRYPTION event has been seen) does not
+ * change the framing; it is kept for callers and future formats.
  */
 extern int	cbl_frame_next(const uint8_t *buf, size_t len, size_t off,
 						   bool encrypted, size_t *ev_len, cbl_error *err);

@@ -293,4 +293,7 @@ extern void cbl_base64(cbl_buf *out, const uint8_t *p, size_t len);
 extern void cbl_buf_u64(cbl_buf *b, uint64_t v);
 extern void cbl_buf_i64(cbl_buf *b, int64_t v);
 
+/* Printable ASCII means itself in this collation (no UTF-16/32). */
+extern bool cbl_charset_ascii_compatible(uint32_t cs);
+
 #endif							/* CBL_INT_H */

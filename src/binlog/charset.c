@@ -237,6 +237,25 @@ copy_utf8(const uint8_t *p, size_t len, cbl_buf *out, uint32_t cs, cbl_error *er
 	return 0;
 }
 
+/*
+ * True when printable ASCII bytes (0x20-0x7e) stand for themselves in
+ * collation cs, so that an all-ASCII value needs no conversion.
+ */
+bool
+cbl_charset_ascii_compatible(uint32_t cs)
+{
+	switch (family_of(cs))
+	{
+		case CS_UCS2:
+		case CS_UTF16:
+		case CS_UTF16LE:
+		case CS_UTF32:
+			return false;
+		default:
+			return true;
+	}
+}
+
 /* Convert text in collation cs to UTF-8 without NULs. */
 int
 cbl_charset_to_utf8(uint32_t cs, const uint8_t *p, size_t len, cbl_buf *out,

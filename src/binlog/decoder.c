@@ -67,7 +67,7 @@ set_default_post_headers(cbl_decoder *d)
 	ph[CBL_EV_MARIA_DELETE_ROWS_COMPRESSED] = 10;
 }
 
-/* Post-header lengths of binlog v1/v3 (MySQL 3.23 / 4.x, no FDE). */
+/* Post-header lengths of binlog v1/v2/v3 (MySQL 3.23 / 4.x, no FDE). */
 static void
 set_v3_post_headers(cbl_decoder *d, int version)
 {
@@ -181,8 +181,13 @@ cbl_frame_next(const uint8_t *buf, size_t len, size_t off, bool encrypted,
 		return cbl_seterr(err, CBL_ERR_TRUNCATED, off,
 						  "truncated event header at offset %zu: %zu bytes left",
 						  off, len - off);
-	/* MariaDB moves the length to the front of encrypted events */
-	elen = encrypted ? cbl_le32(buf + off) : cbl_le32(buf + off + 9);
+	/*
+	 * MariaDB encrypts everything but the length field of an event: it
+	 * stays in clear at offset 9 (the ciphertext that belongs there is
+	 * moved to the first four bytes), so framing is the same either way.
+	 */
+	(void) encrypted;
+	elen = cbl_le32(buf + off + 9);
 	if (elen < 13)
 		return cbl_seterr(err, CBL_ERR_CORRUPT, off,
 						  "impossible event length %u at offset %zu", elen, off);
@@ -233,7 +238,8 @@ parse_fde(cbl_decoder *d, cbl_event *ev, const uint8_t *raw, size_t len,
 
 	if (ev->type == CBL_EV_START_V3)
 	{
-		if (v != 1 && v != 3)
+		/* v2 was written by MySQL 4.0.0 and 4.0.1: laid out like v3 */
+		if (v < 1 || v > 3)
 			return cbl_seterr(err, CBL_ERR_UNSUPPORTED, ev->pos,
 							  "START_EVENT_V3 with binlog version %u", (unsigned) v);
 		set_v3_post_headers(d, (int) v);
@@ -340,11 +346,11 @@ cbl_decode_event(cbl_decoder *d, const uint8_t *raw, size_t len, uint64_t pos,
 
 	if (d->encrypted && !in_payload)
 	{
-		/* length in front; the rest is ciphertext we cannot read */
-		if (len < 4)
+		/* length in clear at offset 9; the rest is ciphertext */
+		if (len < 13)
 			return cbl_seterr(err, CBL_ERR_TRUNCATED, pos, "truncated encrypted event");
 		ev->type = CBL_EV_ENCRYPTED;
-		ev->event_len = cbl_le32(raw);
+		ev->event_len = cbl_le32(raw + 9);
 		ev->next_pos = 0;
 		ev->skipped = true;
 		return 0;

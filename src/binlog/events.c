@@ -499,8 +499,19 @@ parse_payload(cbl_decoder *d, cbl_event *ev, cbl_rd *r, cbl_error *err)
 				return -1;
 			continue;
 		}
-		if (cbl_rd_uint(r, (int) flen, &v, err, "TRANSACTION_PAYLOAD field") < 0)
-			return -1;
+		/* the value is itself length-encoded inside its flen bytes */
+		{
+			cbl_rd		f;
+
+			if (cbl_rd_left(r) < flen)
+				return cbl_seterr(err, CBL_ERR_TRUNCATED, cbl_rd_off(r),
+								  "truncated TRANSACTION_PAYLOAD field");
+			f = *r;
+			f.end = r->p + flen;
+			if (cbl_rd_lenenc(&f, &v, err, "TRANSACTION_PAYLOAD field value") < 0)
+				return -1;
+			r->p += flen;
+		}
 		if (type == 1)
 		{
 			ev->u.payload.size = v;

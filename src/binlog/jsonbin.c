@@ -125,15 +125,8 @@ put_opaque(cbl_buf *out, uint8_t ftype, const uint8_t *p, size_t len,
 				v.kind = ftype == CBL_T_DATE ? CBL_V_DATE : CBL_V_DATETIME;
 				v.fsp = 6;
 			}
-			/* MySQL prints all six fractional digits, even zeros */
-			if (v.kind == CBL_V_DATETIME || v.kind == CBL_V_TIME)
-			{
-				cbl_format_temporal(&v, out);
-				if (v.v.t.usec == 0)
-					cbl_buf_puts(out, ".000000");
-			}
-			else
-				cbl_format_temporal(&v, out);
+			/* MySQL prints all six fractional digits, even zeros (fsp 6) */
+			cbl_format_temporal(&v, out);
 			cbl_buf_putc(out, '"');
 			return 0;
 		default:

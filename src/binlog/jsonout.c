@@ -356,6 +356,20 @@ plain_kind(uint8_t kind)
 	}
 }
 
+/* True when p holds only printable ASCII other than '"' and '\\'. */
+static bool
+plain_ascii(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+	{
+		uint8_t		c = p[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
 /* Append one image as a JSON object; conversion errors go to errs. */
 static void
 put_image(cbl_buf *out, const cbl_table *t, const cbl_value *vals,
@@ -387,6 +401,15 @@ put_image(cbl_buf *out, const cbl_table *t, const cbl_value *vals,
 		if (v->kind == CBL_V_NULL || (v->flags & CBL_VF_ZERO_DATE))
 		{
 			cbl_buf_puts(out, "null");
+			continue;
+		}
+		if (v->kind == CBL_V_STRING && plain_ascii(v->v.s.p, v->v.s.len) &&
+			cbl_charset_ascii_compatible(c->charset))
+		{
+			/* hot path: printable ASCII text is its own UTF-8 and JSON */
+			cbl_buf_putc(out, '"');
+			cbl_buf_append(out, v->v.s.p, v->v.s.len);
+			cbl_buf_putc(out, '"');
 			continue;
 		}
 		if (plain_kind(v->kind))

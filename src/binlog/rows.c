@@ -71,6 +71,16 @@ cbl_parse_rows(cbl_decoder *d, cbl_event *ev, cbl_rd *r, cbl_error *err)
 	const uint8_t *bm;
 	cbl_table  *t;
 
+	/*
+	 * A FORMAT_DESCRIPTION that gives this type a post-header shorter than
+	 * table id + flags comes from a server that numbers its events
+	 * differently (MySQL 5.1/5.2 development trees did): the bytes are not
+	 * a rows event, and guessing would decode garbage.
+	 */
+	if (ph < 6)
+		return cbl_seterr(err, CBL_ERR_UNSUPPORTED, ev->pos,
+						  "event type %u at offset %llu has a %d-byte post-header in this file's FORMAT_DESCRIPTION, so it is not a rows event: the server used a non-standard event numbering",
+						  (unsigned) ev->type, (unsigned long long) ev->pos, ph);
 	if (cbl_rd_uint(r, idlen, &ri->table_id, err, "rows event table id") < 0 ||
 		cbl_rd_uint(r, 2, &v, err, "rows event flags") < 0)
 		return -1;

@@ -422,6 +422,10 @@ cbl_parse_table_map(cbl_decoder *d, cbl_event *ev, cbl_rd *r, cbl_error *err)
 	label_acc	acc = {NULL, 0, 0};
 	uint32_t   *lab_first = NULL;
 
+	if (d->post_header[CBL_EV_TABLE_MAP] < 6)
+		return cbl_seterr(err, CBL_ERR_UNSUPPORTED, cbl_rd_off(r),
+						  "TABLE_MAP has a %d-byte post-header in this file's FORMAT_DESCRIPTION: the server used a non-standard event numbering",
+						  d->post_header[CBL_EV_TABLE_MAP]);
 	if (d->clear_tables_on_map)
 	{
 		cbl_clear_tables(d);

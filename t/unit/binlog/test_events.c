@@ -368,5 +368,35 @@ main(void)
 	}
 	ok(1, "all truncations handled without crashing");
 	free(copy);
+	quiet = 0;
+
+	/*
+	 * MySQL TRANSACTION_PAYLOAD: header fields are (type, length, value)
+	 * with a length-encoded value (compression 255 = none is fc ff 00),
+	 * then the events, which carry no checksum.
+	 */
+	{
+		uint8_t		b[64];
+		size_t		n = 0,
+					ppos;
+		static const uint8_t hdr[] = {2, 3, 0xfc, 0xff, 0x00, 3, 1, 27, 1, 1, 27, 0};
+
+		memcpy(b, hdr, sizeof(hdr));
+		n = sizeof(hdr);
+		memset(b + n, 0, 19);
+		b[n + 4] = CBL_EV_XID;
+		b[n + 5] = 1;
+		b[n + 9] = 27;
+		b[n + 19] = 99;			/* xid 99 */
+		n += 27;
+		ppos = add_event(CBL_EV_TRANSACTION_PAYLOAD, b, n);
+		decode(file, flen, &r);
+		ok(r.status == 0, "TRANSACTION_PAYLOAD with length-encoded header values decodes");
+		snprintf(line, sizeof(line),
+				 "{\"type\":\"XID\",\"pos\":%zu,\"next_pos\":0,\"in_payload\":true,\"xid\":99}",
+				 ppos);
+		ok(r.status == 0 && has_line(&r, line), "event inside the payload decoded");
+		cbl_buf_free(&r.json);
+	}
 	return done_testing();
 }
