@@ -12,7 +12,10 @@
 # and pg_catalog on the PostgreSQL side, each column's type (per SPEC
 # section 5, computed here independently of the translator), nullability and
 # default, and each index (name, uniqueness, columns) must match.  The
-# kept-aside foreign keys must all be creatable at the end.
+# kept-aside foreign keys must all be creatable at the end.  Each table is
+# also translated in the initial copy's mode (-k: pre-data statements
+# without keys, then post-data statements) into schema rt_split, which
+# must end up identical to rt.
 #
 # Proof 2: the statements of t/data/ddl_alter.sql run on both sides (INSERTs
 # verbatim, DDL translated), then both schemas are compared the same way.
@@ -36,18 +39,20 @@ use Test::More;
 
 use ChameleonTest::MariaDB;
 
+# PostgreSQL::Test::Utils ties Test::More's output handles to a tee that has
+# no BINMODE: test names and diagnostics are encoded to UTF-8 bytes instead.
 binmode(STDOUT, ':utf8');
-my $builder = Test::More->builder;
-binmode($builder->output, ':utf8');
-binmode($builder->failure_output, ':utf8');
-binmode($builder->todo_output, ':utf8');
+
+# UTF-8 bytes of a (character) string, for test names and diag().
+sub u8 { return encode('UTF-8', join('', map { $_ // '' } @_)); }
 
 my $root = "$FindBin::RealBin/..";
 my $cli = $ENV{CDDL_TRANSLATE} // "$root/build/ddl/cddl_translate";
-if (!-x $cli)
+if (!$ENV{CDDL_TRANSLATE})
 {
-	system('make', '-s', '-C', $root, 'ddl-cli') == 0
-	  or BAIL_OUT("cannot build $cli (make ddl-cli)");
+	# always (incrementally): a stale binary would test old code
+	system('make', '-s', '-C', $root, '-f', 'src/ddl/ddl.mk', 'ddl-cli') == 0
+	  or BAIL_OUT("cannot build $cli (make -f src/ddl/ddl.mk ddl-cli)");
 }
 
 # ---------- the servers ----------
@@ -60,7 +65,7 @@ my $node = PostgreSQL::Test::Cluster->new('ddl');
 $node->init;
 $node->append_conf('postgresql.conf', "timezone = 'UTC'\nlog_min_messages = warning\n");
 $node->start;
-$node->safe_psql('postgres', 'CREATE SCHEMA rt');
+$node->safe_psql('postgres', 'CREATE SCHEMA rt; CREATE SCHEMA rt_split');
 
 # ---------- helpers ----------
 
@@ -84,13 +89,16 @@ sub read_statements
 
 # Translates a MySQL script; returns ($pg_script, \@foreign_keys, $error).
 # The script is the CLI's output: statements ending with ";" and the
-# kept-aside foreign keys as "-- FK: ..." comment lines.
+# kept-aside foreign keys as "-- FK: ..." comment lines; with $split (the
+# initial copy's mode, into schema rt_split) the post-data statements
+# follow a "-- POST-DATA" line.
 sub translate
 {
-	my ($sql) = @_;
+	my ($sql, $split) = @_;
 	my ($out, $err) = ('', '');
 	my $in = encode('UTF-8', $sql);
-	IPC::Run::run([ $cli, '-s', 'rt', '-m', 'rt' ], '<', \$in, '>', \$out, '2>', \$err);
+	my @args = $split ? ('-s', 'rt_split', '-m', 'rt', '-k') : ('-s', 'rt', '-m', 'rt');
+	IPC::Run::run([ $cli, @args ], '<', \$in, '>', \$out, '2>', \$err);
 	$out = decode('UTF-8', $out);
 	$err = decode('UTF-8', $err);
 	return ('', [], $1) if $err =~ /^ERROR: (.*)$/m;
@@ -173,7 +181,7 @@ sub expected_type
 	return "character varying($c->{char_length})" if $dt eq 'varchar';
 	return $c->{json} ? 'jsonb' : 'text' if $dt =~ /^(tiny|medium|long)?text$/;
 	return 'bytea' if $dt =~ /^(binary|varbinary|(tiny|medium|long)?blob)$/;
-	return 'enum:' . join(',', map { mysql_unquote($_) } ($ct =~ /('(?:[^']|'')*')/g)) if $dt eq 'enum';
+	return 'enum:' . join(',', map { mysql_unquote($_) } ($c->{column_type} =~ /('(?:[^']|'')*')/g)) if $dt eq 'enum';
 	return 'text' if $dt eq 'set';
 	return 'jsonb' if $dt eq 'json';
 	return 'bytea' if $dt =~ /^(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection)$/;
@@ -275,10 +283,13 @@ sub mariadb_indexes
 	return \%t;
 }
 
-# Columns of every PostgreSQL table of schema rt, same shape as mariadb_columns.
+# Columns of every PostgreSQL table of schema $schema (default rt), same
+# shape as mariadb_columns.
 sub pg_columns
 {
-	my $out = $node->safe_psql('postgres', q{
+	my ($schema) = @_;
+	$schema //= 'rt';
+	my $out = $node->safe_psql('postgres', qq{
 		SELECT concat_ws(chr(31), c.relname, a.attname,
 		       CASE WHEN t.typtype = 'e' THEN 'enum:' || (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
 		            ELSE format_type(a.atttypid, a.atttypmod) END,
@@ -286,7 +297,7 @@ sub pg_columns
 		  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 		  JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
 		  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-		 WHERE n.nspname = 'rt' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+		 WHERE n.nspname = '$schema' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
 		 ORDER BY c.relname, a.attnum});
 	my %t;
 	foreach my $row (split(/\n/, decode('UTF-8', $out)))
@@ -298,10 +309,12 @@ sub pg_columns
 	return \%t;
 }
 
-# Indexes of every PostgreSQL table of rt: {table => {index => "u|cols"}}.
+# Indexes of every PostgreSQL table of $schema (default rt): {table => {index => "u|cols"}}.
 sub pg_indexes
 {
-	my $out = $node->safe_psql('postgres', q{
+	my ($schema) = @_;
+	$schema //= 'rt';
+	my $out = $node->safe_psql('postgres', qq{
 		SELECT concat_ws(chr(31), c.relname, i.relname,
 		       CASE WHEN x.indisprimary THEN 'p' WHEN x.indisunique THEN 'u' ELSE 'i' END,
 		       (SELECT string_agg(a.attname, ',' ORDER BY k.n)
@@ -309,7 +322,7 @@ sub pg_indexes
 		          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum))
 		  FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
 		  JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		 WHERE n.nspname = 'rt'});
+		 WHERE n.nspname = '$schema'});
 	my %t;
 	foreach my $row (split(/\n/, decode('UTF-8', $out)))
 	{
@@ -319,10 +332,12 @@ sub pg_indexes
 	return \%t;
 }
 
-# Compares one table on both sides; $names: also compare index names.
+# Compares one table on both sides; $names: also compare index names;
+# $by_name: compare the columns as a set (PostgreSQL cannot place an added
+# column FIRST or AFTER another one: it goes to the end).
 sub compare_table
 {
-	my ($table, $mcols, $pcols, $midx, $pidx, $names) = @_;
+	my ($table, $mcols, $pcols, $midx, $pidx, $names, $by_name) = @_;
 	my (@want, @got);
 	foreach my $c (@{ $mcols // [] })
 	{
@@ -335,7 +350,12 @@ sub compare_table
 		push @got, join(' | ', $c->{name}, $c->{type}, $c->{notnull} ? 'not null' : 'null',
 			'default ' . (pg_default($c->{default}, $c->{identity}, $c->{type}) // '-'));
 	}
-	my $ok = is_deeply(\@got, \@want, "$table: columns, types, nullability, defaults");
+	if ($by_name)
+	{
+		@want = sort @want;
+		@got = sort @got;
+	}
+	my $ok = is_deeply(\@got, \@want, u8("$table: columns, types, nullability, defaults"));
 	my %mi = %{ $midx // {} };
 	my %pi = %{ $pidx // {} };
 	if (!$names)
@@ -343,7 +363,7 @@ sub compare_table
 		%mi = map { $_ => 1 } values %mi;
 		%pi = map { $_ => 1 } values %pi;
 	}
-	$ok = is_deeply(\%pi, \%mi, "$table: indexes") && $ok;
+	$ok = is_deeply(\%pi, \%mi, u8("$table: indexes")) && $ok;
 	return $ok;
 }
 
@@ -352,7 +372,7 @@ sub compare_table
 my @creates = read_statements("$root/t/data/ddl_corpus.sql");
 cmp_ok(scalar(@creates), '>=', 150, 'corpus has at least 150 CREATE TABLE statements');
 
-my (@tables, @all_fks, %fk_count);
+my (@tables, @all_fks, @translated);
 my $created = 0;
 foreach my $sql (@creates)
 {
@@ -362,27 +382,55 @@ foreach my $sql (@creates)
 	my $err = $m->sql_error(encode('UTF-8', $sql), db => 'rt');
 	if (defined $err)
 	{
-		diag("MariaDB refused $name: $err");
+		diag(u8("MariaDB refused $name: $err"));
 		next;
 	}
+	$created++;
 	my $show = decode('UTF-8', $m->sql("SHOW CREATE TABLE `" . encode('UTF-8', $name =~ s/`/``/gr) . "`", db => 'rt', raw => 1));
 	$show =~ s/^[^\t]*\t//;
 	my ($script, $fks, $terr) = translate($show);
-	if (!ok(!defined $terr, "$name: SHOW CREATE TABLE translates"))
+	if (!ok(!defined $terr, u8("$name: SHOW CREATE TABLE translates")))
 	{
-		diag("$terr\n$show");
+		diag(u8("$terr\n$show"));
 		next;
 	}
-	my $perr = pg_run($script);
-	if (!ok(!defined $perr, "$name: translation runs in PostgreSQL"))
+	# the initial copy's mode: no key before the data, all of them after
+	my ($split) = translate($show, 1);
+	my ($pre, $post) = split(/^-- POST-DATA\n/m, $split, 2);
+	$post //= '';
+	ok($pre !~ /PRIMARY KEY|CREATE (UNIQUE )?INDEX|COMMENT ON/
+		  && ($post ne '' || $show !~ /^\s+(PRIMARY |UNIQUE )?KEY /m),
+		u8("$name: initial copy: keys and indexes only after the data"))
+	  or diag(u8($split));
+	push @translated, { name => $name, show => $show, script => $script,
+		split => $split, fks => $fks };
+}
+is($created, scalar(@creates), 'MariaDB accepts every corpus statement');
+
+# Run the translations in PostgreSQL: all at once in one transaction (fast);
+# if that fails, table by table to find the culprits.
+my %pg_errors;
+if (defined pg_run("BEGIN;", (map { $_->{script}, $_->{split} } @translated), "COMMIT;"))
+{
+	$node->safe_psql('postgres', 'DROP SCHEMA rt CASCADE; DROP SCHEMA rt_split CASCADE; '
+		  . 'CREATE SCHEMA rt; CREATE SCHEMA rt_split');
+	foreach my $t (@translated)
 	{
-		diag("$perr\n$show\n$script");
+		my $err = pg_run($t->{script}) // pg_run($t->{split});
+		$pg_errors{ $t->{name} } = $err if defined $err;
+	}
+}
+foreach my $t (@translated)
+{
+	my $name = $t->{name};
+	my $perr = $pg_errors{$name};
+	if (!ok(!defined $perr, u8("$name: translation (both modes) runs in PostgreSQL")))
+	{
+		diag(u8("$perr\n$t->{show}\n$t->{script}\n$t->{split}"));
 		next;
 	}
 	push @tables, $name;
-	push @all_fks, @$fks;
-	$fk_count{$name} = scalar(@$fks);
-	$created++;
+	push @all_fks, @{ $t->{fks} };
 }
 
 my $mcols = mariadb_columns();
@@ -395,16 +443,33 @@ foreach my $t (@tables)
 	$matched++ if compare_table($t, $mcols->{$t}, $pcols->{$t}, $midx->{$t}, $pidx->{$t}, 1);
 }
 
+# the initial copy's mode (pre-data, then post-data) gives the same tables
+my $scols = pg_columns('rt_split');
+foreach my $c (map { @$_ } values %$scols)
+{
+	# defaults name the schema of enum types and sequences
+	$c->{default} =~ s/\brt_split\./rt./g if defined $c->{default};
+}
+my $sidx = pg_indexes('rt_split');
+my $split_matched = 0;
+foreach my $t (@tables)
+{
+	$split_matched++
+	  if is_deeply([ $scols->{$t}, $sidx->{$t} ], [ $pcols->{$t}, $pidx->{$t} ],
+		u8("$t: initial copy's split gives the same table"));
+}
+
 # foreign keys: as many as MariaDB has, and all creatable (detach_replica's job)
 my $mfk = $m->sql(q{SELECT count(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'rt'});
 is(scalar(@all_fks), $mfk, 'every foreign key is kept aside');
 my $fkerr = pg_run(@all_fks);
-ok(!defined $fkerr, 'kept-aside foreign keys can be created in PostgreSQL') or diag($fkerr);
+ok(!defined $fkerr, 'kept-aside foreign keys can be created in PostgreSQL') or diag(u8($fkerr));
 $fkerr = pg_run(map { /^ALTER TABLE (\S+) ADD CONSTRAINT (\S+)/ ? "ALTER TABLE $1 VALIDATE CONSTRAINT $2;" : () } @all_fks);
-ok(!defined $fkerr, 'kept-aside foreign keys validate') or diag($fkerr);
+ok(!defined $fkerr, 'kept-aside foreign keys validate') or diag(u8($fkerr));
 
 cmp_ok($matched, '>=', 150, "round trip: $matched of " . scalar(@creates) . " tables match ($created created)");
-diag("proof 1: " . scalar(@creates) . " statements, $created created on both sides, $matched matching");
+diag("proof 1: " . scalar(@creates) . " statements, $created created on both sides, $matched matching, "
+	  . "$split_matched identical in the initial copy's mode");
 
 # ---------- proof 2: ALTER sequences ----------
 
@@ -415,22 +480,22 @@ my $steps = 0;
 foreach my $sql (read_statements("$root/t/data/ddl_alter.sql"))
 {
 	my $err = $m->sql_error(encode('UTF-8', $sql), db => 'rt');
-	if (!ok(!defined $err, "MariaDB: $sql"))
+	if (!ok(!defined $err, u8("MariaDB: $sql")))
 	{
-		diag($err);
+		diag(u8($err));
 		next;
 	}
 	if ($sql =~ /^INSERT/i)
 	{
 		my $perr = pg_run("SET search_path = rt; $sql;");
-		ok(!defined $perr, "PostgreSQL: $sql") or diag($perr);
+		ok(!defined $perr, u8("PostgreSQL: $sql")) or diag(u8($perr));
 		next;
 	}
 	my ($script, $fks, $terr) = translate($sql);
-	ok(!defined $terr, "translates: $sql") or diag($terr);
+	ok(!defined $terr, u8("translates: $sql")) or diag(u8($terr));
 	next if defined $terr;
 	my $perr = pg_run($script);
-	ok(!defined $perr, "PostgreSQL runs the translation of: $sql") or diag("$perr\n$script");
+	ok(!defined $perr, u8("PostgreSQL runs the translation of: $sql")) or diag(u8("$perr\n$script"));
 	$steps++;
 }
 
@@ -441,7 +506,7 @@ $pidx = pg_indexes();
 is_deeply([ sort keys %$pcols ], [ sort keys %$mcols ], 'after the ALTER sequences: same tables');
 foreach my $t (sort keys %$mcols)
 {
-	compare_table($t, $mcols->{$t}, $pcols->{$t}, $midx->{$t}, $pidx->{$t}, 0);
+	compare_table($t, $mcols->{$t}, $pcols->{$t}, $midx->{$t}, $pidx->{$t}, 0, 1);
 }
 diag("proof 2: $steps DDL statements applied on both sides");
 

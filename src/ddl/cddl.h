@@ -11,7 +11,22 @@
  * token.  All memory belongs to one cddl_doc and is freed with
  * cddl_doc_free().
  *
- * Typical use:
+ * Options (cddl_options, zero-initialise it): target_schema is the
+ * PostgreSQL schema for unqualified names, mysql_schema the MySQL schema
+ * they belong to (used to match type_override's override_tables), and
+ * overrides/noverrides the type_override entries (SPEC section 3), e.g.
+ *
+ *		static const char *const all[] = {"*"};
+ *		cddl_type_override ov = {"tinyint(1)", "boolean", all, 1};
+ *		cddl_options opts = {0};
+ *		opts.target_schema = "sakila_pg";
+ *		opts.mysql_schema = "sakila";
+ *		opts.overrides = &ov;
+ *		opts.noverrides = 1;
+ *
+ * 1. Replication (one binlog DDL statement, any kind): every statement of
+ *    out.statements is run in order; out.foreign_keys is kept for
+ *    detach_replica; out.notes says what was left out and why.
  *
  *		cddl_error	err;
  *		cddl_doc   *doc = cddl_parse(sql, strlen(sql), &err);
@@ -22,7 +37,30 @@
  *				for (cddl_sql *q = out.statements; q; q = q->next)
  *					run(q->text);
  *		}
+ *		cddl_doc_free(doc);		(frees the outputs too)
+ *
+ * 2. Initial copy (one table, from the text of SHOW CREATE TABLE): the
+ *    table is created without its keys, loaded, then indexed.
+ *
+ *		cddl_output out;
+ *		cddl_doc   *doc = cddl_translate_table(text, len, &opts, &out, &err);
+ *		if (doc == NULL)
+ *			fail(err.message, err.position, err.token);
+ *		run_all(out.statements);	(pre-data: enum types, sequences,
+ *									 CREATE TABLE with columns, types,
+ *									 defaults, NOT NULL, identity)
+ *		... COPY the rows ...
+ *		run_all(out.post_data);		(primary key, unique keys, indexes,
+ *									 sequence ownership, comments)
+ *		keep(out.foreign_keys);		(for detach_replica)
+ *		... doc->stmts->columns describes the MySQL columns; cddl_pg_type()
+ *		    gives each column's PostgreSQL type with the same options ...
  *		cddl_doc_free(doc);
+ *
+ *    cddl_translate_table() is cddl_parse() + cddl_translate() with
+ *    opts->defer_keys forced on, refusing anything but exactly one CREATE
+ *    TABLE with a column list.  The same split is available for any
+ *    statement by setting opts.defer_keys with cddl_translate().
  *
  *-------------------------------------------------------------------------
  */
@@ -127,6 +165,8 @@ typedef struct cddl_column
 	char	   *generation_expr;
 	char	   *comment;
 	char	   *check_expr;		/* inline CHECK (expr), source text */
+	struct cddl_key *references;	/* inline [CONSTRAINT n] REFERENCES ...:
+									 * a CDDL_KEY_FOREIGN on this column */
 	bool		first;			/* ALTER: FIRST */
 	char	   *after;			/* ALTER: AFTER col */
 	size_t		position;		/* byte offset of the column name */
@@ -140,13 +180,17 @@ typedef struct cddl_key_part
 	char	   *expr;			/* functional key part, source text */
 	long		prefix;			/* prefix length, -1 if none */
 	bool		descending;
+	bool		without_overlaps;	/* "period WITHOUT OVERLAPS": column is
+									 * the name of a PERIOD FOR */
 	struct cddl_key_part *next;
 } cddl_key_part;
 
 typedef enum cddl_key_kind
 {
 	CDDL_KEY_PRIMARY, CDDL_KEY_UNIQUE, CDDL_KEY_INDEX, CDDL_KEY_FULLTEXT,
-	CDDL_KEY_SPATIAL, CDDL_KEY_FOREIGN, CDDL_KEY_CHECK
+	CDDL_KEY_SPATIAL, CDDL_KEY_FOREIGN, CDDL_KEY_CHECK,
+	CDDL_KEY_PERIOD				/* PERIOD FOR name (start, end): name, and the
+								 * two columns in ref_columns; no index */
 } cddl_key_kind;
 
 typedef enum cddl_fk_action
@@ -178,7 +222,9 @@ typedef enum cddl_stmt_kind
 	CDDL_STMT_IGNORED,			/* no PostgreSQL meaning */
 	CDDL_STMT_CREATE_TABLE,
 	CDDL_STMT_CREATE_TABLE_LIKE,
-	CDDL_STMT_CREATE_TABLE_SELECT,
+	CDDL_STMT_CREATE_TABLE_SELECT,	/* CREATE TABLE ... SELECT, or without a
+									 * column list (engine discovery): the
+									 * structure is known to the server only */
 	CDDL_STMT_DROP_TABLE,
 	CDDL_STMT_RENAME_TABLE,
 	CDDL_STMT_ALTER_TABLE,
@@ -325,7 +371,13 @@ typedef struct cddl_options
 	const cddl_type_override *overrides;
 	size_t		noverrides;
 	bool		postgis;		/* geometry family -> PostGIS geometry */
-	bool		defer_keys;		/* emit PRIMARY KEY as a later ALTER TABLE */
+	bool		defer_keys;		/* initial copy: the primary key becomes an
+								 * ALTER TABLE, and every CDDL_PHASE_POST
+								 * statement (keys, indexes, sequence
+								 * ownership, comments) goes to
+								 * cddl_output.post_data instead of
+								 * statements.  Leave false when
+								 * replicating. */
 } cddl_options;
 
 typedef enum cddl_phase
@@ -346,8 +398,12 @@ typedef struct cddl_sql
 /* What cddl_translate produced for one statement. */
 typedef struct cddl_output
 {
-	cddl_sql   *statements;		/* to run, in order */
+	cddl_sql   *statements;		/* to run, in order (with defer_keys: the
+								 * pre-data part only) */
 	size_t		nstatements;
+	cddl_sql   *post_data;		/* defer_keys only: to run, in order, after
+								 * the data is loaded */
+	size_t		npost_data;
 	cddl_sql   *foreign_keys;	/* ALTER TABLE ... ADD CONSTRAINT ... NOT VALID,
 								 * kept aside for detach_replica */
 	cddl_sql   *notes;			/* human-readable: what was dropped and why */
@@ -361,10 +417,26 @@ extern cddl_doc *cddl_parse(const char *sql, size_t len, cddl_error *err);
 /* Frees a document and everything allocated in it (NULL is fine). */
 extern void cddl_doc_free(cddl_doc *doc);
 
-/* Translates one statement of doc; false on error (err set). */
+/*
+ * Translates one statement of doc; false on error (err set).  The output
+ * lives in doc's memory until cddl_doc_free(doc).
+ */
 extern bool cddl_translate(cddl_doc *doc, const cddl_stmt *stmt,
 						   const cddl_options *opts, cddl_output *out,
 						   cddl_error *err);
+
+/*
+ * Initial copy: parses sql[0..len), which must be exactly one CREATE TABLE
+ * with a column list (the text of SHOW CREATE TABLE), and translates it
+ * with opts (NULL: defaults) and defer_keys forced on.  out->statements
+ * creates the table without keys, out->post_data adds them after the data,
+ * out->foreign_keys are for detach_replica.  Returns the document (the
+ * parsed table is doc->stmts; free everything with cddl_doc_free), or NULL
+ * with err set (*out is then empty).
+ */
+extern cddl_doc *cddl_translate_table(const char *sql, size_t len,
+									  const cddl_options *opts,
+									  cddl_output *out, cddl_error *err);
 
 /*
  * Parses a bare MySQL column type, as information_schema.COLUMNS.COLUMN_TYPE

@@ -169,6 +169,7 @@ typedef struct cddl_writer
 	const cddl_options *opts;
 	cddl_output *out;
 	cddl_sql  **tail_stmt;
+	cddl_sql  **tail_post;
 	cddl_sql  **tail_fk;
 	cddl_sql  **tail_note;
 	cddl_error *err;

@@ -98,6 +98,10 @@ at_partition_op(cddl_parser *p)
 		return true;
 	if (cddl_at_kw(p, "PARTITION") && cddl_is_kw(cddl_peek(p, 1), "BY"))
 		return true;
+	/* MariaDB 10.7: CONVERT PARTITION p TO TABLE t, CONVERT TABLE t TO PARTITION */
+	if (cddl_at_kw(p, "CONVERT") && (cddl_is_kw(cddl_peek(p, 1), "PARTITION") ||
+									 cddl_is_kw(cddl_peek(p, 1), "TABLE")))
+		return true;
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 	{
 		if (cddl_at_kw(p, ops[i]) &&
@@ -382,7 +386,7 @@ parse_action(cddl_parser *p, cddl_alter_cmd ***tailp)
 		while (cddl_peek(p, 0)->type == TOK_WORD)
 			p->pos++;
 	}
-	else if (cddl_at_kw(p, "CONVERT"))
+	else if (cddl_at_kw(p, "CONVERT") && cddl_is_kw(cddl_peek(p, 1), "TO"))
 	{
 		p->pos++;
 		c = ignored(p, "CONVERT TO CHARACTER SET");
@@ -514,8 +518,10 @@ cddl_parse_alter(cddl_parser *p, cddl_stmt *st)
 		if (!parse_action(p, &tail))
 			return false;
 	} while (cddl_accept_punct(p, ','));
-	/* a trailing PARTITION BY may follow the action list */
+	/* a trailing PARTITION BY or REMOVE PARTITIONING may follow the list */
 	if (cddl_at_kw(p, "PARTITION") && cddl_is_kw(cddl_peek(p, 1), "BY"))
 		return cddl_parse_partitioning(p);
+	if (cddl_at_kw(p, "REMOVE") && cddl_is_kw(cddl_peek(p, 1), "PARTITIONING"))
+		p->pos += 2;
 	return true;
 }

@@ -121,6 +121,13 @@ cddl_parse_data_type(cddl_parser *p, cddl_type *type)
 	type->scale = -1;
 	if (t->type != TOK_WORD)
 		return cddl_fail(p, "syntax error, expected a data type");
+	/* mariadb_schema.DATE: the MariaDB (not Oracle-mode) meaning of a type */
+	if (cddl_is_kw(t, "MARIADB_SCHEMA") && cddl_peek(p, 1)->type == TOK_PUNCT &&
+		cddl_peek(p, 1)->value[0] == '.' && cddl_peek(p, 2)->type == TOK_WORD)
+	{
+		p->pos += 2;
+		t = cddl_peek(p, 0);
+	}
 
 	/* multi-word types first */
 	if (cddl_at_kw(p, "NATIONAL"))
@@ -269,17 +276,36 @@ skip_primary(cddl_parser *p)
 		if (cddl_skip_balanced(p) == NULL)
 			return false;
 	}
+	else if ((cddl_is_kw(t, "NEXT") || cddl_is_kw(t, "PREVIOUS")) &&
+			 cddl_is_kw(cddl_peek(p, 1), "VALUE") &&
+			 cddl_is_kw(cddl_peek(p, 2), "FOR"))
+	{
+		/* NEXT VALUE FOR seq (MariaDB sequences) */
+		cddl_name	seq;
+
+		p->pos += 3;
+		if (!cddl_parse_name(p, &seq, "sequence name"))
+			return false;
+	}
 	else if (t->type == TOK_WORD || t->type == TOK_QIDENT)
 	{
+		const cddl_token *n;
+
 		p->pos++;
-		/* _charset 'literal' */
-		if (t->value[0] == '_' && cddl_peek(p, 0)->type == TOK_STRING)
+		n = cddl_peek(p, 0);
+		/* _charset 'literal', _charset 0x.. */
+		if (t->type == TOK_WORD && t->value[0] == '_' &&
+			(n->type == TOK_STRING || n->type == TOK_HEX || n->type == TOK_BIT))
 			p->pos++;
-		else if (cddl_at_punct(p, '.'))
+		else
 		{
-			p->pos++;
-			if (cddl_parse_ident(p, "identifier") == NULL)
-				return false;
+			/* schema.table.column */
+			while (cddl_at_punct(p, '.'))
+			{
+				p->pos++;
+				if (cddl_parse_ident(p, "identifier") == NULL)
+					return false;
+			}
 		}
 		if (cddl_at_punct(p, '(') && cddl_skip_balanced(p) == NULL)
 			return false;
@@ -521,6 +547,8 @@ parse_generated(cddl_parser *p, cddl_column *c)
 static bool
 parse_column_attributes(cddl_parser *p, cddl_column *c)
 {
+	char	   *fk_name = NULL; /* CONSTRAINT name of an inline REFERENCES */
+
 	for (;;)
 	{
 		const cddl_token *t = cddl_peek(p, 0);
@@ -625,7 +653,9 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 			if (cddl_at_kw(p, "AS") && (cddl_is_kw(cddl_peek(p, 1), "ROW") ||
 										cddl_is_kw(cddl_peek(p, 1), "IDENTITY")))
 			{
-				/* AS ROW START/END (system versioning) */
+				/* AS ROW START/END (system versioning): always NOT NULL */
+				if (cddl_is_kw(cddl_peek(p, 1), "ROW"))
+					c->not_null = true;
 				p->pos += 2;
 				(void) (cddl_accept_kw(p, "START") || cddl_accept_kw(p, "END"));
 				continue;
@@ -639,6 +669,26 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 			p->pos++;
 			if (!parse_generated(p, c))
 				return false;
+		}
+		else if (cddl_at_kw(p, "AS") && cddl_is_kw(cddl_peek(p, 1), "ROW") &&
+				 (cddl_is_kw(cddl_peek(p, 2), "START") ||
+				  cddl_is_kw(cddl_peek(p, 2), "END")))
+		{
+			p->pos += 3;		/* system versioning: a plain column here */
+			c->not_null = true;
+		}
+		else if (cddl_at_kw(p, "CONSTRAINT") &&
+				 (cddl_is_kw(cddl_peek(p, 2), "REFERENCES") ||
+				  cddl_is_kw(cddl_peek(p, 1), "REFERENCES")))
+		{
+			/* CONSTRAINT [name] REFERENCES ...: an inline foreign key */
+			p->pos++;
+			if (!cddl_at_kw(p, "REFERENCES"))
+			{
+				fk_name = cddl_parse_ident(p, "constraint name");
+				if (fk_name == NULL)
+					return false;
+			}
 		}
 		else if (cddl_at_kw(p, "CONSTRAINT") || cddl_at_kw(p, "CHECK"))
 		{
@@ -659,12 +709,25 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 		}
 		else if (cddl_at_kw(p, "REFERENCES"))
 		{
-			/* inline REFERENCES are parsed and ignored, as MySQL does */
-			cddl_key	k;
+			/*
+			 * Inline REFERENCES: MySQL ignores them, MariaDB (10.5+) creates
+			 * a foreign key.  Kept on the column; CREATE TABLE turns it into
+			 * a foreign key definition (kept aside like any other).
+			 */
+			cddl_key   *k = cddl_alloc(p->arena, sizeof(cddl_key));
+			cddl_key_part *kp = cddl_alloc(p->arena, sizeof(cddl_key_part));
 
-			memset(&k, 0, sizeof(k));
-			if (!parse_references(p, &k))
+			if (k == NULL || kp == NULL)
+				return cddl_oom(p);
+			if (!parse_references(p, k))
 				return false;
+			kp->column = c->name;
+			kp->prefix = -1;
+			k->kind = CDDL_KEY_FOREIGN;
+			k->constraint_name = fk_name;
+			fk_name = NULL;
+			k->parts = kp;
+			c->references = k;
 		}
 		else if ((cddl_at_kw(p, "WITH") || cddl_at_kw(p, "WITHOUT")) &&
 				 cddl_is_kw(cddl_peek(p, 1), "SYSTEM"))
@@ -675,6 +738,18 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 		}
 		else if (cddl_at_kw(p, "FIRST") || cddl_at_kw(p, "AFTER"))
 			return true;		/* ALTER TABLE position: the caller's business */
+		else if ((cddl_at_kw(p, "REMOVE") && cddl_is_kw(cddl_peek(p, 1), "PARTITIONING")) ||
+				 (cddl_at_kw(p, "PARTITION") && cddl_is_kw(cddl_peek(p, 1), "BY")))
+			return true;		/* ALTER TABLE ... ADD c int REMOVE PARTITIONING */
+		else if ((t->type == TOK_WORD || t->type == TOK_QIDENT) &&
+				 cddl_peek(p, 1)->type == TOK_PUNCT &&
+				 cddl_peek(p, 1)->value[0] == '=')
+		{
+			/* engine-defined attribute (MariaDB): name=value, `name`=value */
+			p->pos += 2;
+			if (!cddl_parse_option_value(p, NULL))
+				return false;
+		}
 		else
 			return cddl_fail(p, "syntax error in column definition");
 	}
@@ -751,6 +826,12 @@ cddl_parse_key_parts(cddl_parser *p, cddl_key_part **out)
 					return false;
 			}
 		}
+		if (kp->column && cddl_at_kw(p, "WITHOUT") &&
+			cddl_is_kw(cddl_peek(p, 1), "OVERLAPS"))
+		{
+			p->pos += 2;
+			kp->without_overlaps = true;
+		}
 		if (cddl_accept_kw(p, "DESC"))
 			kp->descending = true;
 		else
@@ -793,6 +874,17 @@ parse_index_options(cddl_parser *p)
 		else if (cddl_accept_kw(p, "VISIBLE") || cddl_accept_kw(p, "INVISIBLE") ||
 				 cddl_accept_kw(p, "IGNORED"))
 			continue;
+		else if ((cddl_peek(p, 0)->type == TOK_WORD ||
+				  cddl_peek(p, 0)->type == TOK_QIDENT) &&
+				 !cddl_at_kw(p, "ON") && !cddl_at_kw(p, "REFERENCES") &&
+				 cddl_peek(p, 1)->type == TOK_PUNCT &&
+				 cddl_peek(p, 1)->value[0] == '=')
+		{
+			/* engine-defined index attribute (MariaDB): name=value */
+			p->pos += 2;
+			if (!cddl_parse_option_value(p, NULL))
+				return false;
+		}
 		else
 			return true;
 	}
@@ -834,18 +926,31 @@ cddl_parse_key_def(cddl_parser *p, bool *is_key)
 
 	if (cddl_accept_kw(p, "PERIOD"))
 	{
-		/* PERIOD FOR SYSTEM_TIME (a, b): system versioning, no key */
+		/* PERIOD FOR name (start, end): application time or SYSTEM_TIME */
+		cddl_strlist *cols;
+
 		p->pos++;
-		if (cddl_parse_ident(p, "period name") == NULL ||
-			cddl_skip_balanced(p) == NULL)
+		k->kind = CDDL_KEY_PERIOD;
+		k->name = cddl_parse_ident(p, "period name");
+		if (k->name == NULL || !cddl_parse_ident_list(p, &cols))
 			return NULL;
-		k->kind = CDDL_KEY_CHECK;
-		k->check_expr = NULL;
+		if (cols == NULL || cols->next == NULL || cols->next->next != NULL)
+		{
+			cddl_fail(p, "syntax error, a period has a start and an end column");
+			return NULL;
+		}
+		k->ref_columns = cols;
 		return k;
 	}
 
 	if (cddl_accept_kw(p, "CONSTRAINT"))
 	{
+		if (cddl_at_kw(p, "IF") && cddl_is_kw(cddl_peek(p, 1), "NOT") &&
+			cddl_is_kw(cddl_peek(p, 2), "EXISTS"))
+		{
+			p->pos += 3;
+			k->if_not_exists = true;
+		}
 		if (!(cddl_at_kw(p, "PRIMARY") || cddl_at_kw(p, "UNIQUE") ||
 			  cddl_at_kw(p, "FOREIGN") || cddl_at_kw(p, "CHECK")))
 		{

@@ -87,7 +87,18 @@ cddl_parse_table_options(cddl_parser *p, cddl_table_options *o, bool in_alter)
 		if (!in_alter)
 			(void) cddl_accept_punct(p, ',');
 		t = cddl_peek(p, 0);
-		if (cddl_at_end(p) || t->type != TOK_WORD)
+		if (cddl_at_end(p))
+			return true;
+		if (t->type == TOK_QIDENT && cddl_peek(p, 1)->type == TOK_PUNCT &&
+			cddl_peek(p, 1)->value[0] == '=')
+		{
+			/* engine-defined option as SHOW CREATE TABLE prints it: `name`=v */
+			p->pos += 2;
+			if (!cddl_parse_option_value(p, NULL))
+				return false;
+			continue;
+		}
+		if (t->type != TOK_WORD)
 			return true;
 		if (at_select(p) || cddl_at_kw(p, "PARTITION") || cddl_at_kw(p, "LIKE"))
 			return true;
@@ -256,7 +267,19 @@ parse_create_table(cddl_parser *p, cddl_stmt *st)
 		return cddl_skip_to_end(p);
 	}
 	if (st->columns == NULL && st->kind == CDDL_STMT_CREATE_TABLE)
+	{
+		if (cddl_at_end(p) && st->options.engine != NULL)
+		{
+			/*
+			 * No column list: the engine discovers the structure (CONNECT,
+			 * FederatedX, S3...).  Like CREATE ... SELECT, only the server
+			 * knows the columns.
+			 */
+			st->kind = CDDL_STMT_CREATE_TABLE_SELECT;
+			return true;
+		}
 		return cddl_fail(p, "syntax error, expected a column list");
+	}
 	return true;
 }
 

@@ -145,6 +145,7 @@ cddl_translate(cddl_doc *doc, const cddl_stmt *stmt, const cddl_options *opts,
 	w.opts = opts;
 	w.out = out;
 	w.tail_stmt = &out->statements;
+	w.tail_post = &out->post_data;
 	w.tail_fk = &out->foreign_keys;
 	w.tail_note = &out->notes;
 	w.err = err;
@@ -262,6 +263,48 @@ cddl_parse_type(const char *text, size_t len, cddl_type *type, cddl_error *err)
 	if (!cddl_at_end(&p))
 	{
 		cddl_arena_destroy(arena);
+		return NULL;
+	}
+	return doc;
+}
+
+/*
+ * Parses and translates one CREATE TABLE (the text of SHOW CREATE TABLE)
+ * for the initial copy: out->statements creates the table without its keys,
+ * out->post_data builds them after the data.  Returns the document (free
+ * it with cddl_doc_free) or NULL with err set.
+ */
+cddl_doc *
+cddl_translate_table(const char *sql, size_t len, const cddl_options *opts,
+					 cddl_output *out, cddl_error *err)
+{
+	cddl_options o;
+	cddl_doc   *doc;
+	cddl_error	dummy;
+
+	if (err == NULL)
+		err = &dummy;
+	memset(out, 0, sizeof(*out));
+	if (opts != NULL)
+		o = *opts;
+	else
+		memset(&o, 0, sizeof(o));
+	o.defer_keys = true;
+	doc = cddl_parse(sql, len, err);
+	if (doc == NULL)
+		return NULL;
+	if (doc->nstmts != 1 || doc->stmts->kind != CDDL_STMT_CREATE_TABLE)
+	{
+		cddl_set_error(err, doc->input, doc->input_len,
+					   doc->stmts ? doc->stmts->start : 0, 0,
+					   "expected exactly one CREATE TABLE statement with a column list");
+		cddl_doc_free(doc);
+		return NULL;
+	}
+	if (!cddl_translate(doc, doc->stmts, &o, out, err))
+	{
+		cddl_doc_free(doc);
+		memset(out, 0, sizeof(*out));
 		return NULL;
 	}
 	return doc;

@@ -324,6 +324,9 @@ add_key(cddl_writer *w, const cddl_name *table, cddl_key *k)
 			if (k->check_expr)
 				cddl_note(w, "CHECK (%s) not translated", k->check_expr);
 			break;
+		case CDDL_KEY_PERIOD:
+			cddl_note(w, "PERIOD FOR %s not translated", k->name);
+			break;
 		default:
 			cddl_write_key_index(w, table, k, NULL);
 			break;
@@ -398,6 +401,8 @@ cddl_translate_alter(cddl_writer *w, const cddl_stmt *st)
 		{
 			case CDDL_AT_ADD_COLUMN:
 				add_column(w, st, c);
+				if (c->column && c->column->references)
+					add_key(w, &st->table, c->column->references);
 				break;
 			case CDDL_AT_DROP_COLUMN:
 				begin_alter(w, &b, &st->table);

@@ -142,6 +142,52 @@ fk_covered(const cddl_stmt *st, const cddl_key *fk)
 	return false;
 }
 
+/*
+ * Replaces, in every key of the table, a "period WITHOUT OVERLAPS" part by
+ * the period's end and start columns: PostgreSQL 15 has no WITHOUT
+ * OVERLAPS, and a key on (..., start, end) accepts every row MariaDB
+ * accepts.  Works in place on the parsed statement (idempotent).
+ */
+static bool
+expand_periods(cddl_writer *w, const cddl_stmt *st)
+{
+	const cddl_key *k;
+
+	for (k = st->keys; k; k = k->next)
+	{
+		cddl_key_part *kp;
+
+		for (kp = k->parts; kp; kp = kp->next)
+		{
+			const cddl_key *per;
+			cddl_key_part *second;
+
+			if (!kp->without_overlaps || kp->column == NULL)
+				continue;
+			for (per = st->keys; per; per = per->next)
+				if (per->kind == CDDL_KEY_PERIOD && per->name &&
+					strcmp(per->name, kp->column) == 0)
+					break;
+			if (per == NULL)
+				continue;		/* left to cddl_write_key_index */
+			second = cddl_alloc(w->doc->arena, sizeof(cddl_key_part));
+			if (second == NULL)
+				return false;
+			/* end, then start: the order MariaDB gives the key's parts */
+			second->column = per->ref_columns->value;
+			second->prefix = -1;
+			second->next = kp->next;
+			kp->column = per->ref_columns->next->value;
+			kp->without_overlaps = false;
+			kp->next = second;
+			kp = second;
+			cddl_note(w, "key \"%s\": WITHOUT OVERLAPS not translated: the period's columns are part of the key",
+					  k->name ? k->name : "PRIMARY");
+		}
+	}
+	return true;
+}
+
 /* Translates CREATE TABLE (with columns). */
 bool
 cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
@@ -155,6 +201,8 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 	bool		first = true;
 	char		pgtype[256];
 
+	if (!expand_periods(w, st))
+		return false;
 	/* the primary key: a PRIMARY KEY clause or an inline column attribute */
 	for (k = st->keys; k; k = k->next)
 		if (k->kind == CDDL_KEY_PRIMARY)
@@ -282,6 +330,9 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 				if (!fk_covered(st, k))
 					cddl_write_fk_index(w, &st->table, k);
 				break;
+			case CDDL_KEY_PERIOD:
+				cddl_note(w, "PERIOD FOR %s not translated", k->name);
+				break;
 			case CDDL_KEY_CHECK:
 				if (k->check_expr)
 				{
@@ -313,6 +364,8 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 			uk.parts = &part;
 			cddl_write_key_index(w, &st->table, &uk, st->columns);
 		}
+		if (col->references)
+			cddl_write_foreign_key(w, &st->table, col->references);
 		write_column_comment(w, &st->table, col);
 	}
 	if (st->options.comment && st->options.comment[0])

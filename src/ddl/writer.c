@@ -44,10 +44,18 @@ append_sql(cddl_writer *w, cddl_sql ***tail, cddl_phase phase, cddl_buf *b)
 	*tail = &s->next;
 }
 
-/* Adds a statement to run (POST ones wait while held). */
+/* Adds a statement to run (POST ones wait while held, or go to post_data). */
 void
 cddl_emit(cddl_writer *w, cddl_phase phase, cddl_buf *b)
 {
+	if (w->opts->defer_keys && phase == CDDL_PHASE_POST)
+	{
+		/* initial copy: keys, indexes, comments go after the data */
+		append_sql(w, &w->tail_post, phase, b);
+		if (!w->failed)
+			w->out->npost_data++;
+		return;
+	}
 	if (w->hold_post && phase == CDDL_PHASE_POST)
 	{
 		append_sql(w, &w->tail_held, phase, b);
@@ -654,7 +662,14 @@ cddl_write_primary_key(cddl_writer *w, const cddl_name *table,
 {
 	cddl_buf	b;
 	char		pk[CDDL_NAMEDATALEN + 1];
+	const cddl_key_part *kp;
 
+	for (kp = parts; kp; kp = kp->next)
+		if (kp->without_overlaps)
+		{
+			cddl_note(w, "primary key WITHOUT OVERLAPS not created: its period is not defined in this statement");
+			return;
+		}
 	cddl_derived_name(pk, sizeof(pk), table->name, NULL, "_pkey");
 	cddl_buf_init(&b);
 	cddl_buf_puts(&b, "ALTER TABLE ");
@@ -703,6 +718,7 @@ cddl_write_key_index(cddl_writer *w, const cddl_name *table,
 	const char *schema = cddl_target_schema(w, table);
 	bool		ine = key->if_not_exists ||
 		(w->stmt && w->stmt->if_not_exists && w->stmt->kind == CDDL_STMT_CREATE_TABLE);
+	const cddl_key_part *kp;
 
 	(void) cols;
 	if (mysql_name == NULL)
@@ -717,6 +733,14 @@ cddl_write_key_index(cddl_writer *w, const cddl_name *table,
 		cddl_note(w, "SPATIAL index \"%s\" not created: geometry is stored as bytea", mysql_name);
 		return;
 	}
+	for (kp = key->parts; kp; kp = kp->next)
+		if (kp->without_overlaps)
+		{
+			/* the period's columns are unknown here (ALTER TABLE ... ADD) */
+			cddl_note(w, "key \"%s\" WITHOUT OVERLAPS not created: its period is not defined in this statement",
+					  mysql_name);
+			return;
+		}
 	cddl_index_name(w, iname, sizeof(iname), table->name, mysql_name);
 	cddl_buf_init(&b);
 	cddl_buf_puts(&b, key->kind == CDDL_KEY_UNIQUE ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");

@@ -117,7 +117,7 @@ CREATE TABLE ta_default_expr (id int PRIMARY KEY, a int DEFAULT (1 + 1));
 CREATE TABLE ta_default_uuid (id int PRIMARY KEY, u varchar(36) DEFAULT (uuid()));
 CREATE TABLE ta_no_pk (a int, b int);
 CREATE TABLE ta_unique_inline (id int PRIMARY KEY, email varchar(100) UNIQUE);
-CREATE TABLE ta_column_format (id int PRIMARY KEY, c int COLUMN_FORMAT FIXED);
+CREATE TABLE ta_ref_system_id (id int PRIMARY KEY, g geometry REF_SYSTEM_ID=4326, p point REF_SYSTEM_ID = 0 NOT NULL);
 CREATE TABLE ta_compressed (id int PRIMARY KEY, c blob COMPRESSED);
 -- keys of every kind
 CREATE TABLE tk_pk_multi (a int NOT NULL, b int NOT NULL, c int, PRIMARY KEY (a, b));
@@ -222,3 +222,12 @@ CREATE TABLE tz_like_source (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, a varch
 CREATE TABLE tz_system_versioned (id int PRIMARY KEY, v int) WITH SYSTEM VERSIONING;
 CREATE TABLE tz_sequence_like (id int PRIMARY KEY, nextval bigint);
 CREATE TABLE tz_last (id int PRIMARY KEY, done bool NOT NULL DEFAULT 0);
+
+-- MariaDB forms: system versioning, application-time periods, inline
+-- REFERENCES, engine-defined options
+CREATE TABLE tv_sysver (id int PRIMARY KEY, v varchar(10)) WITH SYSTEM VERSIONING;
+CREATE TABLE tv_sysver_cols (id int, rs timestamp(6) GENERATED ALWAYS AS ROW START, re timestamp(6) GENERATED ALWAYS AS ROW END, PERIOD FOR SYSTEM_TIME (rs, re), PRIMARY KEY (id)) WITH SYSTEM VERSIONING;
+CREATE TABLE tv_period (id int NOT NULL, s date NOT NULL, e date NOT NULL, v int, PERIOD FOR app (s, e), UNIQUE KEY uk_app (id, app WITHOUT OVERLAPS), KEY k_v (v));
+CREATE TABLE tv_period_pk (id int NOT NULL, s datetime NOT NULL, e datetime NOT NULL, PERIOD FOR p (s, e), PRIMARY KEY (id, p WITHOUT OVERLAPS));
+CREATE TABLE tv_inline_ref (id int PRIMARY KEY, p int REFERENCES tk_unique (id), q int CONSTRAINT fk_tv_q REFERENCES tk_unique (id) ON DELETE CASCADE);
+CREATE TABLE tv_engine_opt (id int PRIMARY KEY, v varchar(5)) ENGINE=InnoDB PAGE_COMPRESSED=1 PAGE_COMPRESSION_LEVEL=3;

@@ -74,9 +74,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				for (s = out.notes; s; s = s->next)
 					(void) strlen(s->text);
 			}
-			(void) cddl_translate(doc, st, &o2, &out, &err);
+			if (cddl_translate(doc, st, &o2, &out, &err))
+			{
+				for (s = out.post_data; s; s = s->next)
+					(void) strlen(s->text);
+			}
 		}
 		cddl_doc_free(doc);
+	}
+	{
+		/* the initial copy's entry point */
+		cddl_output out;
+		const cddl_sql *s;
+
+		doc = cddl_translate_table((const char *) data, size, &o2, &out, &err);
+		if (doc != NULL)
+		{
+			for (s = out.statements; s; s = s->next)
+				(void) strlen(s->text);
+			for (s = out.post_data; s; s = s->next)
+				(void) strlen(s->text);
+			cddl_doc_free(doc);
+		}
 	}
 	doc = cddl_parse_type((const char *) data, size, &t, &err);
 	if (doc != NULL)

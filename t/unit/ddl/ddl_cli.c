@@ -8,7 +8,9 @@
  * Reads a MySQL script on standard input and prints, for each statement,
  * the PostgreSQL statements each followed by ";" and a newline.  Notes go
  * to standard error prefixed with "NOTE: ", kept-aside foreign keys to
- * standard output prefixed with "-- FK: ".  A parse error prints
+ * standard output prefixed with "-- FK: ".  With -k (defer_keys, the
+ * initial copy's mode) the post-data statements follow a "-- POST-DATA"
+ * line.  A parse error prints
  * "ERROR: message at byte N (token)" on standard error and exits with 1.
  *
  *-------------------------------------------------------------------------
@@ -113,6 +115,10 @@ main(int argc, char **argv)
 			continue;
 		}
 		for (s = out.statements; s; s = s->next)
+			printf("%s;\n", s->text);
+		if (out.post_data)
+			printf("-- POST-DATA\n");
+		for (s = out.post_data; s; s = s->next)
 			printf("%s;\n", s->text);
 		for (s = out.foreign_keys; s; s = s->next)
 			printf("-- FK: %s;\n", s->text);
