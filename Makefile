@@ -30,12 +30,13 @@ EXT_SRCS = $(sort $(wildcard src/*.c))
 LIB_SRCS = $(BINLOG_SRCS) $(filter src/%,$(STREAM_SRCS)) $(DDL_SRCS)
 OBJS = $(EXT_SRCS:.c=.o) $(LIB_SRCS:.c=.o)
 
-PG_CPPFLAGS = -I$(srcdir)/src $(shell mariadb_config --include)
+PG_CPPFLAGS = -I$(srcdir)/src $(shell mariadb_config --include) \
+	-I$(shell $(PG_CONFIG) --includedir)
 # -Wclobbered misfires around PG_TRY's setjmp; variables it matters for are
 # volatile
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-clobbered
-SHLIB_LINK = $(shell mariadb_config --libs) -lyaml -lz -lzstd
+SHLIB_LINK = $(shell mariadb_config --libs) -lpq -lyaml -lz -lzstd
 
 # pg_regress: every sql/*.sql except the install scripts, in name order
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/chameleon--%,$(wildcard sql/*.sql))))

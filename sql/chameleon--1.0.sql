@@ -47,6 +47,9 @@ CREATE TABLE chameleon.source (
 	replay_file		text,
 	replay_pos		bigint,
 	replay_gtid		text,
+	-- last log_event written by the reader / applied by the replay
+	read_event_id	bigint NOT NULL DEFAULT 0,
+	replay_event_id	bigint NOT NULL DEFAULT 0,
 	last_read		timestamptz,
 	last_replay		timestamptz,
 	-- source time of the oldest change not yet read / replayed (NULL: none)
@@ -100,19 +103,35 @@ CREATE TABLE chameleon.replica_table (
 	UNIQUE (schema_name, table_name)
 );
 
--- progress of the initial copy, one row per table
+-- the initial copy's queue and progress, one row per table of the last
+-- job; the copy workers claim rows with FOR UPDATE SKIP LOCKED
 CREATE TABLE chameleon.table_progress (
 	source_id		integer NOT NULL
 		REFERENCES chameleon.source ON DELETE CASCADE,
-	schema_name		text NOT NULL,
+	schema_name		text NOT NULL,		-- target PostgreSQL schema
 	table_name		text NOT NULL,
+	source_schema	text NOT NULL,		-- MySQL names
+	source_table	text NOT NULL,
+	load_schema		text NOT NULL,		-- where the table is created and loaded
 	state			text NOT NULL DEFAULT 'pending'
 		CHECK (state IN ('pending', 'copying', 'indexing', 'swapping',
 						 'done', 'failed')),
+	with_data		boolean NOT NULL DEFAULT true,
 	rows_copied		bigint NOT NULL DEFAULT 0,
 	rows_estimated	bigint,
+	rows_discarded	bigint NOT NULL DEFAULT 0,
 	started			timestamptz,
 	finished		timestamptz,
+	-- keys and indexes, built after the data
+	post_data		text[] NOT NULL DEFAULT '{}',
+	foreign_keys	text[] NOT NULL DEFAULT '{}',
+	key_columns		text[] NOT NULL DEFAULT '{}',
+	identity		text NOT NULL DEFAULT 'full row',
+	-- binlog coordinates of the snapshot the table was read from
+	snapshot_file	text,
+	snapshot_pos	bigint,
+	snapshot_gtid	text,
+	error			text,
 	PRIMARY KEY (source_id, schema_name, table_name)
 );
 
@@ -143,12 +162,14 @@ CREATE TABLE chameleon.discarded_row (
 CREATE INDEX ON chameleon.discarded_row (source_id, discarded_at);
 
 -- one row per batch written by a reader; the position after the batch is
--- committed in the same transaction as the batch's rows
+-- committed in the same transaction as the batch's events
 CREATE TABLE chameleon.log_batch (
 	source_id		integer NOT NULL
 		REFERENCES chameleon.source ON DELETE CASCADE,
 	batch_id		bigint NOT NULL,
-	binlog_file		text NOT NULL,
+	first_event_id	bigint NOT NULL,
+	last_event_id	bigint NOT NULL,
+	binlog_file		text NOT NULL,		-- resume point after the batch
 	binlog_pos		bigint NOT NULL,
 	gtid			text,
 	row_count		integer NOT NULL DEFAULT 0,
@@ -159,21 +180,30 @@ CREATE TABLE chameleon.log_batch (
 	PRIMARY KEY (source_id, batch_id)
 );
 
--- the row log: one partition per source, created by add_source(), so that
--- a dropped source's log goes with one DROP TABLE
+-- the change log: one partition per source, created by add_source(), so
+-- that a dropped source's log goes with one DROP TABLE.  event_id grows in
+-- binlog order.  Kinds: I, U, D (row images), Q (a DDL statement, alone in
+-- its source transaction), C (end of a source transaction: the position
+-- after it is where the reader resumes).  Values are the PostgreSQL text
+-- of each column (cbl_value_to_text, bytea as \x hex), NULL for NULL;
+-- *_names lists the columns present in the image (MINIMAL images carry
+-- fewer).
 CREATE TABLE chameleon.log_event (
 	source_id		integer NOT NULL,
-	batch_id		bigint NOT NULL,
-	event_seq		integer NOT NULL,
-	event_kind		"char" NOT NULL,	-- I, U, D: rows; Q: DDL; C: commit
-	source_schema	text,
+	event_id		bigint NOT NULL,
+	event_kind		"char" NOT NULL,
+	source_schema	text,				-- MySQL names (Q: the default schema)
 	source_table	text,
-	event_time		timestamptz,
-	binlog_file		text,
+	before_names	text[],				-- U, D
+	before_values	text[],
+	after_names		text[],				-- I, U
+	after_values	text[],
+	query			text,				-- Q
+	binlog_file		text,				-- C, Q: position after the event
 	binlog_pos		bigint,
-	gtid			text,
-	payload			bytea,
-	PRIMARY KEY (source_id, batch_id, event_seq)
+	gtid			text,				-- C: the transaction's GTID, if any
+	event_time		timestamptz,		-- the MySQL event's timestamp
+	PRIMARY KEY (source_id, event_id)
 ) PARTITION BY LIST (source_id);
 
 SELECT pg_catalog.pg_extension_config_dump('chameleon.source', '');
@@ -335,7 +365,8 @@ END
 $$;
 
 -- Returns the catalogue row of a source, locked, or raises 42704.
-CREATE FUNCTION chameleon._lookup_source(p_name text)
+-- p_lock: lock the row (not when a worker the caller waits for updates it).
+CREATE FUNCTION chameleon._lookup_source(p_name text, p_lock boolean DEFAULT true)
 RETURNS chameleon.source
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -343,9 +374,14 @@ AS $$
 DECLARE
 	v_src chameleon.source;
 BEGIN
-	SELECT * INTO v_src FROM chameleon.source s
-	 WHERE s.source_name = p_name
-	   FOR UPDATE;
+	IF p_lock THEN
+		SELECT * INTO v_src FROM chameleon.source s
+		 WHERE s.source_name = p_name
+		   FOR UPDATE;
+	ELSE
+		SELECT * INTO v_src FROM chameleon.source s
+		 WHERE s.source_name = p_name;
+	END IF;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'undefined_object',
@@ -709,6 +745,292 @@ END
 $$;
 
 ------------------------------------------------------------------------
+-- Initial copy: init_replica, copy_schema, refresh_schema, sync_tables
+------------------------------------------------------------------------
+
+CREATE FUNCTION chameleon._start_job(source_id integer, source_name text,
+									 kind integer, schema_name text,
+									 tables text[], wait boolean)
+RETURNS void
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'chameleon_sql_start_job';
+
+-- Starts a reader or replay worker outside the launcher (tests, tools);
+-- returns its pid.
+CREATE FUNCTION chameleon._start_worker(role text, source_id integer, source_name text)
+RETURNS integer
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_start_worker';
+
+-- Starts a job worker for a source (1 init_replica, 2 copy_schema,
+-- 3 refresh_schema, 4 sync_tables); with p_wait, waits for it and raises
+-- its error.
+CREATE FUNCTION chameleon._run_job(p_name text, p_kind integer, p_call text,
+								   p_schema text, p_tables text[], p_wait boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src	chameleon.source;
+	v_after	chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(p_name, false);
+	IF v_src.status IN ('initialising', 'syncing')
+	   OR (v_src.status = 'running' AND p_kind <> 4) THEN
+		PERFORM chameleon._refuse_busy(v_src, p_call);
+	END IF;
+	IF p_wait AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+						   WHERE l.locktype = 'relation' AND l.pid = pg_backend_pid()
+							 AND l.relation = 'chameleon.source'::regclass
+							 AND l.mode = 'RowExclusiveLock') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('%s with wait => true cannot run in a transaction that changed chameleon''s catalogue', p_call),
+			HINT = 'Commit first, or call it with wait => false.';
+	END IF;
+	PERFORM chameleon._start_job(v_src.source_id, v_src.source_name, p_kind,
+								 p_schema, p_tables, p_wait);
+	IF p_wait THEN
+		SELECT * INTO v_after FROM chameleon.source s WHERE s.source_id = v_src.source_id;
+		IF v_after.status = 'error'
+		   OR EXISTS (SELECT 1 FROM chameleon.table_progress p
+					   WHERE p.source_id = v_src.source_id AND p.state = 'failed') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'external_routine_exception',
+				MESSAGE = format('%s of source "%s" failed: %s', p_call, v_src.source_name,
+								 coalesce(v_after.last_error, 'see the server log')),
+				HINT = 'chameleon.show_errors has the details and chameleon.init_progress the state of each table; run the call again once the cause is fixed.';
+		END IF;
+	END IF;
+END
+$$;
+
+-- Copies every table of the source (structure and data) from consistent
+-- snapshots, then swaps them in.
+CREATE FUNCTION chameleon.init_replica(source_name text, wait boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM chameleon._run_job(init_replica.source_name, 1, 'init_replica()', NULL, NULL, init_replica.wait);
+END
+$$;
+
+-- Creates every table of the source without copying data.
+CREATE FUNCTION chameleon.copy_schema(source_name text, wait boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM chameleon._run_job(copy_schema.source_name, 2, 'copy_schema()', NULL, NULL, copy_schema.wait);
+END
+$$;
+
+-- Copies again every table of one MySQL schema of the source.
+CREATE FUNCTION chameleon.refresh_schema(source_name text, schema_name text, wait boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(refresh_schema.source_name, false);
+	IF refresh_schema.schema_name IS NULL OR NOT (v_src.config -> 'schema_mappings') ? refresh_schema.schema_name THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_schema_name',
+			MESSAGE = format('MySQL schema "%s" is not mapped by source "%s"',
+							 refresh_schema.schema_name, v_src.source_name),
+			HINT = 'Give a MySQL schema named in schema_mappings (see chameleon.sources).';
+	END IF;
+	PERFORM chameleon._run_job(refresh_schema.source_name, 3, 'refresh_schema()',
+							   refresh_schema.schema_name, NULL, refresh_schema.wait);
+END
+$$;
+
+-- Copies again the listed tables (schema.table, MySQL names); '{disabled}'
+-- means every disabled table of the source.
+CREATE FUNCTION chameleon.sync_tables(source_name text, tables text[], wait boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_tables	text[] := sync_tables.tables;
+	v_bad		text;
+BEGIN
+	v_src := chameleon._lookup_source(sync_tables.source_name, false);
+	IF v_tables = ARRAY['disabled'] THEN
+		SELECT coalesce(array_agg(t.source_schema || '.' || t.source_table), '{}') INTO v_tables
+		  FROM chameleon.replica_table t
+		 WHERE t.source_id = v_src.source_id AND NOT t.enabled;
+		IF cardinality(v_tables) = 0 THEN
+			RAISE NOTICE 'source "%" has no disabled table: nothing to sync', v_src.source_name;
+			RETURN;
+		END IF;
+	END IF;
+	IF v_tables IS NULL OR cardinality(v_tables) = 0 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'sync_tables() needs at least one table',
+			HINT = 'Name tables as schema.table with their MySQL names, or pass ''{disabled}''.';
+	END IF;
+	SELECT t INTO v_bad FROM unnest(v_tables) t WHERE t !~ '^[^.]+\.[^.]+$' LIMIT 1;
+	IF v_bad IS NOT NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('table name "%s" is not written as schema.table', v_bad),
+			HINT = 'Name tables as schema.table with their MySQL names.';
+	END IF;
+	PERFORM chameleon._run_job(sync_tables.source_name, 4, 'sync_tables()', NULL,
+							   v_tables, sync_tables.wait);
+END
+$$;
+
+------------------------------------------------------------------------
+-- Continuous replication: start, stop, wait
+------------------------------------------------------------------------
+
+-- Starts the reader and replay workers of an initialised source.
+CREATE FUNCTION chameleon.start_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(start_replica.source_name);
+	IF v_src.status = 'running' THEN
+		RAISE NOTICE 'source "%" is already running', v_src.source_name;
+		RETURN;
+	END IF;
+	IF v_src.status NOT IN ('initialised', 'synced', 'stopped') OR v_src.read_file IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('start_replica() is not possible while source "%s" is in state "%s"',
+							 v_src.source_name, v_src.status),
+			HINT = CASE
+				WHEN v_src.status = 'error' THEN format('Clear the error with: SELECT chameleon.enable_replica(%L);', v_src.source_name)
+				WHEN v_src.status IN ('initialising', 'syncing') THEN 'Wait for the initial copy to finish (see chameleon.init_progress).'
+				ELSE format('Copy the tables first with: SELECT chameleon.init_replica(%L);', v_src.source_name)
+			END;
+	END IF;
+	UPDATE chameleon.source
+	   SET status = 'running', desired_state = 'running', last_error = NULL,
+		   status_changed_at = now()
+	 WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Stops the workers of a source; its position is kept.
+CREATE FUNCTION chameleon.stop_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(stop_replica.source_name);
+	IF v_src.status <> 'running' AND v_src.desired_state <> 'running' THEN
+		RAISE NOTICE 'source "%" is not running (state "%")', v_src.source_name, v_src.status;
+		RETURN;
+	END IF;
+	UPDATE chameleon.source
+	   SET status = CASE WHEN status = 'running' THEN 'stopped' ELSE status END,
+		   desired_state = 'stopped', status_changed_at = now()
+	 WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Stops every running source; returns their names.
+CREATE FUNCTION chameleon.stop_all_replicas()
+RETURNS SETOF text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_name text;
+BEGIN
+	FOR v_name IN SELECT s.source_name FROM chameleon.source s
+				   WHERE s.status = 'running' OR s.desired_state = 'running'
+				   ORDER BY s.source_name LOOP
+		PERFORM chameleon.stop_replica(v_name);
+		RETURN NEXT v_name;
+	END LOOP;
+END
+$$;
+
+-- Clears a source's error: state error -> stopped.
+CREATE FUNCTION chameleon.enable_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(enable_replica.source_name);
+	IF v_src.status <> 'error' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('enable_replica() is not possible while source "%s" is in state "%s"',
+							 v_src.source_name, v_src.status),
+			HINT = 'enable_replica() clears the state "error"; see chameleon.show_status.';
+	END IF;
+	UPDATE chameleon.source
+	   SET status = CASE WHEN read_file IS NULL THEN 'ready' ELSE 'stopped' END,
+		   desired_state = 'stopped', last_error = NULL, status_changed_at = now()
+	 WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+CREATE FUNCTION chameleon._wait_caught_up(source_id integer, timeout_ms bigint)
+RETURNS boolean
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_wait_caught_up';
+
+-- True once everything the MySQL server had written when the call began
+-- is applied; false after the timeout.
+CREATE FUNCTION chameleon.wait_caught_up(source_name text, timeout interval DEFAULT '5 min')
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(wait_caught_up.source_name, false);
+	IF v_src.status <> 'running' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('wait_caught_up() is not possible while source "%s" is in state "%s"',
+							 v_src.source_name, v_src.status),
+			HINT = format('Start it with: SELECT chameleon.start_replica(%L);', v_src.source_name);
+	END IF;
+	RETURN chameleon._wait_caught_up(v_src.source_id,
+		(extract(epoch FROM wait_caught_up.timeout) * 1000)::bigint);
+END
+$$;
+
+------------------------------------------------------------------------
 -- DDL translation
 ------------------------------------------------------------------------
 
@@ -749,6 +1071,15 @@ GRANT EXECUTE ON FUNCTION
 	chameleon.update_schema_mappings(text, text),
 	chameleon.drop_source(text),
 	chameleon.load_config(text),
+	chameleon.init_replica(text, boolean),
+	chameleon.copy_schema(text, boolean),
+	chameleon.refresh_schema(text, text, boolean),
+	chameleon.sync_tables(text, text[], boolean),
+	chameleon.start_replica(text),
+	chameleon.stop_replica(text),
+	chameleon.stop_all_replicas(),
+	chameleon.enable_replica(text),
+	chameleon.wait_caught_up(text, interval),
 	chameleon.translate_ddl(text, text),
 	chameleon.translate_ddl(text, text, text, jsonb)
 	TO chameleon_admin;

@@ -20,6 +20,7 @@
 #include "utils/guc.h"
 
 #include "chameleon.h"
+#include "jobs.h"
 
 PG_MODULE_MAGIC;
 
@@ -71,6 +72,15 @@ _PG_init(void)
 							10, 1, 3600,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("chameleon.copy_workers",
+							"Number of processes that copy tables at once during an initial copy.",
+							"Each takes a background worker slot (max_worker_processes) while it runs.",
+							&chameleon_copy_workers,
+							2, 1, 64,
+							PGC_SIGHUP,
+							0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("chameleon");

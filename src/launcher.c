@@ -26,6 +26,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -33,6 +34,7 @@
 #include "utils/snapmgr.h"
 
 #include "chameleon.h"
+#include "jobs.h"
 
 /* A source as read from the catalogue in one cycle. */
 typedef struct LauncherSource
@@ -47,10 +49,30 @@ static MemoryContext LauncherCycleContext = NULL;
 static int	extension_seen = -1;
 static int	sources_over_limit = 0;
 
+/* The reader and replay workers the launcher started for one source. */
+typedef struct LauncherWorkers
+{
+	int32		source_id;
+	char		source_name[NAMEDATALEN];
+	BackgroundWorkerHandle *handle[2];	/* reader, replay */
+	TimestampTz started[2];
+	TimestampTz next_start[2];	/* not before: back-off after a failure */
+	int			backoff_ms[2];
+} LauncherWorkers;
+
+static const char *const worker_roles[2] = {"reader", "replay"};
+
+/* launcher-local: handles are only valid in the process that registered */
+static LauncherWorkers *workers = NULL;
+static int	nworkers = 0;
+/* how long the main loop may sleep before a back-off expires */
+static long next_wakeup_ms = -1;
+
 static void launcher_detach(int code, Datum arg);
 static void launcher_cycle(void);
 static List *launcher_read_catalogue(bool *extension_present);
 static void launcher_update_slots(List *sources);
+static void launcher_manage_workers(List *sources);
 
 /* Registers the static launcher worker with the postmaster. */
 void
@@ -85,6 +107,23 @@ chameleon_launcher_main(Datum main_arg)
 	ChameleonState->launcher_pid = MyProcPid;
 	ChameleonState->launcher_latch = MyLatch;
 	ChameleonState->launcher_started = GetCurrentTimestamp();
+
+	/*
+	 * Workers a previous launcher started (it was terminated, the server
+	 * was not restarted) are unknown to this one: stop them, so that no
+	 * source ever has two readers.
+	 */
+	for (int i = 0; i < ChameleonState->nslots; i++)
+	{
+		ChameleonSlot *slot = &ChameleonState->slots[i];
+
+		/* only if the pid is still one of this server's processes */
+		if (slot->reader_pid != 0 && BackendPidGetProc(slot->reader_pid) != NULL)
+			(void) kill(slot->reader_pid, SIGTERM);
+		if (slot->replay_pid != 0 && BackendPidGetProc(slot->replay_pid) != NULL)
+			(void) kill(slot->replay_pid, SIGTERM);
+		slot->reader_pid = slot->replay_pid = 0;
+	}
 	LWLockRelease(ChameleonState->lock);
 	before_shmem_exit(launcher_detach, (Datum) 0);
 
@@ -110,7 +149,8 @@ chameleon_launcher_main(Datum main_arg)
 
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 chameleon_launcher_naptime * 1000L,
+						 (next_wakeup_ms >= 0 && next_wakeup_ms < chameleon_launcher_naptime * 1000L)
+						 ? next_wakeup_ms : chameleon_launcher_naptime * 1000L,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
@@ -158,6 +198,7 @@ launcher_cycle(void)
 			extension_seen = (int) present;
 		}
 		launcher_update_slots(sources);
+		launcher_manage_workers(sources);
 	}
 	PG_CATCH();
 	{
@@ -194,7 +235,9 @@ launcher_read_catalogue(bool *extension_present)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		ret = SPI_execute("SELECT source_id, source_name, desired_state = 'running' "
+		/* a source in error keeps its desired state but gets no workers */
+		ret = SPI_execute("SELECT source_id, source_name, "
+						  "desired_state = 'running' AND status = 'running' "
 						  "FROM chameleon.source ORDER BY source_id",
 						  true, 0);
 		if (ret != SPI_OK_SELECT)
@@ -307,4 +350,153 @@ launcher_update_slots(List *sources)
 				 errhint("Increase chameleon.max_sources (currently %d) and restart the server.",
 						 chameleon_max_sources)));
 	sources_over_limit = over;
+}
+
+/* The launcher's record of a source's workers, created on first use. */
+static LauncherWorkers *
+workers_for(int32 source_id, const char *name)
+{
+	for (int i = 0; i < nworkers; i++)
+		if (workers[i].source_id == source_id)
+			return &workers[i];
+	if (workers == NULL)
+		workers = MemoryContextAllocZero(TopMemoryContext, sizeof(LauncherWorkers) * chameleon_max_sources);
+	if (nworkers >= chameleon_max_sources)
+		return NULL;
+	memset(&workers[nworkers], 0, sizeof(LauncherWorkers));
+	workers[nworkers].source_id = source_id;
+	strlcpy(workers[nworkers].source_name, name, NAMEDATALEN);
+	return &workers[nworkers++];
+}
+
+/* Publishes a worker's pid in the source's slot (0: none). */
+static void
+slot_set_pid(int32 source_id, int role, pid_t pid)
+{
+	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ChameleonState->nslots; i++)
+	{
+		ChameleonSlot *slot = &ChameleonState->slots[i];
+
+		if (slot->in_use && slot->source_id == source_id)
+		{
+			if (role == 0)
+				slot->reader_pid = pid;
+			else
+				slot->replay_pid = pid;
+		}
+	}
+	LWLockRelease(ChameleonState->lock);
+}
+
+/*
+ * Keeps one reader and one replay worker for every running source: starts
+ * missing ones (after a back-off when the previous one failed), stops those
+ * of sources that should not run, and forgets dropped sources.
+ */
+static void
+launcher_manage_workers(List *sources)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			i;
+
+	next_wakeup_ms = -1;
+
+	/* sources gone from the catalogue: stop and forget their workers */
+	for (i = 0; i < nworkers; i++)
+	{
+		ListCell   *lc;
+		bool		found = false;
+
+		foreach(lc, sources)
+			if (((LauncherSource *) lfirst(lc))->source_id == workers[i].source_id)
+				found = true;
+		if (!found)
+		{
+			for (int r = 0; r < 2; r++)
+				if (workers[i].handle[r] != NULL)
+				{
+					TerminateBackgroundWorker(workers[i].handle[r]);
+					pfree(workers[i].handle[r]);
+				}
+			workers[i] = workers[--nworkers];
+			i--;
+		}
+	}
+
+	for (ListCell *lc = list_head(sources); lc != NULL; lc = lnext(sources, lc))
+	{
+		LauncherSource *src = lfirst(lc);
+		LauncherWorkers *w = workers_for(src->source_id, src->source_name);
+
+		if (w == NULL)
+			continue;
+		for (int r = 0; r < 2; r++)
+		{
+			pid_t		pid = 0;
+			BgwHandleStatus st = BGWH_STOPPED;
+
+			if (w->handle[r] != NULL)
+				st = GetBackgroundWorkerPid(w->handle[r], &pid);
+
+			if (!src->want_running)
+			{
+				if (w->handle[r] != NULL && st != BGWH_STOPPED)
+					TerminateBackgroundWorker(w->handle[r]);
+				else if (w->handle[r] != NULL)
+				{
+					pfree(w->handle[r]);
+					w->handle[r] = NULL;
+					w->backoff_ms[r] = 0;
+				}
+				slot_set_pid(src->source_id, r, st == BGWH_STARTED ? pid : 0);
+				continue;
+			}
+
+			if (w->handle[r] != NULL && st != BGWH_STOPPED)
+			{
+				slot_set_pid(src->source_id, r, st == BGWH_STARTED ? pid : 0);
+				continue;
+			}
+			if (w->handle[r] != NULL)
+			{
+				/* it exited: back off, more each time it dies young */
+				pfree(w->handle[r]);
+				w->handle[r] = NULL;
+				if (TimestampDifferenceExceeds(w->started[r], now, 60000))
+					w->backoff_ms[r] = 1000;
+				else
+					w->backoff_ms[r] = Min(Max(w->backoff_ms[r] * 2, 1000), 60000);
+				w->next_start[r] = TimestampTzPlusMilliseconds(now, w->backoff_ms[r]);
+				ereport(LOG,
+						(errmsg("chameleon %s of source \"%s\" exited; starting it again in %d ms",
+								worker_roles[r], src->source_name, w->backoff_ms[r])));
+			}
+			slot_set_pid(src->source_id, r, 0);
+			if (w->next_start[r] > now)
+			{
+				long		ms = TimestampDifferenceMilliseconds(now, w->next_start[r]) + 1;
+
+				if (next_wakeup_ms < 0 || ms < next_wakeup_ms)
+					next_wakeup_ms = ms;
+				continue;
+			}
+			if (!chameleon_register_stream_worker(worker_roles[r], src->source_id,
+												  src->source_name, MyProcPid,
+												  &w->handle[r]))
+			{
+				w->handle[r] = NULL;
+				w->next_start[r] = TimestampTzPlusMilliseconds(now, 5000);
+				if (next_wakeup_ms < 0 || next_wakeup_ms > 5000)
+					next_wakeup_ms = 5000;
+				ereport(WARNING,
+						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						 errmsg("no background worker slot for the %s of chameleon source \"%s\"",
+								worker_roles[r], src->source_name),
+						 errhint("Raise max_worker_processes (currently %d).", max_worker_processes)));
+				continue;
+			}
+			w->started[r] = now;
+		}
+	}
 }

@@ -34,6 +34,7 @@
 #include "utils/tuplestore.h"
 
 #include "ddl/cddl.h"
+#include "translate_ddl.h"
 
 PG_FUNCTION_INFO_V1(chameleon_translate_ddl);
 
@@ -53,8 +54,8 @@ jsonb_string(JsonbValue *v, const char *what)
  * Turns a type_override jsonb object into an array of cddl_type_override
  * (palloc'd); *n receives the count.
  */
-static cddl_type_override *
-parse_overrides(Jsonb *jb, size_t *n)
+cddl_type_override *
+chameleon_parse_type_overrides(Jsonb *jb, size_t *n)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -166,7 +167,7 @@ chameleon_translate_ddl(PG_FUNCTION_ARGS)
 	{
 		size_t		n;
 
-		opts.overrides = parse_overrides(PG_GETARG_JSONB_P(3), &n);
+		opts.overrides = chameleon_parse_type_overrides(PG_GETARG_JSONB_P(3), &n);
 		opts.noverrides = n;
 	}
 

@@ -4,8 +4,9 @@
 #	packages, builds and installs chameleon, starts a throwaway MariaDB
 #	(binlog ROW, FULL image, FULL metadata) and a PostgreSQL 15 with
 #	chameleon preloaded, both on 127.0.0.1 in a temporary directory, loads a
-#	small sample database into MariaDB, configures it as a source from psql
-#	and shows chameleon.show_status and chameleon.sources.  Both servers are
+#	small sample database into MariaDB, configures it as a source from psql,
+#	copies it into PostgreSQL with init_replica() and shows
+#	chameleon.show_status and the replicated rows.  Both servers are
 #	stopped at the end (DEMO_KEEP=1 leaves them running and says how to
 #	connect).
 set -euo pipefail
@@ -69,7 +70,7 @@ for _ in $(seq 1 120); do
 	mariadb-admin --no-defaults --socket="$DEMO/mysql/mysql.sock" ping >/dev/null 2>&1 && break
 	sleep 0.5
 done
-mysql_root() { mariadb --no-defaults --socket="$DEMO/mysql/mysql.sock" -uroot "$@"; }
+mysql_root() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$DEMO/mysql/mysql.sock" -uroot "$@"; }
 mysql_root -e "SELECT VERSION()" >/dev/null
 
 echo "=== sample data: database 'shop' in MariaDB"
@@ -78,7 +79,7 @@ DELETE FROM mysql.global_priv WHERE User = '';
 FLUSH PRIVILEGES;
 CREATE USER 'usr_replica'@'%' IDENTIFIED BY '$MY_PASSWORD';
 GRANT SELECT, RELOAD, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'usr_replica'@'%';
-CREATE DATABASE shop;
+CREATE DATABASE shop CHARACTER SET utf8mb4;
 USE shop;
 CREATE TABLE customer (
 	customer_id int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -140,11 +141,23 @@ type_override:
     override_to: boolean
     override_tables: ["*"]
 $cfg$, :'my_port', :'my_password'));
+SELECT source_name, source_type, status, jsonb_pretty(config) AS config FROM chameleon.sources;
+SQL
+
+echo "=== initial copy: chameleon.init_replica('shop', wait => true)"
+psql_pg -v ON_ERROR_STOP=1 <<'SQL'
+SELECT chameleon.init_replica('shop', wait => true);
+SELECT source_name, schema_name, table_name, state, rows_copied, finished - started AS took
+  FROM chameleon.init_progress ORDER BY table_name;
+SELECT source_table, schema_name, table_name, identity, key_columns, enabled
+  FROM chameleon.replica_tables ORDER BY source_table;
 \x on
 SELECT * FROM chameleon.show_status;
-SELECT source_name, source_type, status, jsonb_pretty(config) AS config FROM chameleon.sources;
 \x off
-SELECT pid, backend_type, datname FROM pg_stat_activity WHERE backend_type LIKE 'chameleon%';
+\echo '--- the replicated rows in PostgreSQL'
+TABLE shop.customer ORDER BY customer_id;
+TABLE shop.orders ORDER BY order_id;
+\d shop.orders
 SQL
 
 if [ -n "${DEMO_KEEP:-}" ]; then

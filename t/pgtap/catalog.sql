@@ -2,7 +2,7 @@
 -- signatures, views with their columns and types, and privileges.
 -- Run by t/011_pgtap.pl with pg_prove against a fresh instance.
 BEGIN;
-SELECT plan(91);
+SELECT plan(103);
 
 SELECT has_schema('chameleon');
 SELECT has_role('chameleon_admin');
@@ -34,6 +34,20 @@ SELECT function_privs_are('chameleon', 'alter_source', ARRAY['text', 'text'], 'c
 SELECT function_privs_are('chameleon', 'update_schema_mappings', ARRAY['text', 'text'], 'chameleon_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('chameleon', 'drop_source', ARRAY['text'], 'chameleon_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('chameleon', 'load_config', ARRAY['text'], 'chameleon_admin', ARRAY['EXECUTE']);
+
+-- the initial copy (issue 5)
+SELECT has_function('chameleon', 'init_replica', ARRAY['text', 'boolean']);
+SELECT has_function('chameleon', 'copy_schema', ARRAY['text', 'boolean']);
+SELECT has_function('chameleon', 'refresh_schema', ARRAY['text', 'text', 'boolean']);
+SELECT has_function('chameleon', 'sync_tables', ARRAY['text', 'text[]', 'boolean']);
+SELECT function_privs_are('chameleon', 'init_replica', ARRAY['text', 'boolean'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('chameleon', 'copy_schema', ARRAY['text', 'boolean'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('chameleon', 'refresh_schema', ARRAY['text', 'text', 'boolean'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('chameleon', 'sync_tables', ARRAY['text', 'text[]', 'boolean'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('chameleon', 'init_replica', ARRAY['text', 'boolean'], 'chameleon_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('chameleon', 'sync_tables', ARRAY['text', 'text[]', 'boolean'], 'chameleon_admin', ARRAY['EXECUTE']);
+SELECT is_definer('chameleon', 'init_replica', ARRAY['text', 'boolean']);
+SELECT function_privs_are('chameleon', '_start_job', ARRAY['integer', 'text', 'integer', 'text', 'text[]', 'boolean'], 'chameleon_admin', ARRAY[]::text[]);
 
 -- views and their columns (SPEC section 4)
 SELECT has_view('chameleon', 'sources', 'view sources');

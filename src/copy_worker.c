@@ -1,0 +1,655 @@
+/*-------------------------------------------------------------------------
+ *
+ * copy_worker.c
+ *	  The initial copy of MySQL tables into their loading tables.  Several
+ *	  processes (the job worker and its copy workers) take tables from the
+ *	  queue in chameleon.table_progress; each table is read from its own
+ *	  consistent snapshot, whose binlog coordinates become the table's
+ *	  consistency point.
+ *
+ *	  Rows are streamed (mysql_use_result) into chunks of COPY text bounded
+ *	  by copy_max_memory, and each chunk goes into the table with COPY FROM
+ *	  inside the server (a callback data source: no client round trip) in a
+ *	  transaction of its own, with the progress.  A chunk that COPY rejects
+ *	  is loaded again row by row: the rows PostgreSQL cannot hold go to
+ *	  chameleon.discarded_row with the reason, the rest load.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/copy.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "chameleon.h"
+#include "copy_value.h"
+#include "jobs.h"
+#include "mysql_client.h"
+#include "worker_util.h"
+
+/* most rows per chunk (one COPY, one transaction) */
+#define COPY_CHUNK_ROWS		100000
+
+/* A claimed table. */
+typedef struct CopyTask
+{
+	char	   *source_schema;
+	char	   *source_table;
+	char	   *target_schema;
+	char	   *table_name;
+	char	   *load_schema;
+	List	   *post_data;
+} CopyTask;
+
+/* The chunk the COPY data source callback is reading. */
+typedef struct CopyChunk
+{
+	StringInfoData data;		/* COPY text lines */
+	int		   *line_start;		/* offset of each line in data */
+	int			nlines;
+	int			maxlines;
+	int			read_pos;		/* callback position in data */
+	int			read_end;		/* callback stops here */
+} CopyChunk;
+
+static CopyChunk *current_chunk = NULL;
+static MYSQL *copy_conn = NULL;
+
+/* Closes the copy connection at exit. */
+static void
+copy_close_conn(int code, Datum arg)
+{
+	if (copy_conn != NULL)
+	{
+		mysql_close(copy_conn);
+		copy_conn = NULL;
+	}
+}
+
+/* COPY FROM's data source: hands out the current chunk's bytes. */
+static int
+chunk_read_cb(void *outbuf, int minread, int maxread)
+{
+	CopyChunk  *c = current_chunk;
+	int			n = Min(maxread, c->read_end - c->read_pos);
+
+	if (n <= 0)
+		return 0;
+	memcpy(outbuf, c->data.data + c->read_pos, n);
+	c->read_pos += n;
+	return n;
+}
+
+/* COPYs bytes [start, end) of the chunk into rel; ERROR if COPY fails. */
+static uint64
+copy_range(Relation rel, List *attnames, CopyChunk *c, int start, int end)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	CopyFromState cstate;
+	uint64		n;
+
+	c->read_pos = start;
+	c->read_end = end;
+	current_chunk = c;
+	/* CopyFrom finds its target through the range table, as DoCopy sets it */
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
+	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, chunk_read_cb, attnames, NIL);
+	n = CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	free_parsestate(pstate);
+	return n;
+}
+
+/* Records one row PostgreSQL refused in chameleon.discarded_row. */
+static void
+discard_row(int32 source_id, const CopyTask *t, const char *reason,
+			const ChameleonCopyColumn *cols, int ncols, const char *line, int len)
+{
+	StringInfoData json;
+	char		idbuf[16];
+	const char *args[5];
+	int			col = 0;
+	int			start = 0;
+
+	/* the row as COPY text fields, one JSON member per column */
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '{');
+	for (int i = 0; i <= len && col < ncols; i++)
+	{
+		if (i == len || line[i] == '\t')
+		{
+			char	   *field = pnstrdup(line + start, i - start);
+
+			if (col > 0)
+				appendStringInfoString(&json, ", ");
+			escape_json(&json, cols[col].name);
+			appendStringInfoString(&json, ": ");
+			if (strcmp(field, "\\N") == 0)
+				appendStringInfoString(&json, "null");
+			else
+				escape_json(&json, field);
+			col++;
+			start = i + 1;
+		}
+	}
+	appendStringInfoChar(&json, '}');
+
+	snprintf(idbuf, sizeof(idbuf), "%d", source_id);
+	args[0] = idbuf;
+	args[1] = t->target_schema;
+	args[2] = t->table_name;
+	args[3] = reason;
+	args[4] = json.data;
+	chameleon_spi_exec_args("INSERT INTO chameleon.discarded_row (source_id, schema_name, table_name, reason, row_data)"
+							" VALUES ($1::integer, $2, $3, $4, $5::jsonb)", 5, args);
+}
+
+/*
+ * Loads one chunk in the current transaction: one COPY, or when COPY
+ * fails, row by row in subtransactions, discarding the rows that fail.
+ * Returns the number of rows loaded; *discarded counts the others.
+ */
+static uint64
+load_chunk(int32 source_id, const CopyTask *t, Relation rel, List *attnames,
+		   CopyChunk *c, const ChameleonCopyColumn *cols, int ncols,
+		   uint64 *discarded)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile uint64 loaded = 0;
+	volatile bool failed = false;
+
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		loaded = copy_range(rel, attnames, c, 0, c->data.len);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		failed = true;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	if (!failed)
+		return loaded;
+
+	loaded = 0;
+	for (int i = 0; i < c->nlines; i++)
+	{
+		int			start = c->line_start[i];
+		int			end = (i + 1 < c->nlines) ? c->line_start[i + 1] : c->data.len;
+
+		CHECK_FOR_INTERRUPTS();
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			loaded += copy_range(rel, attnames, c, start, end);
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			discard_row(source_id, t, edata->message, cols, ncols,
+						c->data.data + start, end - start - 1);
+			(*discarded)++;
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	return loaded;
+}
+
+/* Takes the next pending table of the source, or returns NULL. */
+static CopyTask *
+claim_table(int32 source_id, MemoryContext cxt)
+{
+	CopyTask   *t = NULL;
+
+	chameleon_xact_begin("chameleon: claim a table");
+	/* a scalar subquery runs once: exactly one row is claimed */
+	chameleon_spi_exec(psprintf("UPDATE chameleon.table_progress p SET state = 'copying', started = clock_timestamp()"
+								" WHERE p.ctid = (SELECT ctid FROM chameleon.table_progress"
+								"         WHERE source_id = %d AND state = 'pending'"
+								"           AND NOT EXISTS (SELECT 1 FROM chameleon.table_progress f"
+								"                            WHERE f.source_id = %d AND f.state = 'failed')"
+								"         ORDER BY rows_estimated DESC NULLS LAST, schema_name, table_name"
+								"         LIMIT 1 FOR UPDATE SKIP LOCKED)"
+								" RETURNING p.source_schema, p.source_table, p.schema_name, p.table_name,"
+								"           p.load_schema, p.post_data",
+								source_id, source_id));
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		bool		isnull;
+		Datum		d;
+
+		t = palloc0(sizeof(CopyTask));
+		t->source_schema = SPI_getvalue(tup, desc, 1);
+		t->source_table = SPI_getvalue(tup, desc, 2);
+		t->target_schema = SPI_getvalue(tup, desc, 3);
+		t->table_name = SPI_getvalue(tup, desc, 4);
+		t->load_schema = SPI_getvalue(tup, desc, 5);
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n;
+
+			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &nulls, &n);
+			for (int i = 0; i < n; i++)
+				t->post_data = lappend(t->post_data, TextDatumGetCString(elems[i]));
+		}
+		MemoryContextSwitchTo(old);
+	}
+	chameleon_xact_commit();
+	return t;
+}
+
+/* Sets a table's progress columns (state, counters, snapshot, error). */
+static void
+progress_update(int32 source_id, const CopyTask *t, const char *set_clause)
+{
+	const char *args[2] = {t->target_schema, t->table_name};
+
+	chameleon_spi_exec_args(psprintf("UPDATE chameleon.table_progress SET %s"
+									 " WHERE source_id = %d AND schema_name = $1 AND table_name = $2",
+									 set_clause, source_id), 2, args);
+}
+
+/*
+ * Opens a consistent snapshot on the copy connection and returns its
+ * binlog coordinates.  MariaDB reports them inside the snapshot
+ * (binlog_snapshot_file/position), without any lock; other servers get a
+ * brief FLUSH TABLES WITH READ LOCK around the snapshot's start.
+ */
+static void
+open_snapshot(MYSQL *conn, char **file, long long *pos, char **gtid)
+{
+	MYSQL_RES  *res;
+	MYSQL_ROW	row;
+
+	*file = NULL;
+	*pos = 0;
+	*gtid = NULL;
+	chameleon_mysql_exec(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+	res = chameleon_mysql_query(conn, "SHOW STATUS LIKE 'binlog_snapshot_%'");
+	while ((row = mysql_fetch_row(res)) != NULL)
+	{
+		if (strcmp(row[0], "Binlog_snapshot_file") == 0 && row[1] && row[1][0])
+			*file = pstrdup(row[1]);
+		else if (strcmp(row[0], "Binlog_snapshot_position") == 0 && row[1])
+			*pos = strtoll(row[1], NULL, 10);
+	}
+	mysql_free_result(res);
+
+	if (*file == NULL)
+	{
+		chameleon_mysql_exec(conn, "ROLLBACK");
+		chameleon_mysql_exec(conn, "FLUSH TABLES WITH READ LOCK");
+		chameleon_mysql_exec(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+		res = chameleon_mysql_query(conn, "SHOW MASTER STATUS");
+		row = mysql_fetch_row(res);
+		if (row != NULL && row[0] != NULL)
+		{
+			*file = pstrdup(row[0]);
+			*pos = strtoll(row[1], NULL, 10);
+		}
+		mysql_free_result(res);
+		chameleon_mysql_exec(conn, "UNLOCK TABLES");
+		if (*file == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the MySQL server reports no binary log position"),
+					 errhint("Enable log_bin on the server and grant the user REPLICATION CLIENT.")));
+	}
+
+	/* MariaDB's GTID of that position; other servers have no such function */
+	if (mysql_query(conn, psprintf("SELECT BINLOG_GTID_POS(%s, %lld)",
+								   chameleon_mysql_literal(conn, *file), *pos)) == 0)
+	{
+		res = mysql_store_result(conn);
+		if (res != NULL)
+		{
+			row = mysql_fetch_row(res);
+			if (row != NULL && row[0] != NULL)
+				*gtid = pstrdup(row[0]);
+			mysql_free_result(res);
+		}
+	}
+}
+
+/* Reads the table's columns that exist in the PostgreSQL table. */
+static ChameleonCopyColumn *
+read_columns(MYSQL *conn, const CopyTask *t, Oid relid, int *ncols)
+{
+	char	   *sql = psprintf("SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE,"
+							   " coalesce(c.CHARACTER_OCTET_LENGTH, 0), coalesce(c.DATETIME_PRECISION, 0),"
+							   " coalesce(co.ID, 0)"
+							   " FROM information_schema.COLUMNS c"
+							   " LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME"
+							   " WHERE c.TABLE_SCHEMA = %s AND c.TABLE_NAME = %s ORDER BY c.ORDINAL_POSITION",
+							   chameleon_mysql_literal(conn, t->source_schema),
+							   chameleon_mysql_literal(conn, t->source_table));
+	MYSQL_RES  *res = chameleon_mysql_query(conn, sql);
+	MYSQL_ROW	row;
+	ChameleonCopyColumn *cols = palloc0(sizeof(ChameleonCopyColumn) * (mysql_num_rows(res) + 1));
+	int			n = 0;
+
+	while ((row = mysql_fetch_row(res)) != NULL)
+	{
+		AttrNumber	att = get_attnum(relid, row[0]);
+
+		/* generated or otherwise absent columns are not copied */
+		if (att == InvalidAttrNumber || get_attgenerated(relid, att) != '\0')
+			continue;
+		chameleon_copy_column_init(&cols[n++], row[0], row[1], row[2],
+								   strtol(row[3], NULL, 10), atoi(row[4]),
+								   (uint32) strtoul(row[5], NULL, 10));
+	}
+	mysql_free_result(res);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("MySQL table \"%s.%s\" has no column to copy", t->source_schema, t->source_table)));
+	*ncols = n;
+	return cols;
+}
+
+/* Copies one claimed table; ERROR on failure. */
+static void
+copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
+			   int64 chunk_bytes)
+{
+	char	   *file;
+	long long	pos;
+	char	   *gtid;
+	ChameleonCopyColumn *cols;
+	int			ncols;
+	StringInfoData sel;
+	MYSQL_RES  *res;
+	CopyChunk	chunk;
+	cbl_buf		scratch;
+	List	   *attnames = NIL;
+	uint64		total = 0;
+	uint64		discarded = 0;
+	bool		eof = false;
+	Oid			relid;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon copy row",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	chameleon_xact_begin("chameleon: copy setup");
+	relid = RangeVarGetRelid(makeRangeVar(t->load_schema, t->table_name, -1), AccessShareLock, false);
+	chameleon_xact_commit();
+
+	/* keep_existing_schema: empty the table in place, keeping its keys */
+	if (strcmp(t->load_schema, t->target_schema) == 0)
+	{
+		chameleon_xact_begin("chameleon: empty a kept table");
+		chameleon_spi_exec(psprintf("DO $chameleon$BEGIN"
+									" IF EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = %u) THEN"
+									" DELETE FROM %s; ELSE TRUNCATE %s; END IF; END$chameleon$",
+									relid, chameleon_qualified(t->load_schema, t->table_name),
+									chameleon_qualified(t->load_schema, t->table_name)));
+		chameleon_xact_commit();
+	}
+
+	open_snapshot(conn, &file, &pos, &gtid);
+	chameleon_xact_begin("chameleon: copy setup");
+	cols = read_columns(conn, t, relid, &ncols);
+	chameleon_xact_commit();
+
+	initStringInfo(&sel);
+	appendStringInfoString(&sel, "SELECT ");
+	for (int i = 0; i < ncols; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&sel, ", ");
+		chameleon_copy_select_expr(&cols[i], &sel);
+		attnames = lappend(attnames, makeString(cols[i].name));
+	}
+	appendStringInfo(&sel, " FROM %s.%s", chameleon_mysql_ident(t->source_schema),
+					 chameleon_mysql_ident(t->source_table));
+
+	res = chameleon_mysql_stream(conn, sel.data);
+	initStringInfo(&chunk.data);
+	chunk.maxlines = 1024;
+	chunk.line_start = palloc(sizeof(int) * chunk.maxlines);
+	cbl_buf_init(&scratch);
+
+	while (!eof)
+	{
+		char	   *set;
+
+		chunk.nlines = 0;
+		resetStringInfo(&chunk.data);
+
+		/* fill a chunk from the stream */
+		while (chunk.nlines < COPY_CHUNK_ROWS && chunk.data.len < chunk_bytes)
+		{
+			MYSQL_ROW	row = mysql_fetch_row(res);
+			unsigned long *lens;
+			int			line_start = chunk.data.len;
+			char	   *reason = NULL;
+			MemoryContext old;
+
+			if (row == NULL)
+			{
+				if (mysql_errno(conn) != 0)
+					chameleon_mysql_error(conn, sel.data);
+				eof = true;
+				break;
+			}
+			if ((chunk.nlines & 1023) == 0)
+				CHECK_FOR_INTERRUPTS();
+			lens = mysql_fetch_lengths(res);
+			old = MemoryContextSwitchTo(rowcxt);
+			for (int i = 0; i < ncols && reason == NULL; i++)
+			{
+				if (i > 0)
+					appendStringInfoChar(&chunk.data, '\t');
+				reason = chameleon_copy_cell(&cols[i], row[i], lens[i], &chunk.data, &scratch);
+			}
+			MemoryContextSwitchTo(old);
+			if (reason != NULL)
+			{
+				/* a value no PostgreSQL type holds: keep the row aside */
+				chameleon_xact_begin("chameleon: discard a row");
+				discard_row(conf->source_id, t, reason, cols, ncols,
+							chunk.data.data + line_start, chunk.data.len - line_start);
+				chameleon_xact_commit();
+				chunk.data.len = line_start;
+				chunk.data.data[line_start] = '\0';
+				discarded++;
+				MemoryContextReset(rowcxt);
+				continue;
+			}
+			MemoryContextReset(rowcxt);
+			appendStringInfoChar(&chunk.data, '\n');
+			if (chunk.nlines == chunk.maxlines)
+			{
+				chunk.maxlines *= 2;
+				chunk.line_start = repalloc(chunk.line_start, sizeof(int) * chunk.maxlines);
+			}
+			chunk.line_start[chunk.nlines++] = line_start;
+		}
+
+		/* load it, with the progress, in one transaction */
+		chameleon_xact_begin("chameleon: copy a chunk");
+		if (chunk.nlines > 0)
+		{
+			Relation	rel = table_open(relid, RowExclusiveLock);
+
+			total += load_chunk(conf->source_id, t, rel, attnames, &chunk, cols, ncols, &discarded);
+			table_close(rel, NoLock);
+		}
+		set = psprintf("rows_copied = %llu, rows_discarded = %llu",
+					   (unsigned long long) total, (unsigned long long) discarded);
+		progress_update(conf->source_id, t, set);
+		chameleon_xact_commit();
+	}
+	mysql_free_result(res);
+	chameleon_mysql_exec(conn, "COMMIT");
+	cbl_buf_free(&scratch);
+	pfree(chunk.data.data);
+	MemoryContextDelete(rowcxt);
+
+	/* keys and indexes after the data */
+	chameleon_xact_begin("chameleon: build indexes");
+	progress_update(conf->source_id, t, "state = 'indexing'");
+	chameleon_xact_commit();
+	chameleon_xact_begin("chameleon: build indexes");
+	{
+		ListCell   *lc;
+		const char *args[5];
+
+		foreach(lc, t->post_data)
+			chameleon_spi_exec((char *) lfirst(lc));
+		args[0] = t->target_schema;
+		args[1] = t->table_name;
+		args[2] = file;
+		args[3] = psprintf("%lld", pos);
+		args[4] = gtid;
+		chameleon_spi_exec_args(psprintf("UPDATE chameleon.table_progress SET state = 'swapping',"
+										 " snapshot_file = $3, snapshot_pos = $4::bigint, snapshot_gtid = $5,"
+										 " finished = clock_timestamp()"
+										 " WHERE source_id = %d AND schema_name = $1 AND table_name = $2",
+										 conf->source_id), 5, args);
+	}
+	chameleon_xact_commit();
+	if (discarded > 0)
+		ereport(WARNING,
+				(errmsg("%llu rows of MySQL table \"%s.%s\" could not be stored and were discarded",
+						(unsigned long long) discarded, t->source_schema, t->source_table),
+				 errhint("See chameleon.discarded_rows.")));
+}
+
+/*
+ * Copies tables from the source's queue until none is left (or one has
+ * failed).  Used by the job worker and by its copy workers.
+ */
+void
+chameleon_copy_tables(const ChameleonSourceConf *conf)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon copy",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int64		chunk_bytes = conf->copy_max_memory / (2 * Max(chameleon_copy_workers, 1));
+
+	if (chunk_bytes < 1024 * 1024)
+		chunk_bytes = 1024 * 1024;
+	if (chunk_bytes > (int64) (MaxAllocSize / 2))
+		chunk_bytes = (int64) (MaxAllocSize / 2);
+
+	copy_conn = chameleon_mysql_connect(conf, "initial copy");
+	chameleon_mysql_exec(copy_conn, "SET SESSION time_zone = '+00:00'");
+	/* raw bytes in each column's own charset: converted by the library */
+	chameleon_mysql_exec(copy_conn, "SET SESSION character_set_results = binary");
+	chameleon_mysql_exec(copy_conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+
+	for (;;)
+	{
+		CopyTask   *t;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(cxt);
+		t = claim_table(conf->source_id, cxt);
+		if (t == NULL)
+			break;
+		ereport(DEBUG1,
+				(errmsg_internal("chameleon: copying %s.%s", t->source_schema, t->source_table)));
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("chameleon: copying %s.%s", t->source_schema, t->source_table));
+		PG_TRY();
+		{
+			copy_one_table(conf, copy_conn, t, chunk_bytes);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+			const char *args[3];
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			EmitErrorReport();
+			AbortOutOfAnyTransaction();
+			FlushErrorState();
+			chameleon_xact_begin("chameleon: record a failed table");
+			args[0] = t->target_schema;
+			args[1] = t->table_name;
+			args[2] = edata->message;
+			chameleon_spi_exec_args(psprintf("UPDATE chameleon.table_progress SET state = 'failed', error = $3,"
+											 " finished = clock_timestamp()"
+											 " WHERE source_id = %d AND schema_name = $1 AND table_name = $2",
+											 conf->source_id), 3, args);
+			chameleon_xact_commit();
+			break;
+		}
+		PG_END_TRY();
+	}
+	mysql_close(copy_conn);
+	copy_conn = NULL;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/* Entry point of a copy worker: copies tables of one source's queue. */
+void
+chameleon_copy_main(Datum main_arg)
+{
+	int32		extra[3];
+	ChameleonSourceConf *conf;
+	MemoryContext cxt;
+
+	memcpy(extra, MyBgworkerEntry->bgw_extra, sizeof(extra));
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid((Oid) extra[2], InvalidOid, 0);
+	before_shmem_exit(copy_close_conn, (Datum) 0);
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "chameleon copy worker", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+	chameleon_xact_begin("chameleon: copy worker start");
+	MemoryContextSwitchTo(cxt);
+	conf = chameleon_load_source_conf(extra[1]);
+	chameleon_xact_commit();
+	MemoryContextSwitchTo(cxt);
+	pgstat_report_appname(psprintf("chameleon init %s", conf->name));
+	chameleon_copy_tables(conf);
+	proc_exit(0);
+}

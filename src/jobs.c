@@ -1,0 +1,252 @@
+/*-------------------------------------------------------------------------
+ *
+ * jobs.c
+ *	  Starting a source's background jobs from SQL: the parameters go to the
+ *	  job worker through a pinned DSM segment (the calling transaction has
+ *	  not committed, so the worker could not read them from a table), the
+ *	  worker is registered as a dynamic background worker, and the caller
+ *	  optionally waits for it to finish.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/dsm.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "chameleon.h"
+#include "jobs.h"
+
+PG_FUNCTION_INFO_V1(chameleon_sql_start_job);
+PG_FUNCTION_INFO_V1(chameleon_sql_start_worker);
+
+int			chameleon_copy_workers = 2;
+
+/* Human name of a job kind, for messages. */
+const char *
+chameleon_job_name(ChameleonJobKind kind)
+{
+	switch (kind)
+	{
+		case JOB_INIT_REPLICA:
+			return "init_replica";
+		case JOB_COPY_SCHEMA:
+			return "copy_schema";
+		case JOB_REFRESH_SCHEMA:
+			return "refresh_schema";
+		case JOB_SYNC_TABLES:
+			return "sync_tables";
+	}
+	return "job";
+}
+
+/*
+ * Registers a dynamic worker of the given role for a source, notifying the
+ * current process of its start and stop.  Returns false when no worker
+ * slot is free.
+ */
+bool
+chameleon_register_worker(int role, int32 source_id, const char *source_name,
+						  dsm_handle handle, BackgroundWorkerHandle **handle_out)
+{
+	BackgroundWorker worker;
+	/* job workers work in the database of the call that started them */
+	int32		extra[3] = {role, source_id, (int32) MyDatabaseId};
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "chameleon");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s",
+			 role == CHAMELEON_WORKER_JOB ? "chameleon_job_main" : "chameleon_copy_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "chameleon init %s", source_name);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "chameleon init %s", source_name);
+	worker.bgw_main_arg = UInt32GetDatum(handle);
+	worker.bgw_notify_pid = MyProcPid;
+	memcpy(worker.bgw_extra, extra, sizeof(extra));
+	return RegisterDynamicBackgroundWorker(&worker, handle_out);
+}
+
+/* Appends a length-prefixed string to a serialisation buffer. */
+static void
+put_str(StringInfo buf, const char *s)
+{
+	int32		len = s ? (int32) strlen(s) : -1;
+
+	appendBinaryStringInfo(buf, (char *) &len, sizeof(len));
+	if (len > 0)
+		appendBinaryStringInfo(buf, s, len);
+}
+
+/*
+ * chameleon._start_job(source_id, source_name, kind, schema, tables, wait):
+ * starts the job worker; with wait, returns once it has exited.
+ */
+Datum
+chameleon_sql_start_job(PG_FUNCTION_ARGS)
+{
+	int32		source_id = PG_GETARG_INT32(0);
+	char	   *source_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int32		kind = PG_GETARG_INT32(2);
+	char	   *schema = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	bool		wait = PG_GETARG_BOOL(5);
+	StringInfoData buf;
+	int32		ntables = 0;
+	Datum	   *elems = NULL;
+	bool	   *nulls = NULL;
+	dsm_segment *seg;
+	BackgroundWorkerHandle *handle;
+	BgwHandleStatus status;
+	pid_t		pid;
+
+	chameleon_require_shmem();
+	if (!PG_ARGISNULL(4))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), TEXTOID, -1, false,
+						  TYPALIGN_INT, &elems, &nulls, &ntables);
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, (char *) &kind, sizeof(kind));
+	put_str(&buf, source_name);
+	put_str(&buf, schema);
+	appendBinaryStringInfo(&buf, (char *) &ntables, sizeof(ntables));
+	for (int i = 0; i < ntables; i++)
+		put_str(&buf, nulls[i] ? "" : TextDatumGetCString(elems[i]));
+
+	seg = dsm_create(buf.len, 0);
+	memcpy(dsm_segment_address(seg), buf.data, buf.len);
+	/* the worker unpins it once read; it must outlive this transaction */
+	dsm_pin_segment(seg);
+
+	if (!chameleon_register_worker(CHAMELEON_WORKER_JOB, source_id, source_name,
+								   dsm_segment_handle(seg), &handle))
+	{
+		dsm_unpin_segment(dsm_segment_handle(seg));
+		dsm_detach(seg);
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start the %s worker of source \"%s\": no background worker slot is free",
+						chameleon_job_name((ChameleonJobKind) kind), source_name),
+				 errhint("Raise max_worker_processes (currently %d) and restart PostgreSQL.",
+						 max_worker_processes)));
+	}
+
+	/* pinned: it stays for the worker after this process lets go */
+	dsm_detach(seg);
+	status = WaitForBackgroundWorkerStartup(handle, &pid);
+	if (status != BGWH_STARTED && status != BGWH_STOPPED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the %s worker of source \"%s\" could not start",
+						chameleon_job_name((ChameleonJobKind) kind), source_name),
+				 errhint("Look for the reason in the server log.")));
+	if (wait)
+		(void) WaitForBackgroundWorkerShutdown(handle);
+	PG_RETURN_VOID();
+}
+
+/* Reads a length-prefixed string written by put_str. */
+static char *
+get_str(const char **p)
+{
+	int32		len;
+	char	   *s;
+
+	memcpy(&len, *p, sizeof(len));
+	*p += sizeof(len);
+	if (len < 0)
+		return NULL;
+	s = palloc(len + 1);
+	memcpy(s, *p, len);
+	s[len] = '\0';
+	*p += len;
+	return s;
+}
+
+/* Reads a job's parameters from its DSM segment and releases the segment. */
+ChameleonJob *
+chameleon_read_job(dsm_handle handle, int32 source_id)
+{
+	dsm_segment *seg = dsm_attach(handle);
+	ChameleonJob *job = palloc0(sizeof(ChameleonJob));
+	const char *p;
+	int32		kind;
+	int32		ntables;
+
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read the parameters of a chameleon job")));
+	p = dsm_segment_address(seg);
+	memcpy(&kind, p, sizeof(kind));
+	p += sizeof(kind);
+	job->source_id = source_id;
+	job->kind = (ChameleonJobKind) kind;
+	job->source_name = get_str(&p);
+	job->schema = get_str(&p);
+	memcpy(&ntables, p, sizeof(ntables));
+	p += sizeof(ntables);
+	for (int i = 0; i < ntables; i++)
+		job->tables = lappend(job->tables, get_str(&p));
+	dsm_unpin_segment(handle);
+	dsm_detach(seg);
+	return job;
+}
+
+/*
+ * Registers a reader or replay worker of a source (role "reader" or
+ * "replay"), to be notified to notify_pid (0: nobody).  Returns false when
+ * no worker slot is free.
+ */
+bool
+chameleon_register_stream_worker(const char *role, int32 source_id,
+								 const char *source_name, pid_t notify_pid,
+								 BackgroundWorkerHandle **handle_out)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "chameleon");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "chameleon_%s_main", role);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "chameleon %s %s", role, source_name);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "chameleon %s %s", role, source_name);
+	worker.bgw_main_arg = Int32GetDatum(source_id);
+	worker.bgw_notify_pid = notify_pid;
+	return RegisterDynamicBackgroundWorker(&worker, handle_out);
+}
+
+/*
+ * chameleon._start_worker(role, source_id, source_name) returns the pid of
+ * a reader or replay worker started outside the launcher (tests, tools).
+ */
+Datum
+chameleon_sql_start_worker(PG_FUNCTION_ARGS)
+{
+	char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		source_id = PG_GETARG_INT32(1);
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	BackgroundWorkerHandle *handle;
+	pid_t		pid = 0;
+
+	if (strcmp(role, "reader") != 0 && strcmp(role, "replay") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown worker role \"%s\"", role),
+				 errhint("Use reader or replay.")));
+	if (!chameleon_register_stream_worker(role, source_id, name, MyProcPid, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("no background worker slot is free for the %s of source \"%s\"", role, name),
+				 errhint("Raise max_worker_processes.")));
+	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(pid);
+}

@@ -1,0 +1,58 @@
+/*-------------------------------------------------------------------------
+ *
+ * mysql_client.h
+ *	  The extension's MySQL/MariaDB client connections (libmariadb): connect
+ *	  with a source's db_conn settings, run statements, quote names, all
+ *	  failures reported with ereport and never with the password.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CHAMELEON_MYSQL_CLIENT_H
+#define CHAMELEON_MYSQL_CLIENT_H
+
+#include "source_conf.h"
+
+/*
+ * libmariadb's ma_list.h declares list_length(), list_free()... which
+ * PostgreSQL's pg_list.h defines differently: rename them while mysql.h
+ * is read.  Include mysql.h through this header only.
+ */
+#define list_add ma_list_add
+#define list_delete ma_list_delete
+#define list_free ma_list_free
+#define list_length ma_list_length
+#define list_cons ma_list_cons
+#define list_reverse ma_list_reverse
+#define list_walk ma_list_walk
+#include <mysql.h>
+#undef list_add
+#undef list_delete
+#undef list_free
+#undef list_length
+#undef list_cons
+#undef list_reverse
+#undef list_walk
+
+/* Connects for the given purpose ("initial copy"...); ERROR on failure. */
+extern MYSQL *chameleon_mysql_connect(const ChameleonSourceConf *conf,
+									  const char *purpose);
+
+/* Runs a statement that returns no rows; ERROR on failure. */
+extern void chameleon_mysql_exec(MYSQL *conn, const char *sql);
+
+/* Runs a query and stores its whole (small) result; ERROR on failure. */
+extern MYSQL_RES *chameleon_mysql_query(MYSQL *conn, const char *sql);
+
+/* Runs a query whose rows are streamed with mysql_fetch_row; ERROR on failure. */
+extern MYSQL_RES *chameleon_mysql_stream(MYSQL *conn, const char *sql);
+
+/* Raises the connection's current error as a PostgreSQL ERROR. */
+extern void chameleon_mysql_error(MYSQL *conn, const char *what) pg_attribute_noreturn();
+
+/* `name` quoted as a MySQL identifier (palloc'd). */
+extern char *chameleon_mysql_ident(const char *name);
+
+/* 'text' quoted as a MySQL string literal (palloc'd). */
+extern char *chameleon_mysql_literal(MYSQL *conn, const char *text);
+
+#endif							/* CHAMELEON_MYSQL_CLIENT_H */

@@ -1,0 +1,303 @@
+
+# Copyright (c) chameleon developers
+#
+# init_replica, copy_schema, sync_tables and their failures against a real
+# MariaDB (issue 5): a type-torture table copied and compared value by
+# value with what chameleon_binlog decodes from the binlog of the same
+# rows; keys, indexes, sequences, grants and replica identity through
+# pg_catalog; hostile identifiers; zero dates; values PostgreSQL cannot
+# hold going to discarded_rows; keep_existing_schema; failures leaving the
+# previous tables in place.
+
+use strict;
+use warnings;
+
+use IPC::Run qw(run);
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ChameleonTest::MariaDB;
+use ChameleonTest::Postgres qw(chameleon_node);
+
+my $m = ChameleonTest::MariaDB->new(name => 'init');
+$m->start;
+$m->create_user('repl', 'repl-pw');
+
+$m->sql(<<'SQL');
+SET SESSION sql_mode = '';
+CREATE DATABASE shop CHARACTER SET utf8mb4;
+USE shop;
+CREATE TABLE torture (
+  id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  ti tinyint, tiu tinyint unsigned, si smallint, siu smallint unsigned,
+  mi mediumint, miu mediumint unsigned, i int, iu int unsigned,
+  bi bigint, biu bigint unsigned,
+  de decimal(65,30), f float, d double, b1 bit(1), b64 bit(64), y year,
+  dt date, dtm datetime(6), ts timestamp(3) NULL DEFAULT NULL, tm time(6),
+  c char(5), vc varchar(20), tx text, bn binary(4), vb varbinary(10),
+  bl longblob, e enum('small','medium','large'), st set('a','b','c'),
+  j json, g geometry
+) ENGINE=InnoDB;
+INSERT INTO torture VALUES
+ (1, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295,
+  -9223372036854775808, 18446744073709551615,
+  '12345678901234567890123456789012345.123456789012345678901234567891',
+  3.14159274, 2.718281828459045, b'1', b'1111111111111111111111111111111111111111111111111111111111111110',
+  1901, '2024-02-29', '2024-02-29 23:59:59.123456', '2038-01-19 03:14:07.999',
+  '12:34:56.000001', 'ab', 'héllo 🦎', 'line1\nline2\ttab\\back',
+  x'00ff0000', x'000102', repeat(x'ab', 1048576), 'medium', 'a,c',
+  '{"k": [1, 2.5, "x"], "n": null}', ST_GeomFromText('POINT(1 2)', 4326)),
+ (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL),
+ (3, 127, 0, 32767, 0, 8388607, 0, 2147483647, 0, 9223372036854775807, 0,
+  '-0.000000000000000000000000000001', -1.5e-10, -1e300, b'0', b'0', 0,
+  '1000-01-01', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01', '838:59:59',
+  '', '', '', x'', x'', x'', 'small', '', '[]', ST_GeomFromText('LINESTRING(0 0,1 1)')),
+ (4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, b'1', b'1', 2000, '2000-01-01',
+  '2000-01-01 00:00:00', '2000-01-01 00:00:00', '-00:00:01.5', 'x', 'x', 'x', x'01',
+  x'01', x'01', 'large', 'b', '{}', NULL);
+CREATE TABLE zero_dates (
+  id int PRIMARY KEY, d date NOT NULL, dt datetime NOT NULL, note varchar(10)
+);
+INSERT INTO zero_dates VALUES (1, '0000-00-00', '0000-00-00 00:00:00', 'zero'),
+  (2, '2020-00-15', '2020-05-00 10:00:00', 'partial'), (3, '2021-01-02', '2021-01-02 03:04:05', 'fine');
+CREATE TABLE latin (id int PRIMARY KEY, name varchar(20)) CHARACTER SET latin1;
+INSERT INTO latin VALUES (1, 'café'), (2, 'Ærø');
+CREATE TABLE keyless (a int, b varchar(10));
+INSERT INTO keyless VALUES (1, 'x'), (1, 'x'), (2, NULL);
+CREATE TABLE ukey (code varchar(10) NOT NULL, qty int, UNIQUE KEY uk_code (code), KEY k_qty (qty));
+INSERT INTO ukey VALUES ('a', 1), ('b', 2);
+CREATE TABLE `x"; DROP TABLE y; --` (`we"ird col` int PRIMARY KEY, `select` text);
+INSERT INTO `x"; DROP TABLE y; --` VALUES (1, 'hostile');
+CREATE TABLE skipped (id int PRIMARY KEY);
+CREATE TABLE big (id int PRIMARY KEY, v varchar(40), KEY k_v (v(10)));
+SQL
+# a few thousand rows so that several copy workers and chunks are exercised
+$m->sql('INSERT INTO shop.big SELECT seq, concat("value-", seq) FROM seq_1_to_20000', db => 'shop');
+$m->sql('CREATE DATABASE crm');
+$m->sql('CREATE TABLE crm.people (id bigint PRIMARY KEY AUTO_INCREMENT, name text)');
+$m->sql("INSERT INTO crm.people (name) VALUES ('ann'), ('bob')");
+
+my $node = chameleon_node('init', database => 'postgres', create_extension => 1,
+	conf => ['log_min_messages = debug1', "timezone = 'UTC'", 'max_worker_processes = 16', 'chameleon.copy_workers = 3']);
+$node->safe_psql('postgres', 'CREATE ROLE reporting');
+
+my $port = $m->port;
+my $config = <<"YAML";
+db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
+schema_mappings: {shop: shop_pg, crm: crm_pg}
+skip_tables: [shop.skipped]
+grant_select_to: [reporting]
+YAML
+$node->safe_psql('postgres', "SELECT chameleon.add_source('maria', \$\$${config}\$\$)");
+
+# ---------- the copy ----------
+my ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
+is($rc, 0, 'init_replica(wait => true) succeeds') or diag($err);
+like(slurp_file($node->logfile), qr/WARNING:  2 rows of MySQL table "shop.torture" could not be stored/,
+	'the rows PostgreSQL cannot hold are reported in the log');
+is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'initialised',
+	'the source is initialised');
+is( $node->safe_psql('postgres',
+		"SELECT string_agg(table_name || ':' || state || ':' || rows_copied, ',' ORDER BY schema_name, table_name) FROM chameleon.init_progress"),
+	'people:done:2,big:done:20000,keyless:done:3,latin:done:2,torture:done:2,ukey:done:2,x"; DROP TABLE y; --:done:1,zero_dates:done:3',
+	'init_progress: every table done with its row count (skipped table absent)');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '\\_chameleon\\_load%'"),
+	'0', 'no loading schema left');
+
+# the TIME 838:59:59 row cannot be a PostgreSQL time: discarded, with the reason
+is( $node->safe_psql('postgres',
+		"SELECT table_name || ' | ' || (row_data->>'id') || ' | ' || (reason ~ 'time') FROM chameleon.discarded_rows ORDER BY 1"),
+	"torture | 3 | true\ntorture | 4 | true", 'discarded_rows has the rows (TIME out of range) and the reason');
+
+# ---------- values ----------
+my %expected = (
+	ti => '-128', tiu => '255', si => '-32768', siu => '65535', mi => '-8388608',
+	miu => '16777215', i => '-2147483648', iu => '4294967295',
+	bi => '-9223372036854775808', biu => '18446744073709551615',
+	de => '12345678901234567890123456789012345.123456789012345678901234567891',
+	f => '3.1415927', d => '2.718281828459045', b1 => '1',
+	b64 => '1111111111111111111111111111111111111111111111111111111111111110',
+	y => '1901', dt => '2024-02-29', dtm => '2024-02-29 23:59:59.123456',
+	ts => '2038-01-19 03:14:07.999+00', tm => '12:34:56.000001', c => 'ab', vc => 'héllo 🦎',
+	tx => "line1\nline2\ttab\\back", bn => '\\x00ff0000', vb => '\\x000102',
+	e => 'medium', st => 'a,c', j => '{"k": [1, 2.5, "x"], "n": null}');
+foreach my $col (sort keys %expected)
+{
+	my $got = $node->safe_psql('postgres', qq{SELECT "$col"::text FROM shop_pg.torture WHERE id = 1});
+	my $want = $expected{$col};
+	if (!defined $want)
+	{
+		# negative TIME: no PostgreSQL time holds it
+		next;
+	}
+	is($got, $want, "torture.$col copied exactly");
+}
+is($node->safe_psql('postgres', "SELECT length(bl), get_byte(bl, 0), get_byte(bl, 1048575) FROM shop_pg.torture WHERE id = 1"),
+	'1048576|171|171', '1 MB blob copied as its bytes');
+is($node->safe_psql('postgres', "SELECT encode(g, 'hex') FROM shop_pg.torture WHERE id = 1"),
+	'0101000000000000000000f03f0000000000000040', 'geometry stored as WKB (bytea)');
+is($node->safe_psql('postgres', "SELECT count(*) FROM shop_pg.torture WHERE id = 2 AND num_nulls(ti, tiu, si, de, f, d, b1, y, dt, dtm, ts, tm, c, vc, bn, bl, e, st, j, g) = 20"),
+	'1', 'a row of NULLs stays NULL');
+is($node->safe_psql('postgres', "SELECT (SELECT typtype FROM pg_type WHERE oid = pg_typeof(e)), pg_typeof(biu)::text, pg_typeof(ts)::text, pg_typeof(b64)::text, pg_typeof(j)::text FROM shop_pg.torture WHERE id = 1"),
+	'e|numeric|timestamp with time zone|bit|jsonb', 'column types follow the type map');
+
+is($node->safe_psql('postgres', "SELECT id || ':' || coalesce(d::text, 'null') || ':' || coalesce(dt::text, 'null') FROM shop_pg.zero_dates ORDER BY id"),
+	"1:null:null\n2:null:null\n3:2021-01-02:2021-01-02 03:04:05", 'zero dates become NULL, the rows stay');
+is($node->safe_psql('postgres', "SELECT string_agg(name, ',' ORDER BY id) FROM shop_pg.latin"),
+	'café,Ærø', 'latin1 text converted to UTF-8');
+is($node->safe_psql('postgres', q{SELECT "we""ird col" || ' ' || "select" FROM shop_pg."x""; DROP TABLE y; --"}),
+	'1 hostile', 'a hostile table name is just a table');
+is($node->safe_psql('postgres', "SELECT count(*) FROM shop_pg.big"), '20000', 'big table complete');
+
+# ---------- the same rows through the binlog decoder ----------
+SKIP:
+{
+	my $cli = $ENV{CHAMELEON_BINLOG};
+	skip 'chameleon_binlog not available', 1 unless $cli && -x $cli;
+	my ($json, $jerr) = ('', '');
+	run([ $cli, $m->binlog_files ], '>', \$json, '2>', \$jerr);
+	my @after;
+	foreach my $line (split /\n/, $json)
+	{
+		next unless $line =~ /"op":"insert"/ && $line =~ /"table":"torture"/;
+		my $ev = decode_json($line);
+		push @after, $ev->{after} if ($ev->{after}{id} // '') =~ /^[13]$/;
+	}
+	my $bad = 0;
+	my $checked = 0;
+	foreach my $img (@after)
+	{
+		next unless $img->{id} eq '1';
+		foreach my $col (sort keys %$img)
+		{
+			# the CLI prints geometry as PostGIS EWKB, the copy stores WKB
+			next if $col eq 'id' || $col eq 'g';
+			my $v = $img->{$col};
+			my $lit = defined $v ? "'" . ($v =~ s/'/''/gr) . "'" : 'NULL';
+			my $same = $node->safe_psql('postgres',
+				qq{SELECT (${lit}::text)::${\ pgtype($node, $col)} IS NOT DISTINCT FROM "$col" FROM shop_pg.torture WHERE id = 1});
+			$checked++;
+			if ($same ne 't')
+			{
+				$bad++;
+				diag("column $col: binlog gives " . (defined $v ? $v : 'NULL'));
+			}
+		}
+	}
+	ok($checked >= 25 && $bad == 0, "copy and binlog decoder agree on $checked values ($bad differ)");
+}
+
+sub pgtype
+{
+	my ($node, $col) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'shop_pg.torture'::regclass AND attname = '$col'");
+}
+
+# ---------- keys, indexes, sequences, grants, identity ----------
+is( $node->safe_psql('postgres',
+		"SELECT source_table || ':' || identity || ':' || array_to_string(key_columns, ',') FROM chameleon.replica_tables ORDER BY source_schema, source_table"),
+	join("\n", 'people:primary key:id', 'big:primary key:id', 'keyless:full row:',
+		'latin:primary key:id', 'torture:primary key:id', 'ukey:unique key:code',
+		'x"; DROP TABLE y; --:primary key:we"ird col', 'zero_dates:primary key:id'),
+	'replica identity per table');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_index WHERE indrelid = 'shop_pg.ukey'::regclass AND indisunique"),
+	'1', 'unique key built');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_index WHERE indrelid = 'shop_pg.big'::regclass"),
+	'2', 'primary key and the prefix index (as a full index) built');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_index WHERE indrelid = 'shop_pg.ukey'::regclass AND NOT indisunique"),
+	'1', 'secondary index built');
+$node->safe_psql('postgres', "INSERT INTO crm_pg.people (name) VALUES ('carl')");
+is($node->safe_psql('postgres', "SELECT max(id) FROM crm_pg.people"), '3',
+	'the identity sequence continues after the copied rows');
+is($node->safe_psql('postgres', "SELECT has_table_privilege('reporting', 'shop_pg.torture', 'SELECT')"),
+	't', 'grant_select_to applied');
+is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.replica_table WHERE snapshot_file IS NULL OR snapshot_pos IS NULL"),
+	'0', 'every table has its snapshot coordinates');
+like($node->safe_psql('postgres', "SELECT read_position FROM chameleon.show_status"),
+	qr/^mysql-bin\.\d+:\d+/, 'the stream position is the earliest snapshot');
+
+# ---------- sync_tables: one table again, the others stay ----------
+$m->sql("UPDATE shop.ukey SET qty = 42 WHERE code = 'a'; UPDATE shop.latin SET name = 'changed' WHERE id = 1");
+$node->safe_psql('postgres', "SELECT chameleon.sync_tables('maria', '{shop.ukey}', wait => true)");
+is($node->safe_psql('postgres', "SELECT qty FROM shop_pg.ukey WHERE code = 'a'"), '42', 'the synced table has the new value');
+is($node->safe_psql('postgres', "SELECT name FROM shop_pg.latin WHERE id = 1"), 'café', 'the other tables are untouched');
+is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'synced', 'state synced');
+
+# ---------- failures leave the previous tables in place ----------
+$node->safe_psql('postgres', "SELECT chameleon.alter_source('maria', 'db_conn: {password: wrong}')");
+($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
+isnt($rc, 0, 'init_replica with a wrong password fails');
+like($err, qr/could not connect to MySQL server 127\.0\.0\.1:\d+ as "repl"/, 'the error names the server and user');
+unlike($err, qr/wrong/, 'and not the password');
+is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'error', 'source in state error');
+like($node->safe_psql('postgres', "SELECT last_error FROM chameleon.show_status"), qr/could not connect/, 'last_error says why');
+ok($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.show_errors") > 0, 'show_errors has it');
+is($node->safe_psql('postgres', "SELECT count(*) FROM shop_pg.big"), '20000', 'the previous tables are untouched');
+
+$node->safe_psql('postgres', "SELECT chameleon.alter_source('maria', 'db_conn: {password: repl-pw}')");
+$m->sql("SET GLOBAL binlog_format = 'STATEMENT'");
+($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
+like($err, qr/binary log in STATEMENT format.*binlog_format=ROW/s, 'a server not in ROW format is refused with a hint');
+$m->sql("SET GLOBAL binlog_format = 'ROW'");
+
+$node->safe_psql('postgres', "SELECT chameleon.add_source('ghost', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {nosuch: ghost_pg}\$\$)");
+($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('ghost', wait => true)");
+like($err, qr/MySQL schema "nosuch" of source "ghost" does not exist/, 'a missing MySQL schema is named');
+
+# ---------- copy_schema and keep_existing_schema ----------
+$node->safe_psql('postgres', "SELECT chameleon.add_source('structure', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {crm: crm_struct}\$\$)");
+$node->safe_psql('postgres', "SELECT chameleon.copy_schema('structure', wait => true)");
+is($node->safe_psql('postgres', "SELECT count(*) FROM crm_struct.people"), '0', 'copy_schema creates the table without data');
+
+$node->safe_psql('postgres', "SELECT chameleon.drop_source('structure')");
+$node->safe_psql('postgres', 'CREATE INDEX my_own_index ON crm_struct.people (name)');
+$node->safe_psql('postgres', 'CREATE TABLE crm_struct.orders (id int PRIMARY KEY, person bigint REFERENCES crm_struct.people (id))');
+$node->safe_psql('postgres', "SELECT chameleon.add_source('keep', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {crm: crm_struct}\nkeep_existing_schema: true\$\$)");
+($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('keep', wait => true)");
+is($rc, 0, 'init_replica with keep_existing_schema succeeds') or diag($err);
+is($node->safe_psql('postgres', "SELECT count(*) FROM crm_struct.people"), '2', 'data reloaded in place');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'my_own_index'"), '1', 'the user index is kept');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_constraint WHERE conrelid = 'crm_struct.orders'::regclass AND contype = 'f'"),
+	'1', 'the foreign key to it is kept');
+
+# ---------- wait => false and the worker's name ----------
+$node->safe_psql('postgres', "SELECT chameleon.init_replica('maria')");
+ok( $node->poll_query_until('postgres',
+		"SELECT status = 'initialised' FROM chameleon.show_status WHERE source_name = 'maria'"),
+	'init_replica in the background finishes');
+
+# ---------- a pgsql source: another PostgreSQL database ----------
+$node->safe_psql('postgres', 'CREATE DATABASE srcdb');
+$node->safe_psql('srcdb', q{
+CREATE SCHEMA app;
+CREATE TABLE app.items (id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	name text NOT NULL DEFAULT 'none', price numeric(10,2), tags text[], doc jsonb);
+CREATE INDEX items_name ON app.items (name);
+CREATE TABLE app.nokey (a int, b bytea);
+INSERT INTO app.items (name, price, tags, doc) SELECT 'item ' || g, g / 3.0, ARRAY['a', 'b\tc'], '{"g": 1}' FROM generate_series(1, 1000) g;
+INSERT INTO app.nokey VALUES (1, '\x00ff'), (NULL, NULL);
+});
+my ($pghost, $pgport) = ($node->host, $node->port);
+$node->safe_psql('postgres', "SELECT chameleon.add_source('pgsrc', \$\$type: pgsql\ndb_conn: {host: '$pghost', port: $pgport, user: " . getpwuid($<) . ", database: srcdb}\nschema_mappings: {app: app_copy}\$\$)");
+($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('pgsrc', wait => true)");
+is($rc, 0, 'init_replica of a pgsql source succeeds') or diag($err);
+is( $node->safe_psql('postgres', 'SELECT count(*), sum(price), max(id) FROM app_copy.items'),
+	$node->safe_psql('srcdb', 'SELECT count(*), sum(price), max(id) FROM app.items'),
+	'pgsql source: rows copied');
+is( $node->safe_psql('postgres', "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM app_copy.items t"),
+	$node->safe_psql('srcdb', "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM app.items t"),
+	'pgsql source: values identical');
+is($node->safe_psql('postgres', "SELECT string_agg(encode(b, 'hex'), ',') FROM app_copy.nokey"), '00ff', 'bytea copied');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app_copy' AND tablename = 'items'"),
+	'2', 'pgsql source: primary key and index rebuilt');
+is($node->safe_psql('postgres', "SELECT identity || ':' || array_to_string(key_columns, ',') FROM chameleon.replica_tables WHERE source_name = 'pgsrc' ORDER BY source_table"),
+	"primary key:id\nfull row:", 'pgsql source: replica identity');
+$node->safe_psql('postgres', "INSERT INTO app_copy.items (name) VALUES ('new')");
+is($node->safe_psql('postgres', "SELECT max(id) FROM app_copy.items"), '1001', 'pgsql source: identity continues');
+
+$node->stop;
+done_testing();
