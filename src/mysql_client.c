@@ -45,9 +45,20 @@ set_ssl_options(MYSQL *conn, const ChameleonSourceConf *conf)
 MYSQL *
 chameleon_mysql_connect(const ChameleonSourceConf *conf, const char *purpose)
 {
+	return chameleon_mysql_connect_timeout(conf, purpose, CHAMELEON_MYSQL_IO_TIMEOUT);
+}
+
+/*
+ * Connects with network reads and writes bounded by io_timeout seconds (a
+ * worker that must stop within seconds uses a short one).
+ */
+MYSQL *
+chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf, const char *purpose,
+								unsigned int io_timeout)
+{
 	MYSQL	   *conn = mysql_init(NULL);
 	unsigned int ctimeout = (unsigned int) (conf->connect_timeout > 0 ? conf->connect_timeout : 10);
-	unsigned int iotimeout = CHAMELEON_MYSQL_IO_TIMEOUT;
+	unsigned int iotimeout = io_timeout;
 	my_bool		off = 0;
 
 	if (conn == NULL)

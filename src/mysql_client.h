@@ -37,6 +37,11 @@
 extern MYSQL *chameleon_mysql_connect(const ChameleonSourceConf *conf,
 									  const char *purpose);
 
+/* The same with network reads and writes bounded by io_timeout seconds. */
+extern MYSQL *chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf,
+											  const char *purpose,
+											  unsigned int io_timeout);
+
 /* Runs a statement that returns no rows; ERROR on failure. */
 extern void chameleon_mysql_exec(MYSQL *conn, const char *sql);
 

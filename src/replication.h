@@ -19,9 +19,12 @@
  *	   last 'C' event (a spilled transaction whose end was never read) and
  *	   resumes from read_file/read_pos.
  *	 - Row events of a table are skipped by the reader while the source
- *	   transaction ends at or before the table's consistency point
- *	   (replica_table.snapshot_file/snapshot_pos), and always for tables
- *	   not in replica_table or disabled; events filtered by
+ *	   transaction starts before the table's consistency point
+ *	   (replica_table.snapshot_file/snapshot_pos: a transaction boundary,
+ *	   so this is the same as comparing its end), and always for tables
+ *	   disabled in replica_table; a table of a mapped schema that is absent
+ *	   from replica_table was created after the copy, and its rows follow
+ *	   its CREATE TABLE in the log.  Events filtered by
  *	   limit_tables/skip_tables/skip_events are never written.
  *	 - The replay applies the events after replay_event_id, whole source
  *	   transactions only (up to a 'C' event), several of them per

@@ -2,7 +2,7 @@
 -- signatures, views with their columns and types, and privileges.
 -- Run by t/011_pgtap.pl with pg_prove against a fresh instance.
 BEGIN;
-SELECT plan(103);
+SELECT plan(113);
 
 SELECT has_schema('chameleon');
 SELECT has_role('chameleon_admin');
@@ -47,6 +47,18 @@ SELECT function_privs_are('chameleon', 'sync_tables', ARRAY['text', 'text[]', 'b
 SELECT function_privs_are('chameleon', 'init_replica', ARRAY['text', 'boolean'], 'chameleon_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('chameleon', 'sync_tables', ARRAY['text', 'text[]', 'boolean'], 'chameleon_admin', ARRAY['EXECUTE']);
 SELECT is_definer('chameleon', 'init_replica', ARRAY['text', 'boolean']);
+
+-- continuous replication (issue 6)
+SELECT has_function('chameleon', 'start_replica', ARRAY['text']);
+SELECT has_function('chameleon', 'stop_replica', ARRAY['text']);
+SELECT has_function('chameleon', 'stop_all_replicas', ARRAY[]::text[]);
+SELECT has_function('chameleon', 'enable_replica', ARRAY['text']);
+SELECT has_function('chameleon', 'wait_caught_up', ARRAY['text', 'interval']);
+SELECT function_returns('chameleon', 'wait_caught_up', ARRAY['text', 'interval'], 'boolean');
+SELECT function_privs_are('chameleon', 'start_replica', ARRAY['text'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('chameleon', 'stop_replica', ARRAY['text'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('chameleon', 'wait_caught_up', ARRAY['text', 'interval'], 'chameleon_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('chameleon', '_start_worker', ARRAY['text', 'integer', 'text'], 'chameleon_admin', ARRAY[]::text[]);
 SELECT function_privs_are('chameleon', '_start_job', ARRAY['integer', 'text', 'integer', 'text', 'text[]', 'boolean'], 'chameleon_admin', ARRAY[]::text[]);
 
 -- views and their columns (SPEC section 4)

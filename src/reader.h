@@ -1,0 +1,163 @@
+/*-------------------------------------------------------------------------
+ *
+ * reader.h
+ *	  Internal state of the reader worker (see replication.h for its
+ *	  contract), shared by its files: reader.c (the binlog stream, positions
+ *	  and transaction boundaries), reader_log.c (buffering events and
+ *	  writing batches to chameleon.log_event), reader_tables.c (which
+ *	  tables' rows are logged) and reader_meta.c (column metadata the
+ *	  binlog leaves out).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CHAMELEON_READER_H
+#define CHAMELEON_READER_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "executor/spi.h"
+#include "nodes/pg_list.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+#include "binlog/cbl.h"
+#include "source_conf.h"
+
+/* binlog file names are short ("mysql-bin.000001"); MySQL allows 511 */
+#define READER_FILE_LEN		512
+/* GTID domains (MariaDB) or server uuids (MySQL) tracked in read_gtid */
+#define READER_MAX_GTIDS	64
+#define READER_GTID_LEN		160
+/* MySQL names are at most 64 characters (256 bytes in utf8mb4) */
+#define READER_KEY_LEN		(2 * 256 + 2)
+
+/* A binlog coordinate. */
+typedef struct ReaderPos
+{
+	char		file[READER_FILE_LEN];
+	uint64		pos;
+} ReaderPos;
+
+/* What the reader knows about one MySQL table (cached, see reader_tables.c). */
+typedef struct ReaderTable
+{
+	char		key[READER_KEY_LEN];	/* "schema\0table" padded with zeros */
+	bool		logged;			/* its rows may be written at all */
+	bool		in_catalogue;	/* found in chameleon.replica_table */
+	bool		has_snapshot;
+	ReaderPos	snapshot;		/* rows of transactions starting before it
+								 * are skipped */
+	bool		skip_insert;
+	bool		skip_update;
+	bool		skip_delete;
+	bool		warned;			/* "no column names" reported once */
+	char	   *pg_schema;		/* target names, for discarded_row */
+	char	   *pg_table;
+} ReaderTable;
+
+/* The whole state of a reader worker. */
+typedef struct ReaderState
+{
+	int32		source_id;
+	char	   *source_name;
+	ChameleonSourceConf *conf;
+	MemoryContext long_cxt;		/* lives as long as the worker */
+
+	/* configuration read from chameleon.source.config */
+	int			batch_size;
+	int			sleep_loop;
+	bool		on_error_exit;
+	uint32		server_id;
+	bool		gtid_enable;
+	List	   *skip_insert;	/* "schema" or "schema.table" */
+	List	   *skip_update;
+	List	   *skip_delete;
+
+	/* the stream: the position after the last event read */
+	ReaderPos	cur;
+	/* after the last complete source transaction read */
+	ReaderPos	done;
+	/* read_gtid: one "d-s-n" (MariaDB) or "uuid:1-n" (MySQL) per domain */
+	int			ngtids;
+	char		gtids[READER_MAX_GTIDS][READER_GTID_LEN];
+	/* what the catalogue holds (to know whether an idle update is needed) */
+	ReaderPos	written;
+
+	/* the source transaction being read */
+	bool		xact_open;		/* BEGIN or a transactional GTID seen */
+	bool		xact_has_start;
+	ReaderPos	xact_start;		/* where it starts (GTID or BEGIN event) */
+	char		xact_gtid[READER_GTID_LEN];
+	int64		xact_events;	/* events written or buffered for it */
+
+	/* the log */
+	int64		next_event_id;
+	int64		next_batch_id;
+	int64		last_written_event_id;
+	MemoryContext batch_cxt;	/* reset after every batch */
+	MemoryContext row_cxt;		/* reset after every row image */
+	Datum	   *events;			/* composite datums of chameleon.log_event */
+	int			nevents;
+	int			maxevents;
+	int			nrows;			/* row images buffered */
+	int			nddl;
+	Size		nbytes;			/* approximate buffered size */
+	TimestampTz first_event_time;
+	TimestampTz last_event_time;
+	TimestampTz last_flush;
+	List	   *discarded;		/* ReaderDiscard *, in batch_cxt */
+
+	/* PostgreSQL objects */
+	TupleDesc	event_desc;		/* row type of chameleon.log_event */
+	Oid			event_array_type;
+	SPIPlanPtr	insert_plan;
+
+	/* tables */
+	HTAB	   *tables;
+	TimestampTz tables_loaded;
+	bool		tables_stale;
+	cbl_buf		text;			/* value formatting buffer */
+} ReaderState;
+
+/* A row that could not be converted, written to chameleon.discarded_row. */
+typedef struct ReaderDiscard
+{
+	char	   *schema;
+	char	   *table;
+	char	   *reason;
+	char	   *row_json;
+} ReaderDiscard;
+
+/* reader_log.c */
+extern void reader_log_init(ReaderState *st);
+extern void reader_resume(ReaderState *st);
+extern void reader_add_rows_event(ReaderState *st, char kind, ReaderTable *t,
+								  const char *schema, const char *table,
+								  const cbl_table *map, const cbl_value *before,
+								  const cbl_value *after, TimestampTz time);
+extern void reader_add_query(ReaderState *st, const char *schema,
+							 const char *query, TimestampTz time);
+extern void reader_add_commit(ReaderState *st, TimestampTz time);
+extern void reader_flush(ReaderState *st, bool idle);
+extern void reader_discard_buffer(ReaderState *st);
+extern bool reader_buffer_full(ReaderState *st);
+extern int	reader_pos_cmp(const ReaderPos *a, const ReaderPos *b);
+extern void reader_gtid_set(ReaderState *st, const char *text);
+extern void reader_gtid_advance(ReaderState *st, const char *gtid, bool mariadb);
+extern char *reader_gtid_text(ReaderState *st);
+
+/* reader_tables.c */
+extern void reader_load_config(ReaderState *st);
+extern void reader_load_tables(ReaderState *st);
+extern ReaderTable *reader_table(ReaderState *st, const char *schema,
+								 const char *table);
+extern bool reader_ddl_relevant(ReaderState *st, const char *db,
+								const char *query);
+
+/* reader_meta.c */
+extern int	reader_meta_hook(void *arg, cbl_table *table, cbl_error *err);
+extern void reader_meta_invalidate(void);
+extern void reader_meta_close(void);
+
+#endif							/* CHAMELEON_READER_H */

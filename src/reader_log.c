@@ -1,0 +1,629 @@
+/*-------------------------------------------------------------------------
+ *
+ * reader_log.c
+ *	  The reader's side of chameleon.log_event: events are formed as
+ *	  composite datums of the log_event row type in a per-batch memory
+ *	  context, and a batch is written with ONE statement (INSERT ... SELECT
+ *	  FROM unnest($1::chameleon.log_event[])) through a kept plan, together
+ *	  with its log_batch row and the new read position, in one transaction.
+ *	  That keeps the per-event cost at forming a tuple, not at executing a
+ *	  statement.
+ *
+ *	  Also here: resuming (dropping the events of a transaction whose end
+ *	  was never read) and the GTID state written to read_gtid.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "reader.h"
+#include "worker_util.h"
+
+/* columns of chameleon.log_event, in order */
+enum
+{
+	EV_SOURCE_ID, EV_EVENT_ID, EV_KIND, EV_SCHEMA, EV_TABLE, EV_BEFORE_NAMES,
+	EV_BEFORE_VALUES, EV_AFTER_NAMES, EV_AFTER_VALUES, EV_QUERY, EV_FILE,
+	EV_POS, EV_GTID, EV_TIME, EV_NCOLS
+};
+
+/* a batch is also closed at this size, to stay far from the 1 GB limits */
+#define READER_MAX_BATCH_BYTES	(64 * 1024 * 1024)
+
+/* Orders two binlog coordinates (file name, then offset). */
+int
+reader_pos_cmp(const ReaderPos *a, const ReaderPos *b)
+{
+	int			c = strcmp(a->file, b->file);
+
+	if (c != 0)
+		return c;
+	return a->pos < b->pos ? -1 : (a->pos > b->pos ? 1 : 0);
+}
+
+/* Length of the key part of a GTID: "d-" (MariaDB) or "uuid:" (MySQL). */
+static size_t
+gtid_key_len(const char *gtid, bool mariadb)
+{
+	const char *p = strchr(gtid, mariadb ? '-' : ':');
+
+	return p ? (size_t) (p - gtid) + 1 : strlen(gtid);
+}
+
+/* Loads read_gtid ("0-1-5,1-2-7" or "uuid:1-5,uuid2:1-3") into the state. */
+void
+reader_gtid_set(ReaderState *st, const char *text)
+{
+	const char *p = text;
+
+	st->ngtids = 0;
+	while (p != NULL && *p != '\0' && st->ngtids < READER_MAX_GTIDS)
+	{
+		const char *end;
+		size_t		len;
+
+		while (*p == ' ' || *p == ',' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		end = strchr(p, ',');
+		len = end ? (size_t) (end - p) : strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\n'))
+			len--;
+		if (len > 0 && len < READER_GTID_LEN)
+		{
+			memcpy(st->gtids[st->ngtids], p, len);
+			st->gtids[st->ngtids][len] = '\0';
+			st->ngtids++;
+		}
+		p = end;
+	}
+}
+
+/*
+ * Records a committed GTID.  MariaDB: "d-s-n" replaces the domain's entry.
+ * MySQL: "uuid:n" becomes "uuid:1-n", which assumes the server's
+ * transactions are contiguous (true for a single primary without purged
+ * gaps); good enough to reposition a stream, and exact for MariaDB.
+ */
+void
+reader_gtid_advance(ReaderState *st, const char *gtid, bool mariadb)
+{
+	size_t		klen;
+	char		entry[READER_GTID_LEN];
+
+	if (gtid == NULL || gtid[0] == '\0')
+		return;
+	klen = gtid_key_len(gtid, mariadb);
+	if (mariadb)
+		strlcpy(entry, gtid, sizeof(entry));
+	else
+		snprintf(entry, sizeof(entry), "%.*s1-%s", (int) klen, gtid, gtid + klen);
+	for (int i = 0; i < st->ngtids; i++)
+	{
+		if (strncmp(st->gtids[i], gtid, klen) == 0)
+		{
+			strlcpy(st->gtids[i], entry, READER_GTID_LEN);
+			return;
+		}
+	}
+	if (st->ngtids < READER_MAX_GTIDS)
+		strlcpy(st->gtids[st->ngtids++], entry, READER_GTID_LEN);
+}
+
+/* The GTID state as read_gtid text (palloc'd), or NULL when none. */
+char *
+reader_gtid_text(ReaderState *st)
+{
+	StringInfoData buf;
+
+	if (st->ngtids == 0)
+		return NULL;
+	initStringInfo(&buf);
+	for (int i = 0; i < st->ngtids; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, st->gtids[i]);
+	}
+	return buf.data;
+}
+
+/* Looks up the log_event row type and prepares the kept insert plan. */
+void
+reader_log_init(ReaderState *st)
+{
+	Oid			reltype;
+	TupleDesc	desc;
+	MemoryContext old;
+	char	   *sql;
+	Oid			argtypes[1];
+	char	   *typname;
+
+	typname = chameleon_spi_value("SELECT 'chameleon.log_event'::regtype::oid");
+	if (typname == NULL)
+		elog(ERROR, "type chameleon.log_event is missing");
+	reltype = (Oid) strtoul(typname, NULL, 10);
+	st->event_array_type = get_array_type(reltype);
+	if (!OidIsValid(st->event_array_type))
+		elog(ERROR, "type chameleon.log_event has no array type");
+
+	desc = lookup_rowtype_tupdesc(reltype, -1);
+	old = MemoryContextSwitchTo(st->long_cxt);
+	st->event_desc = CreateTupleDescCopy(desc);
+	/* heap_form_tuple stamps these into each composite datum */
+	st->event_desc->tdtypeid = reltype;
+	st->event_desc->tdtypmod = -1;
+	MemoryContextSwitchTo(old);
+	ReleaseTupleDesc(desc);
+	if (st->event_desc->natts != EV_NCOLS)
+		elog(ERROR, "chameleon.log_event has %d columns, the reader writes %d",
+			 st->event_desc->natts, EV_NCOLS);
+
+	/* straight into the source's partition: no tuple routing per row */
+	sql = psprintf("INSERT INTO chameleon.%s SELECT * FROM pg_catalog.unnest($1)",
+				   quote_identifier(psprintf("log_event_%d", st->source_id)));
+	argtypes[0] = st->event_array_type;
+	st->insert_plan = SPI_prepare(sql, 1, argtypes);
+	if (st->insert_plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(st->insert_plan) != 0)
+		elog(ERROR, "could not keep the reader's insert plan");
+}
+
+/*
+ * Drops the events of a source transaction whose end was never read, and
+ * reads where to continue: positions, GTID state, the next event and
+ * batch ids.  Called at start and after every reconnection (in a
+ * transaction).
+ */
+void
+reader_resume(ReaderState *st)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(st->source_id)};
+	HeapTuple	tup;
+	TupleDesc	desc;
+	char	   *file;
+	char	   *pos;
+	char	   *gtid;
+
+	if (SPI_execute_with_args("WITH last_c AS (SELECT coalesce(max(event_id), 0) AS id"
+							  "   FROM chameleon.log_event WHERE source_id = $1 AND event_kind = 'C'),"
+							  " del AS (DELETE FROM chameleon.log_event e USING last_c"
+							  "   WHERE e.source_id = $1 AND e.event_id > last_c.id RETURNING 1),"
+							  " delb AS (DELETE FROM chameleon.log_batch b USING last_c"
+							  "   WHERE b.source_id = $1 AND b.first_event_id > last_c.id"
+							  "     AND last_c.id > 0 RETURNING 1)"
+							  " SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM delb)",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not drop the unfinished transaction of source %d", st->source_id);
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	if (strcmp(SPI_getvalue(tup, desc, 1), "0") != 0)
+		ereport(LOG,
+				(errmsg("chameleon: reader of source \"%s\" dropped %s logged events of a transaction whose end was not read",
+						st->source_name, SPI_getvalue(tup, desc, 1))));
+
+	if (SPI_execute_with_args("SELECT s.read_file, s.read_pos, s.read_gtid,"
+							  " greatest(s.read_event_id, s.replay_event_id,"
+							  "   (SELECT max(event_id) FROM chameleon.log_event WHERE source_id = $1)) + 1,"
+							  " coalesce((SELECT max(batch_id) FROM chameleon.log_batch WHERE source_id = $1), 0) + 1"
+							  " FROM chameleon.source s WHERE s.source_id = $1",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("source %d does not exist", st->source_id)));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	file = SPI_getvalue(tup, desc, 1);
+	pos = SPI_getvalue(tup, desc, 2);
+	gtid = SPI_getvalue(tup, desc, 3);
+	if (file == NULL || pos == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("source \"%s\" has no read position", st->source_name),
+				 errhint("Run chameleon.init_replica() for the source first.")));
+	strlcpy(st->done.file, file, READER_FILE_LEN);
+	st->done.pos = (uint64) pg_strtoint64(pos);
+	st->cur = st->done;
+	st->written = st->done;
+	reader_gtid_set(st, gtid);
+	st->next_event_id = pg_strtoint64(SPI_getvalue(tup, desc, 4));
+	st->last_written_event_id = st->next_event_id - 1;
+	st->next_batch_id = pg_strtoint64(SPI_getvalue(tup, desc, 5));
+
+	st->xact_open = false;
+	st->xact_has_start = false;
+	st->xact_gtid[0] = '\0';
+	st->xact_events = 0;
+}
+
+/* Forgets the events not written yet (before a reconnection). */
+void
+reader_discard_buffer(ReaderState *st)
+{
+	MemoryContextReset(st->batch_cxt);
+	st->events = NULL;
+	st->nevents = st->maxevents = 0;
+	st->nrows = st->nddl = 0;
+	st->nbytes = 0;
+	st->first_event_time = 0;
+	st->discarded = NIL;
+}
+
+/* Appends one formed event to the buffer. */
+static void
+append_event(ReaderState *st, Datum *values, bool *nulls, TimestampTz time)
+{
+	HeapTuple	tup;
+	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
+
+	values[EV_SOURCE_ID] = Int32GetDatum(st->source_id);
+	nulls[EV_SOURCE_ID] = false;
+	values[EV_EVENT_ID] = Int64GetDatum(st->next_event_id);
+	nulls[EV_EVENT_ID] = false;
+	values[EV_TIME] = TimestampTzGetDatum(time);
+	nulls[EV_TIME] = false;
+	tup = heap_form_tuple(st->event_desc, values, nulls);
+	if (st->nevents >= st->maxevents)
+	{
+		int			n = st->maxevents ? st->maxevents * 2 : Min(st->batch_size + 16, 4096);
+
+		st->events = st->events ? repalloc(st->events, sizeof(Datum) * n)
+			: palloc(sizeof(Datum) * n);
+		st->maxevents = n;
+	}
+	st->events[st->nevents++] = PointerGetDatum(tup->t_data);
+	st->nbytes += tup->t_len;
+	MemoryContextSwitchTo(old);
+
+	if (st->first_event_time == 0)
+		st->first_event_time = time;
+	st->last_event_time = time;
+	st->next_event_id++;
+	st->xact_events++;
+}
+
+/* A text datum from bytes, in the current context. */
+static inline Datum
+text_datum(const char *p, size_t len)
+{
+	return PointerGetDatum(cstring_to_text_with_len(p, (int) len));
+}
+
+/* Builds a one-dimensional text[] (NULLs allowed) in the current context. */
+static Datum
+text_array(Datum *elems, bool *nulls, int n)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID,
+											  -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Formats one row image into names[] and values[] (row_cxt).  Returns
+ * NULL, or the reason the row cannot be logged (a value that does not
+ * convert).
+ */
+static char *
+format_image(ReaderState *st, const cbl_table *map, const cbl_value *img,
+			 Datum *names_out, Datum *values_out, StringInfo json)
+{
+	Datum	   *names = palloc(sizeof(Datum) * Max(map->ncols, 1));
+	Datum	   *values = palloc(sizeof(Datum) * Max(map->ncols, 1));
+	bool	   *vnulls = palloc(sizeof(bool) * Max(map->ncols, 1));
+	int			n = 0;
+	char	   *reason = NULL;
+
+	for (uint32 i = 0; i < map->ncols; i++)
+	{
+		const cbl_value *v = &img[i];
+		const cbl_column *col = &map->cols[i];
+		cbl_error	err;
+
+		if (v->kind == CBL_V_ABSENT)
+			continue;
+		names[n] = text_datum(col->name.ptr, col->name.len);
+		if (json->len > 1)
+			appendStringInfoString(json, ", ");
+		escape_json(json, pnstrdup(col->name.ptr, col->name.len));
+		appendStringInfoString(json, ": ");
+		/* zero dates have no PostgreSQL value: NULL, the row stays */
+		if (v->kind == CBL_V_NULL || (v->flags & CBL_VF_ZERO_DATE))
+		{
+			vnulls[n] = true;
+			values[n] = (Datum) 0;
+			appendStringInfoString(json, "null");
+			n++;
+			continue;
+		}
+		st->text.len = 0;
+		if (cbl_value_to_text(v, col, &st->text, CBL_FMT_BYTEA_HEX, &err) < 0 ||
+			st->text.oom)
+		{
+			if (reason == NULL)
+				reason = psprintf("column \"%.*s\": %s", (int) col->name.len,
+								  col->name.ptr, st->text.oom ? "out of memory" : err.msg);
+			st->text.oom = false;
+			appendStringInfoString(json, "null");
+			vnulls[n] = true;
+			values[n] = (Datum) 0;
+			n++;
+			continue;
+		}
+		values[n] = text_datum(st->text.data, st->text.len);
+		vnulls[n] = false;
+		escape_json(json, TextDatumGetCString(values[n]));
+		n++;
+	}
+	*names_out = text_array(names, NULL, n);
+	*values_out = text_array(values, vnulls, n);
+	return reason;
+}
+
+/* Buffers an I, U or D event (or a discarded_row entry when a value fails). */
+void
+reader_add_rows_event(ReaderState *st, char kind, ReaderTable *t,
+					  const char *schema, const char *table,
+					  const cbl_table *map, const cbl_value *before,
+					  const cbl_value *after, TimestampTz time)
+{
+	Datum		values[EV_NCOLS];
+	bool		nulls[EV_NCOLS];
+	MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
+	StringInfoData json;
+	char	   *reason = NULL;
+
+	memset(nulls, true, sizeof(nulls));
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '{');
+	values[EV_KIND] = CharGetDatum(kind);
+	nulls[EV_KIND] = false;
+	values[EV_SCHEMA] = CStringGetTextDatum(schema);
+	nulls[EV_SCHEMA] = false;
+	values[EV_TABLE] = CStringGetTextDatum(table);
+	nulls[EV_TABLE] = false;
+	if (before != NULL)
+	{
+		reason = format_image(st, map, before, &values[EV_BEFORE_NAMES],
+							  &values[EV_BEFORE_VALUES], &json);
+		nulls[EV_BEFORE_NAMES] = nulls[EV_BEFORE_VALUES] = false;
+	}
+	if (after != NULL && reason == NULL)
+	{
+		/* an update's JSON shows the new values */
+		if (before != NULL)
+		{
+			resetStringInfo(&json);
+			appendStringInfoChar(&json, '{');
+		}
+		reason = format_image(st, map, after, &values[EV_AFTER_NAMES],
+							  &values[EV_AFTER_VALUES], &json);
+		nulls[EV_AFTER_NAMES] = nulls[EV_AFTER_VALUES] = false;
+	}
+	appendStringInfoChar(&json, '}');
+
+	if (reason != NULL)
+	{
+		ReaderDiscard *d;
+
+		MemoryContextSwitchTo(st->batch_cxt);
+		d = palloc(sizeof(ReaderDiscard));
+		d->schema = pstrdup(t->pg_schema ? t->pg_schema : schema);
+		d->table = pstrdup(t->pg_table ? t->pg_table : table);
+		d->reason = pstrdup(reason);
+		d->row_json = pstrdup(json.data);
+		st->discarded = lappend(st->discarded, d);
+	}
+	else
+	{
+		append_event(st, values, nulls, time);
+		st->nrows++;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->row_cxt);
+}
+
+/* Buffers a Q event: a statement, its default schema, the position after it. */
+void
+reader_add_query(ReaderState *st, const char *schema, const char *query,
+				 TimestampTz time)
+{
+	Datum		values[EV_NCOLS];
+	bool		nulls[EV_NCOLS];
+	MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
+
+	memset(nulls, true, sizeof(nulls));
+	values[EV_KIND] = CharGetDatum('Q');
+	nulls[EV_KIND] = false;
+	if (schema != NULL && schema[0] != '\0')
+	{
+		values[EV_SCHEMA] = CStringGetTextDatum(schema);
+		nulls[EV_SCHEMA] = false;
+	}
+	values[EV_QUERY] = CStringGetTextDatum(query);
+	nulls[EV_QUERY] = false;
+	values[EV_FILE] = CStringGetTextDatum(st->cur.file);
+	nulls[EV_FILE] = false;
+	values[EV_POS] = Int64GetDatum((int64) st->cur.pos);
+	nulls[EV_POS] = false;
+	append_event(st, values, nulls, time);
+	st->nddl++;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->row_cxt);
+}
+
+/* Buffers the C event that ends the current source transaction. */
+void
+reader_add_commit(ReaderState *st, TimestampTz time)
+{
+	Datum		values[EV_NCOLS];
+	bool		nulls[EV_NCOLS];
+	MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
+
+	memset(nulls, true, sizeof(nulls));
+	values[EV_KIND] = CharGetDatum('C');
+	nulls[EV_KIND] = false;
+	values[EV_FILE] = CStringGetTextDatum(st->cur.file);
+	nulls[EV_FILE] = false;
+	values[EV_POS] = Int64GetDatum((int64) st->cur.pos);
+	nulls[EV_POS] = false;
+	if (st->xact_gtid[0] != '\0')
+	{
+		values[EV_GTID] = CStringGetTextDatum(st->xact_gtid);
+		nulls[EV_GTID] = false;
+	}
+	append_event(st, values, nulls, time);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->row_cxt);
+}
+
+/* Writes the discarded rows of the batch (in the batch's transaction). */
+static void
+write_discarded(ReaderState *st)
+{
+	ListCell   *lc;
+	char		idbuf[16];
+
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	foreach(lc, st->discarded)
+	{
+		ReaderDiscard *d = (ReaderDiscard *) lfirst(lc);
+		const char *args[5] = {idbuf, d->schema, d->table, d->reason, d->row_json};
+
+		chameleon_spi_exec_args("INSERT INTO chameleon.discarded_row (source_id, schema_name,"
+								" table_name, reason, row_data)"
+								" VALUES ($1::integer, $2, $3, $4, $5::jsonb)", 5, args);
+		ereport(WARNING,
+				(errmsg("chameleon: a row of table \"%s.%s\" could not be logged and went to chameleon.discarded_rows",
+						d->schema, d->table),
+				 errdetail("%s", d->reason)));
+	}
+}
+
+/*
+ * Writes the buffered events, the batch row and the read position in one
+ * transaction.  idle: the stream has nothing more for now, so nothing is
+ * pending (read_pending_since = NULL).  With no events and an unchanged
+ * position there is nothing to do.
+ */
+void
+reader_flush(ReaderState *st, bool idle)
+{
+	char		idbuf[16];
+	char		evbuf[32];
+	char		posbuf[32];
+	char	   *gtid;
+	char	   *pending;
+	const char *args[6];
+	bool		reload;
+
+	/* between transactions only: callers inside one hold table entries */
+	reload = !st->xact_open && !st->xact_has_start &&
+		(st->tables_stale ||
+		 TimestampDifferenceExceeds(st->tables_loaded, GetCurrentTimestamp(), 5000));
+	if (st->nevents == 0 && st->discarded == NIL &&
+		reader_pos_cmp(&st->done, &st->written) == 0 && !reload)
+		return;
+
+	chameleon_xact_begin("chameleon: write log batch");
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	if (st->nevents > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
+		ArrayType  *arr = construct_array(st->events, st->nevents, st->event_desc->tdtypeid,
+										  -1, false, TYPALIGN_DOUBLE);
+		Datum		arg = PointerGetDatum(arr);
+		int			rc;
+		char		batchbuf[32];
+		char		firstbuf[32];
+		char		rowsbuf[16];
+		char		ddlbuf[16];
+		const char *bargs[10];
+
+		MemoryContextSwitchTo(old);
+		rc = SPI_execute_plan(st->insert_plan, &arg, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "could not write %d log events: %s", st->nevents,
+				 SPI_result_code_string(rc));
+		pfree(arr);
+
+		snprintf(batchbuf, sizeof(batchbuf), INT64_FORMAT, st->next_batch_id);
+		snprintf(firstbuf, sizeof(firstbuf), INT64_FORMAT, st->next_event_id - st->nevents);
+		snprintf(evbuf, sizeof(evbuf), INT64_FORMAT, st->next_event_id - 1);
+		snprintf(posbuf, sizeof(posbuf), UINT64_FORMAT, st->done.pos);
+		snprintf(rowsbuf, sizeof(rowsbuf), "%d", st->nrows);
+		snprintf(ddlbuf, sizeof(ddlbuf), "%d", st->nddl);
+		bargs[0] = idbuf;
+		bargs[1] = batchbuf;
+		bargs[2] = firstbuf;
+		bargs[3] = evbuf;
+		bargs[4] = st->done.file;
+		bargs[5] = posbuf;
+		bargs[6] = reader_gtid_text(st);
+		bargs[7] = rowsbuf;
+		bargs[8] = ddlbuf;
+		bargs[9] = timestamptz_to_str(st->first_event_time);
+		chameleon_spi_exec_args("INSERT INTO chameleon.log_batch (source_id, batch_id,"
+								" first_event_id, last_event_id, binlog_file, binlog_pos, gtid,"
+								" row_count, ddl_count, first_event_time)"
+								" VALUES ($1::integer, $2::bigint, $3::bigint, $4::bigint, $5,"
+								" $6::bigint, $7, $8::integer, $9::integer, $10::timestamptz)",
+								10, bargs);
+		st->next_batch_id++;
+		st->last_written_event_id = st->next_event_id - 1;
+	}
+	write_discarded(st);
+
+	snprintf(evbuf, sizeof(evbuf), INT64_FORMAT, st->last_written_event_id);
+	snprintf(posbuf, sizeof(posbuf), UINT64_FORMAT, st->done.pos);
+	gtid = reader_gtid_text(st);
+	/* the newest change read stands for the oldest one not read yet */
+	pending = idle ? NULL : pstrdup(timestamptz_to_str(st->last_event_time ? st->last_event_time
+													  : GetCurrentTimestamp()));
+	args[0] = idbuf;
+	args[1] = evbuf;
+	args[2] = st->done.file;
+	args[3] = posbuf;
+	args[4] = gtid;
+	args[5] = pending;
+	if (chameleon_spi_exec_args("UPDATE chameleon.source SET read_event_id = $2::bigint,"
+								" read_file = $3, read_pos = $4::bigint, read_gtid = $5,"
+								" last_read = now(), read_pending_since = $6::timestamptz"
+								" WHERE source_id = $1::integer", 6, args) == 0)
+		ereport(FATAL,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("source %d was dropped; its reader stops", st->source_id)));
+	if (reload)
+		reader_load_tables(st);
+	chameleon_xact_commit();
+
+	st->written = st->done;
+	st->last_flush = GetCurrentTimestamp();
+	reader_discard_buffer(st);
+}
+
+/* Whether the buffer must be written now (size limits). */
+bool
+reader_buffer_full(ReaderState *st)
+{
+	return st->nrows >= st->batch_size || st->nbytes >= READER_MAX_BATCH_BYTES;
+}

@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay.h
+ *	  What the files of the replay worker share: a logged event as the
+ *	  replay reads it, the cursor that streams the log in bounded chunks,
+ *	  the worker's state, and the row and DDL appliers.
+ *
+ *	  replay.c         the worker: batches, positions, errors
+ *	  replay_log.c     reading chameleon.log_event in chunks
+ *	  replay_apply.c   row images -> target tables (kept plans per table,
+ *	                   operation and column set)
+ *	  replay_ddl.c     DDL events -> translated statements + replica_table
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CHAMELEON_REPLAY_H
+#define CHAMELEON_REPLAY_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "utils/array.h"
+
+#include "source_conf.h"
+
+/* One chameleon.log_event row, copied out of SPI. */
+typedef struct ReplayEvent
+{
+	int64		event_id;
+	char		kind;			/* I, U, D, Q, C */
+	char	   *schema;			/* MySQL names (Q: the default schema) */
+	char	   *table;
+	ArrayType  *before_names;	/* text[], detoasted; NULL when absent */
+	ArrayType  *before_values;
+	ArrayType  *after_names;
+	ArrayType  *after_values;
+	char	   *query;			/* Q */
+	char	   *binlog_file;	/* C, Q: position after the event */
+	int64		binlog_pos;
+	char	   *gtid;
+	TimestampTz event_time;
+	bool		has_time;
+} ReplayEvent;
+
+/*
+ * Streams the events of (pos, end] in event_id order, a bounded chunk at a
+ * time; seek back to redo a source transaction.
+ */
+typedef struct ReplayCursor
+{
+	int32		source_id;
+	int64		pos;			/* last event handed out */
+	int64		end;			/* last event of the range */
+	MemoryContext cxt;			/* holds the current chunk */
+	ReplayEvent *events;
+	int			nevents;
+	int			next;
+	int			limit;			/* rows per fetch, adapted to row sizes */
+} ReplayCursor;
+
+/* The worker's state. */
+typedef struct ReplayState
+{
+	int32		source_id;
+	char	   *source_name;
+	ChameleonSourceConf *conf;	/* reloaded every batch */
+	bool		exit_on_error;	/* on_error_replay = exit */
+
+	/* what the event being applied touches, for error handling */
+	const ReplayEvent *cur_event;
+	char	   *cur_schema;		/* MySQL schema/table to disable on error */
+	char	   *cur_table;
+	char	   *cur_sql;		/* the statement that ran */
+} ReplayState;
+
+/* replay_log.c */
+extern void replay_cursor_init(ReplayCursor *cur, int32 source_id);
+extern void replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end);
+extern ReplayEvent *replay_cursor_next(ReplayCursor *cur);
+
+/* replay_apply.c */
+extern void replay_tables_load(ReplayState *st);
+extern void replay_tables_invalidate(void);
+extern bool replay_table_active(const char *schema, const char *table);
+extern bool replay_apply_row(ReplayState *st, const ReplayEvent *ev);
+
+/* replay_ddl.c */
+extern bool replay_apply_ddl(ReplayState *st, const ReplayEvent *ev);
+
+#endif							/* CHAMELEON_REPLAY_H */

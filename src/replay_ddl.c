@@ -1,0 +1,388 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay_ddl.c
+ *	  Applies a logged MySQL DDL statement ('Q' event) in its place in the
+ *	  stream: translated by the DDL library (src/ddl) with the source's
+ *	  schema mappings and type_override, the PostgreSQL statements run in
+ *	  order, then chameleon.replica_table follows: CREATE TABLE adds a
+ *	  row, DROP TABLE removes it, RENAME TABLE / ALTER ... RENAME renames
+ *	  it, and after every statement the table's replica identity is read
+ *	  back from the PostgreSQL catalogue (primary key, else a unique index
+ *	  on NOT NULL columns, else the full row), so key changes of any form
+ *	  are seen.  Statements on schemas that are not mapped, on tables that
+ *	  are not replicated or are disabled, and statements with no
+ *	  PostgreSQL meaning are skipped with a LOG line.  A statement that
+ *	  cannot be parsed or translated raises an ERROR, which the caller
+ *	  handles per on_error_replay.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "ddl/cddl.h"
+#include "replay.h"
+#include "translate_ddl.h"
+#include "worker_util.h"
+
+/* The translator's schema mapping: the source's schema_mappings. */
+static const char *
+map_schema_cb(void *ctx, const char *mysql_schema)
+{
+	return chameleon_map_schema((const ChameleonSourceConf *) ctx, mysql_schema);
+}
+
+/* The MySQL schema of a name: its qualifier, else the default schema. */
+static const char *
+schema_of(const cddl_name *n, const char *default_schema)
+{
+	return n->schema ? n->schema : default_schema;
+}
+
+/* Runs a catalogue statement with text parameters (NULL: SQL NULL). */
+static void
+exec_args(const char *sql, int nargs, const char *const *args)
+{
+	(void) chameleon_spi_exec_args(sql, nargs, args);
+}
+
+/*
+ * Reads the replica identity of a replicated table back from the
+ * PostgreSQL catalogue into replica_table.
+ */
+static void
+refresh_identity(ReplayState *st, const char *schema, const char *table)
+{
+	char		idbuf[16];
+	const char *args[3];
+
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	args[1] = schema;
+	args[2] = table;
+	exec_args("UPDATE chameleon.replica_table r"
+			  "   SET key_columns = coalesce(k.cols, '{}'), identity = coalesce(k.kind, 'full row')"
+			  "  FROM (SELECT 1) d LEFT JOIN ("
+			  "    SELECT CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique key' END AS kind,"
+			  "           ARRAY(SELECT a.attname::text"
+			  "                   FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, ord)"
+			  "                   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum"
+			  "                  ORDER BY u.ord) AS cols"
+			  "      FROM pg_catalog.pg_index i"
+			  "     WHERE i.indrelid = (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', t.schema_name, t.table_name))"
+			  "                           FROM chameleon.replica_table t"
+			  "                          WHERE t.source_id = $1::integer AND t.source_schema = $2 AND t.source_table = $3)"
+			  "       AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
+			  "       AND (i.indisprimary OR NOT EXISTS ("
+			  "             SELECT 1 FROM unnest(i.indkey::int2[]) u(attnum)"
+			  "               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum"
+			  "              WHERE NOT a.attnotnull))"
+			  "     ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid LIMIT 1) k ON true"
+			  " WHERE r.source_id = $1::integer AND r.source_schema = $2 AND r.source_table = $3",
+			  3, args);
+}
+
+/* Records a table created by the replay in replica_table (consistent). */
+static void
+add_table(ReplayState *st, const char *schema, const char *table, const char *pg_schema)
+{
+	char		idbuf[16];
+	const char *args[4];
+	ListCell   *lc;
+
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	args[1] = schema;
+	args[2] = table;
+	args[3] = pg_schema;
+	exec_args("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
+			  " schema_name, table_name, enabled, consistent)"
+			  " VALUES ($1::integer, $2, $3, $4, $3, true, true)"
+			  " ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
+			  "   schema_name = excluded.schema_name, table_name = excluded.table_name,"
+			  "   enabled = true, consistent = true, disabled_reason = NULL,"
+			  "   snapshot_file = NULL, snapshot_pos = NULL, snapshot_gtid = NULL",
+			  4, args);
+	refresh_identity(st, schema, table);
+	foreach(lc, st->conf->grant_select_to)
+		chameleon_spi_exec(psprintf("GRANT SELECT ON %s TO %s",
+									chameleon_qualified(pg_schema, table),
+									quote_identifier((const char *) lfirst(lc))));
+}
+
+/* Removes a dropped table from replica_table. */
+static void
+drop_table(ReplayState *st, const char *schema, const char *table)
+{
+	char		idbuf[16];
+	const char *args[3];
+
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	args[1] = schema;
+	args[2] = table;
+	exec_args("DELETE FROM chameleon.replica_table"
+			  " WHERE source_id = $1::integer AND source_schema = $2 AND source_table = $3",
+			  3, args);
+}
+
+/* Follows a renamed table in replica_table (out of the mapped schemas: removed). */
+static void
+rename_table(ReplayState *st, const char *from_schema, const char *from_table,
+			 const char *to_schema, const char *to_table)
+{
+	const char *pg_schema = chameleon_map_schema(st->conf, to_schema);
+	char		idbuf[16];
+	const char *args[6];
+
+	if (pg_schema == NULL)
+	{
+		drop_table(st, from_schema, from_table);
+		return;
+	}
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	args[1] = from_schema;
+	args[2] = from_table;
+	args[3] = to_schema;
+	args[4] = to_table;
+	args[5] = pg_schema;
+	exec_args("UPDATE chameleon.replica_table SET source_schema = $4, source_table = $5,"
+			  " schema_name = $6, table_name = $5"
+			  " WHERE source_id = $1::integer AND source_schema = $2 AND source_table = $3",
+			  6, args);
+	refresh_identity(st, to_schema, to_table);
+}
+
+/* Whether a MySQL table is in replica_table and enabled. */
+static bool
+table_replicated(const char *schema, const char *table)
+{
+	return replay_table_active(schema, table);
+}
+
+/*
+ * Whether the statement concerns the replica: its table's schema is
+ * mapped and (but for CREATE TABLE) the table is replicated and enabled.
+ * Sets the table to blame on failure.
+ */
+static bool
+stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
+{
+	const cddl_name *n = NULL;
+	const char *what = cddl_stmt_kind_name(s->kind);
+
+	switch (s->kind)
+	{
+		case CDDL_STMT_IGNORED:
+			ereport(LOG,
+					(errmsg("chameleon replay %s: skipped a statement with no PostgreSQL meaning (%s)",
+							st->source_name, s->ignored_what ? s->ignored_what : "statement")));
+			return false;
+		case CDDL_STMT_DROP_TABLE:
+		case CDDL_STMT_TRUNCATE:
+			/* any replicated table of the list */
+			for (const cddl_namelist *l = s->tables; l; l = l->next)
+				if (table_replicated(schema_of(&l->name, defschema), l->name.name))
+				{
+					n = &l->name;
+					break;
+				}
+			if (n == NULL)
+				n = s->tables ? &s->tables->name : NULL;
+			break;
+		case CDDL_STMT_RENAME_TABLE:
+			for (const cddl_rename *r = s->renames; r; r = r->next)
+				if (table_replicated(schema_of(&r->from, defschema), r->from.name))
+				{
+					n = &r->from;
+					break;
+				}
+			if (n == NULL)
+				n = s->renames ? &s->renames->from : NULL;
+			break;
+		default:
+			n = &s->table;
+			break;
+	}
+	if (n == NULL || n->name == NULL || schema_of(n, defschema) == NULL)
+		return false;
+	st->cur_schema = pstrdup(schema_of(n, defschema));
+	st->cur_table = pstrdup(n->name);
+	if (chameleon_map_schema(st->conf, st->cur_schema) == NULL)
+	{
+		ereport(LOG,
+				(errmsg("chameleon replay %s: skipped %s on \"%s.%s\": schema not replicated",
+						st->source_name, what, st->cur_schema, st->cur_table)));
+		return false;
+	}
+	if (s->kind == CDDL_STMT_CREATE_TABLE || s->kind == CDDL_STMT_CREATE_TABLE_LIKE ||
+		s->kind == CDDL_STMT_CREATE_TABLE_SELECT)
+	{
+		if (!chameleon_table_selected(st->conf, st->cur_schema, st->cur_table))
+		{
+			ereport(LOG,
+					(errmsg("chameleon replay %s: skipped %s of \"%s.%s\": excluded by limit_tables/skip_tables",
+							st->source_name, what, st->cur_schema, st->cur_table)));
+			return false;
+		}
+		/* IF NOT EXISTS on a table we have: nothing to do */
+		if (s->if_not_exists && replay_table_active(st->cur_schema, st->cur_table))
+			return false;
+		return true;
+	}
+	if (!table_replicated(st->cur_schema, st->cur_table))
+	{
+		ereport(LOG,
+				(errmsg("chameleon replay %s: skipped %s on \"%s.%s\": table not replicated or disabled",
+						st->source_name, what, st->cur_schema, st->cur_table)));
+		return false;
+	}
+	return true;
+}
+
+/* Updates replica_table after a statement ran. */
+static void
+follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema)
+{
+	switch (s->kind)
+	{
+		case CDDL_STMT_CREATE_TABLE:
+		case CDDL_STMT_CREATE_TABLE_LIKE:
+			add_table(st, st->cur_schema, st->cur_table,
+					  chameleon_map_schema(st->conf, st->cur_schema));
+			break;
+		case CDDL_STMT_DROP_TABLE:
+			for (const cddl_namelist *l = s->tables; l; l = l->next)
+				drop_table(st, schema_of(&l->name, defschema), l->name.name);
+			break;
+		case CDDL_STMT_RENAME_TABLE:
+			for (const cddl_rename *r = s->renames; r; r = r->next)
+				rename_table(st, schema_of(&r->from, defschema), r->from.name,
+							 schema_of(&r->to, defschema), r->to.name);
+			break;
+		case CDDL_STMT_ALTER_TABLE:
+			{
+				const char *schema = st->cur_schema;
+				const char *table = st->cur_table;
+
+				for (const cddl_alter_cmd *c = s->cmds; c; c = c->next)
+					if (c->kind == CDDL_AT_RENAME_TABLE && c->new_table.name)
+					{
+						const char *to_schema = schema_of(&c->new_table, defschema);
+
+						rename_table(st, schema, table, to_schema, c->new_table.name);
+						schema = to_schema;
+						table = c->new_table.name;
+					}
+				refresh_identity(st, schema, table);
+				break;
+			}
+		case CDDL_STMT_CREATE_INDEX:
+		case CDDL_STMT_DROP_INDEX:
+			refresh_identity(st, st->cur_schema, st->cur_table);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Applies a 'Q' event; true when at least one statement ran.  ERROR when
+ * the statement cannot be parsed, translated or run.
+ */
+bool
+replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
+{
+	const char *defschema = ev->schema;
+	cddl_error	err;
+	cddl_doc   *volatile doc = NULL;
+	cddl_options opts;
+	volatile bool ran = false;
+	cddl_type_override *ov = NULL;
+	size_t		nov = 0;
+
+	st->cur_schema = NULL;
+	st->cur_table = NULL;
+	st->cur_sql = ev->query;
+	if (ev->query == NULL)
+		return false;
+
+	memset(&err, 0, sizeof(err));
+	memset(&opts, 0, sizeof(opts));
+	if (st->conf->type_override_json != NULL)
+		ov = chameleon_parse_type_overrides(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																			   CStringGetDatum(st->conf->type_override_json))),
+											&nov);
+	opts.mysql_schema = defschema;
+	opts.map_schema = map_schema_cb;
+	opts.map_ctx = st->conf;
+	opts.overrides = ov;
+	opts.noverrides = nov;
+
+	PG_TRY();
+	{
+		doc = cddl_parse(ev->query, strlen(ev->query), &err);
+		if (doc == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYNTAX_ERROR),
+					 errmsg("cannot parse MySQL statement: %s", err.message),
+					 errdetail("The error is at byte %zu, at token \"%s\".", err.position, err.token),
+					 errhint("Copy the tables it changes again with chameleon.sync_tables() once the cause is fixed.")));
+		for (const cddl_stmt *s = doc->stmts; s; s = s->next)
+		{
+			cddl_output out;
+			const char *target;
+
+			if (!stmt_wanted(st, s, defschema))
+				continue;
+			/* unqualified names: the mapped schema of the statement's table */
+			target = chameleon_map_schema(st->conf, st->cur_schema);
+			opts.target_schema = (defschema && chameleon_map_schema(st->conf, defschema))
+				? chameleon_map_schema(st->conf, defschema) : target;
+			memset(&out, 0, sizeof(out));
+			if (!cddl_translate(doc, s, &opts, &out, &err))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot translate MySQL statement on \"%s.%s\": %s",
+								st->cur_schema, st->cur_table, err.message),
+						 errhint("Copy the table again with chameleon.sync_tables() once the cause is fixed.")));
+			for (const cddl_sql *n = out.notes; n; n = n->next)
+				ereport(LOG,
+						(errmsg("chameleon replay %s: %s", st->source_name, n->text)));
+			if (out.statements == NULL && s->kind != CDDL_STMT_DROP_TABLE &&
+				s->kind != CDDL_STMT_RENAME_TABLE)
+			{
+				ereport(LOG,
+						(errmsg("chameleon replay %s: skipped %s on \"%s.%s\": nothing to do in PostgreSQL",
+								st->source_name, cddl_stmt_kind_name(s->kind),
+								st->cur_schema, st->cur_table)));
+				continue;
+			}
+			for (const cddl_sql *q = out.statements; q; q = q->next)
+			{
+				st->cur_sql = pstrdup(q->text);
+				chameleon_spi_exec(q->text);
+			}
+			follow_stmt(st, s, defschema);
+			ran = true;
+		}
+	}
+	PG_FINALLY();
+	{
+		cddl_doc_free(doc);
+	}
+	PG_END_TRY();
+
+	if (ran)
+	{
+		/* table definitions and replica_table changed: plans are stale */
+		replay_tables_invalidate();
+		replay_tables_load(st);
+	}
+	return ran;
+}

@@ -1,0 +1,127 @@
+
+# Copyright (c) chameleon developers
+#
+# Continuous replication end to end (issue 6): init_replica, start_replica,
+# changes in MariaDB applied in PostgreSQL (inserts, updates, deletes,
+# multi-statement transactions, a keyless table), wait_caught_up,
+# stop_replica stopping the workers promptly, the launcher restarting a
+# killed worker without losing or repeating a change, and the sum
+# invariant of transfers never broken for a PostgreSQL reader.
+
+use strict;
+use warnings;
+
+use Time::HiRes qw(time usleep);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ChameleonTest::MariaDB;
+use ChameleonTest::Postgres qw(chameleon_node);
+
+my $m = ChameleonTest::MariaDB->new(name => 'repl');
+$m->start;
+$m->create_user('repl', 'repl-pw');
+$m->sql(<<'SQL');
+CREATE DATABASE bank CHARACTER SET utf8mb4;
+USE bank;
+CREATE TABLE account (id int PRIMARY KEY, owner varchar(40), balance bigint NOT NULL,
+  updated datetime(6), flags set('a','b','c'), data blob);
+CREATE TABLE journal (note varchar(100), amount decimal(12,2));
+CREATE TABLE ignored (id int PRIMARY KEY);
+INSERT INTO account SELECT seq, concat('owner ', seq), 1000, now(6), 'a', x'00ff' FROM seq_1_to_100;
+SQL
+
+my $node = chameleon_node('repl', database => 'postgres', create_extension => 1,
+	naptime => 2, conf => ["timezone = 'UTC'", 'max_worker_processes = 16']);
+my $port = $m->port;
+$node->safe_psql('postgres', "SELECT chameleon.add_source('bank', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
+schema_mappings: {bank: bank}
+skip_tables: [bank.ignored]
+replica_batch_size: 50
+sleep_loop: 1\$\$)");
+$node->safe_psql('postgres', "SELECT chameleon.init_replica('bank', wait => true)");
+
+# a change made between the copy and the start is replicated too
+$m->sql("UPDATE bank.account SET balance = 900 WHERE id = 1; UPDATE bank.account SET balance = 1100 WHERE id = 2");
+
+$node->safe_psql('postgres', "SELECT chameleon.start_replica('bank')");
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type IN ('chameleon reader bank', 'chameleon replay bank')"),
+	'start_replica: the launcher starts the reader and the replay');
+is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'running', 'state running');
+
+# transfers: each MySQL transaction keeps the total at 100000
+for my $i (1 .. 40)
+{
+	my ($a, $b) = (1 + ($i * 7) % 100, 1 + ($i * 13) % 100);
+	next if $a == $b;
+	$m->sql("START TRANSACTION; UPDATE bank.account SET balance = balance - 10 WHERE id = $a;"
+		  . " UPDATE bank.account SET balance = balance + 10 WHERE id = $b;"
+		  . " INSERT INTO bank.journal VALUES ('transfer $a -> $b', 10.00); COMMIT;");
+}
+$m->sql("INSERT INTO bank.account VALUES (1000, 'new ''quoted'' owner', 0, '2024-01-01 00:00:00.5', 'b,c', NULL)");
+$m->sql("DELETE FROM bank.account WHERE id = 100");
+$m->sql("INSERT INTO bank.ignored VALUES (1)");
+$m->sql("UPDATE bank.journal SET amount = 11 WHERE note = 'transfer 8 -> 14'");
+
+my $t0 = time;
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'wait_caught_up returns true');
+is( $node->safe_psql('postgres', 'SELECT count(*), sum(balance) FROM bank.account'),
+	join('|', split(/\t/, $m->sql('SELECT count(*), sum(balance) FROM bank.account'))),
+	'account: same count and total');
+is( $node->safe_psql('postgres', "SELECT string_agg(id || ':' || balance || ':' || coalesce(flags, '') || ':' || coalesce(encode(data, 'hex'), 'null'), ',' ORDER BY id) FROM bank.account"),
+	join(',', map { join(':', split(/\t/, $_)) } split(/\n/,
+		$m->sql("SELECT id, balance, coalesce(flags, ''), coalesce(lower(hex(data)), 'null') FROM bank.account ORDER BY id"))),
+	'account: every row identical');
+is( $node->safe_psql('postgres', "SELECT count(*), sum(amount) FROM bank.journal"),
+	join('|', split(/\t/, $m->sql('SELECT count(*), sum(amount) FROM bank.journal'))),
+	'keyless journal: same rows (update by full row image)');
+is($node->safe_psql('postgres', "SELECT owner FROM bank.account WHERE id = 1000"), "new 'quoted' owner", 'quotes survive');
+is($node->safe_psql('postgres', "SELECT to_regclass('bank.ignored') IS NULL"), 't', 'skipped table not replicated');
+ok($node->safe_psql('postgres', "SELECT replayed_rows FROM chameleon.show_status") >= 120, 'replayed_rows counts the changes');
+
+# the sum invariant, observed while transfers run
+my $total = $m->sql('SELECT sum(balance) FROM bank.account WHERE id < 1000');
+my $broken = 0;
+for my $i (1 .. 60)
+{
+	my ($a, $b) = (1 + ($i * 11) % 99, 1 + ($i * 17) % 99);
+	next if $a == $b;
+	$m->sql("START TRANSACTION; UPDATE bank.account SET balance = balance - 1 WHERE id = $a;"
+		  . " UPDATE bank.account SET balance = balance + 1 WHERE id = $b; COMMIT;");
+	my $sum = $node->safe_psql('postgres', 'SELECT sum(balance) FROM bank.account WHERE id < 1000');
+	$broken++ if $sum != $total;
+}
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the transfers');
+is($broken, 0, 'a PostgreSQL reader never saw half a transfer');
+
+# kill -9 of the reader: the launcher starts a new one, nothing lost or doubled
+my $reader = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon reader bank'");
+$m->sql("INSERT INTO bank.journal VALUES ('before kill', 1)");
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($reader)");
+$m->sql("INSERT INTO bank.journal VALUES ('after kill', 2)");
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon reader bank' AND pid <> $reader"),
+	'a terminated reader is started again');
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the restart');
+is($node->safe_psql('postgres', "SELECT count(*) FROM bank.journal WHERE note IN ('before kill', 'after kill')"),
+	'2', 'no change lost or applied twice');
+
+# stop_replica: both workers gone within seconds, even while MySQL is idle
+$t0 = time;
+$node->safe_psql('postgres', "SELECT chameleon.stop_replica('bank')");
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'chameleon re% bank'"),
+	'stop_replica stops the workers');
+ok(time - $t0 < 15, sprintf('within %.1f s', time - $t0));
+is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'stopped', 'state stopped');
+
+# changes while stopped are applied after the next start
+$m->sql("UPDATE bank.account SET owner = 'while stopped' WHERE id = 5");
+$node->safe_psql('postgres', "SELECT chameleon.start_replica('bank')");
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after start');
+is($node->safe_psql('postgres', "SELECT owner FROM bank.account WHERE id = 5"), 'while stopped', 'the change made while stopped arrived');
+
+$node->safe_psql('postgres', "SELECT chameleon.stop_replica('bank')");
+$node->stop('fast');
+done_testing();
