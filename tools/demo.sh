@@ -5,8 +5,9 @@
 #	(binlog ROW, FULL image, FULL metadata) and a PostgreSQL 15 with
 #	chameleon preloaded, both on 127.0.0.1 in a temporary directory, loads a
 #	small sample database into MariaDB, configures it as a source from psql,
-#	copies it into PostgreSQL with init_replica() and shows
-#	chameleon.show_status and the replicated rows.  Both servers are
+#	copies it into PostgreSQL with init_replica(), starts the replica,
+#	makes changes in MariaDB and shows them applied in PostgreSQL with
+#	chameleon.show_status.  Both servers are
 #	stopped at the end (DEMO_KEEP=1 leaves them running and says how to
 #	connect).
 set -euo pipefail
@@ -158,6 +159,28 @@ SELECT * FROM chameleon.show_status;
 TABLE shop.customer ORDER BY customer_id;
 TABLE shop.orders ORDER BY order_id;
 \d shop.orders
+SQL
+
+echo "=== live replication: chameleon.start_replica('shop'), then changes in MariaDB"
+psql_pg -v ON_ERROR_STOP=1 -c "SELECT chameleon.start_replica('shop')"
+mysql_root shop <<'SQL'
+START TRANSACTION;
+INSERT INTO customer (name, email) VALUES ('Alan Turing', 'alan@example.org');
+INSERT INTO orders (customer_id, status, amount, note) VALUES (LAST_INSERT_ID(), 'new', 42.00, 'live');
+COMMIT;
+UPDATE orders SET status = 'shipped' WHERE order_id = 1;
+DELETE FROM orders WHERE order_id = 2;
+SQL
+psql_pg -v ON_ERROR_STOP=1 <<'SQL'
+SELECT chameleon.wait_caught_up('shop', '60 s') AS caught_up;
+\x on
+SELECT * FROM chameleon.show_status;
+\x off
+SELECT pid, backend_type FROM pg_stat_activity WHERE backend_type LIKE 'chameleon%' ORDER BY backend_type;
+\echo '--- the replicated rows after the live changes'
+TABLE shop.customer ORDER BY customer_id;
+TABLE shop.orders ORDER BY order_id;
+SELECT chameleon.stop_replica('shop');
 SQL
 
 if [ -n "${DEMO_KEEP:-}" ]; then
