@@ -619,6 +619,9 @@ job_run(ChameleonJob *job)
 							conf->port, row[1] ? row[1] : "unknown"),
 					 errhint("Set binlog_format=ROW on the server (SET GLOBAL binlog_format = 'ROW' and in its configuration).")));
 		mysql_free_result(res);
+		/* the replica will need these privileges: say so now, not later */
+		res = chameleon_mysql_query(job_conn, "SHOW MASTER STATUS");
+		mysql_free_result(res);
 	}
 
 	tables = job_list_tables(job_conn, conf, job);

@@ -522,13 +522,32 @@ chameleon_reader_main(Datum main_arg)
 		chameleon_xact_begin("chameleon: reader start");
 		reader_load_config(st);
 		pgstat_report_appname(psprintf("chameleon reader %s", st->source_name));
-		locked = DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
-												  Int32GetDatum(READER_LOCK_CLASS),
-												  Int32GetDatum(st->source_id)));
-		if (!locked)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_IN_USE),
-					 errmsg("another reader of source \"%s\" is running", st->source_name)));
+		chameleon_xact_commit();
+
+		/*
+		 * A reader the launcher has just told to stop (a new launcher after
+		 * a restart of its own) may still hold the lock for a moment: wait
+		 * for it rather than fail, which would record a spurious error in
+		 * show_errors and put this worker in the launcher's back-off.
+		 */
+		for (int waited = 0;; waited++)
+		{
+			chameleon_xact_begin("chameleon: reader lock");
+			locked = DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
+													  Int32GetDatum(READER_LOCK_CLASS),
+													  Int32GetDatum(st->source_id)));
+			chameleon_xact_commit();
+			if (locked)
+				break;
+			if (waited == 0)
+				ereport(LOG,
+						(errcode(ERRCODE_OBJECT_IN_USE),
+						 errmsg("chameleon: another reader of source \"%s\" is running; waiting",
+								st->source_name)));
+			reader_sleep(1000);
+		}
+
+		chameleon_xact_begin("chameleon: reader start");
 		reader_log_init(st);
 		reader_load_tables(st);
 		reader_resume(st);

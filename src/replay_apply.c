@@ -65,7 +65,7 @@ typedef struct ReplayTable
 	bool		cols_loaded;
 	int			ncols;
 	char	  **colnames;
-	char	  **coltypes;		/* format_type_be() */
+	char	  **coltypes;		/* the type without modifier */
 	bool	   *comparable;		/* type has an equality operator */
 	ReplayPlan *plans;
 } ReplayTable;
@@ -303,7 +303,14 @@ table_load_columns(ReplayTable *t)
 
 		t->colnames[i] = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
 		typid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-		t->coltypes[i] = format_type_be(typid);
+		/*
+		 * The type without its modifier, in the form that keeps it so:
+		 * format_type_be() says "character" and "bit", which the parser
+		 * reads as character(1) and bit(1), so that the explicit cast
+		 * would cut every value to one character or bit.  The column's
+		 * own modifier applies on assignment.
+		 */
+		t->coltypes[i] = format_type_extended(typid, -1, FORMAT_TYPE_TYPEMOD_GIVEN);
 		t->comparable[i] = OidIsValid(lookup_type_cache(typid, TYPECACHE_EQ_OPR)->eq_opr);
 	}
 	MemoryContextSwitchTo(old);

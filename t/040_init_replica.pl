@@ -248,6 +248,14 @@ $node->safe_psql('postgres', "SELECT chameleon.add_source('ghost', \$\$db_conn: 
 ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('ghost', wait => true)");
 like($err, qr/MySQL schema "nosuch" of source "ghost" does not exist/, 'a missing MySQL schema is named');
 
+# a user without REPLICATION CLIENT is told what to grant
+$m->sql("CREATE USER 'weak'\@'%' IDENTIFIED BY 'weak-pw'; GRANT SELECT ON *.* TO 'weak'\@'%'");
+$node->safe_psql('postgres', "SELECT chameleon.add_source('weak', \$\$db_conn: {host: 127.0.0.1, port: $port, user: weak, password: weak-pw}\nschema_mappings: {crm: crm_weak}\$\$)");
+($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('weak', wait => true)");
+like($err, qr/MySQL error 1227 .*SHOW MASTER STATUS.*Grant the MySQL user SELECT, RELOAD, REPLICATION CLIENT and REPLICATION SLAVE/s,
+	'missing privileges: the error says which to grant');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_namespace WHERE nspname = 'crm_weak'"), '0', 'and nothing was created');
+
 # ---------- copy_schema and keep_existing_schema ----------
 $node->safe_psql('postgres', "SELECT chameleon.add_source('structure', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {crm: crm_struct}\$\$)");
 $node->safe_psql('postgres', "SELECT chameleon.copy_schema('structure', wait => true)");
@@ -264,11 +272,18 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = '
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_constraint WHERE conrelid = 'crm_struct.orders'::regclass AND contype = 'f'"),
 	'1', 'the foreign key to it is kept');
 
-# ---------- wait => false and the worker's name ----------
+# ---------- wait => false, and NOTIFY chameleon at the end ----------
+my $listener = $node->background_psql('postgres');
+$listener->query_safe('LISTEN chameleon');
 $node->safe_psql('postgres', "SELECT chameleon.init_replica('maria')");
 ok( $node->poll_query_until('postgres',
 		"SELECT status = 'initialised' FROM chameleon.show_status WHERE source_name = 'maria'"),
 	'init_replica in the background finishes');
+my $notified = $listener->query_safe('SELECT 1');
+$notified .= $listener->{stdout} // '';
+like($notified, qr/Asynchronous notification "chameleon" with payload "\{"source": "maria", "event": "init_replica done", "detail": "8 tables, \d+ rows copied, 2 rows discarded"\}"/,
+	'NOTIFY chameleon announces the end of the copy');
+$listener->quit;
 
 # ---------- a pgsql source: another PostgreSQL database ----------
 $node->safe_psql('postgres', 'CREATE DATABASE srcdb');
