@@ -159,8 +159,15 @@ reader_load_tables(ReaderState *st)
 	st->tables = hash_create("chameleon reader tables", 256, &ctl,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
+	/*
+	 * A consistent table has passed its point for good (the reader resumes
+	 * after the replay): its snapshot, a file position of the server the
+	 * copy was taken from, must not filter the rows of another server
+	 * reached by GTID.
+	 */
 	if (SPI_execute_with_args("SELECT source_schema, source_table, enabled,"
-							  " snapshot_file, snapshot_pos, schema_name, table_name"
+							  " CASE WHEN NOT consistent THEN snapshot_file END,"
+							  " CASE WHEN NOT consistent THEN snapshot_pos END, schema_name, table_name"
 							  " FROM chameleon.replica_table WHERE source_id = $1",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the replicated tables of source %d", st->source_id);

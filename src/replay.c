@@ -367,6 +367,14 @@ apply_round(ReplayRound *r)
 				r->ddl += ddl;
 				r->skipped += skipped;
 				txn_start = txn_end;
+
+				/*
+				 * After DDL the round ends (commits): an enum label added
+				 * by ALTER TYPE ... ADD VALUE cannot be used before its
+				 * transaction commits, and later plans see the new tables.
+				 */
+				if (ddl > 0)
+					r->end = txn_end;
 				break;
 			}
 

@@ -130,6 +130,40 @@ drop_table(ReplayState *st, const char *schema, const char *table)
 			  3, args);
 }
 
+/*
+ * Renames the indexes of a renamed PostgreSQL table named after it
+ * ("from_x" -> "to_x", as the initial copy names them), so that a later
+ * DROP INDEX x on the new name finds them.
+ */
+static void
+rename_indexes(const char *pg_schema, const char *from_table, const char *to_table)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	List	   *stmts = NIL;
+	ListCell   *lc;
+
+	values[0] = CStringGetTextDatum(pg_schema);
+	values[1] = CStringGetTextDatum(from_table);
+	values[2] = CStringGetTextDatum(to_table);
+	if (SPI_execute_with_args("SELECT pg_catalog.format('ALTER INDEX %I.%I RENAME TO %I', n.nspname, c.relname,"
+							  "        $3 || pg_catalog.substr(c.relname, pg_catalog.length($2) + 1))"
+							  "  FROM pg_catalog.pg_index i"
+							  "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  " WHERE i.indrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1, $3))"
+							  "   AND pg_catalog.left(c.relname, pg_catalog.length($2) + 1) = $2 || '_'"
+							  "   AND pg_catalog.left(c.relname, pg_catalog.length($3) + 1) <> $3 || '_'"
+							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class o WHERE o.relnamespace = c.relnamespace"
+							  "        AND o.relname = $3 || pg_catalog.substr(c.relname, pg_catalog.length($2) + 1))",
+							  3, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list the indexes of table \"%s.%s\"", pg_schema, to_table);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		stmts = lappend(stmts, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	foreach(lc, stmts)
+		chameleon_spi_exec((const char *) lfirst(lc));
+}
+
 /* Follows a renamed table in replica_table (out of the mapped schemas: removed). */
 static void
 rename_table(ReplayState *st, const char *from_schema, const char *from_table,
@@ -155,6 +189,8 @@ rename_table(ReplayState *st, const char *from_schema, const char *from_table,
 			  " schema_name = $6, table_name = $5"
 			  " WHERE source_id = $1::integer AND source_schema = $2 AND source_table = $3",
 			  6, args);
+	if (strcmp(from_table, to_table) != 0)
+		rename_indexes(pg_schema, from_table, to_table);
 	refresh_identity(st, to_schema, to_table);
 }
 
