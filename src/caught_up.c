@@ -2,8 +2,9 @@
  *
  * caught_up.c
  *	  chameleon.wait_caught_up(): reads the MySQL server's current binlog
- *	  position at call time and waits until the source's replay position
- *	  has reached it (everything up to that point applied), or a timeout.
+ *	  position (and, with gtid_enable on MariaDB, its GTID position) at
+ *	  call time and waits until the source's replay position has reached
+ *	  it (everything up to that point applied), or a timeout.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,14 +36,57 @@ position_cmp(const char *file_a, int64 pos_a, const char *file_b, int64 pos_b)
 	return (pos_a > pos_b) - (pos_a < pos_b);
 }
 
-/* The server's current binlog position (SHOW MASTER STATUS). */
-static void
-server_position(const ChameleonSourceConf *conf, char **file, int64 *pos)
+/*
+ * Whether MariaDB GTID position "have" (domain-server-seqno, comma
+ * separated) has reached "want" in every domain of want.
+ */
+static bool
+gtid_reached(const char *have, const char *want)
 {
-	MYSQL	   *conn = chameleon_mysql_connect(conf, "wait_caught_up");
+	char	   *w = pstrdup(want);
+
+	for (char *tok = strtok(w, ", "); tok != NULL; tok = strtok(NULL, ", "))
+	{
+		unsigned long domain;
+		unsigned long long seq;
+		bool		found = false;
+		const char *p = have;
+
+		if (sscanf(tok, "%lu-%*u-%llu", &domain, &seq) != 2)
+			return false;
+		while (p != NULL && *p != '\0')
+		{
+			unsigned long d;
+			unsigned long long s;
+
+			while (*p == ',' || *p == ' ')
+				p++;
+			if (sscanf(p, "%lu-%*u-%llu", &d, &s) == 2 && d == domain)
+			{
+				found = true;
+				if (s < seq)
+					return false;
+			}
+			p = strchr(p, ',');
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The server's current binlog position (SHOW MASTER STATUS) and, for
+ * MariaDB, its GTID position.
+ */
+static void
+server_position(const ChameleonSourceConf *conf, char **file, int64 *pos, char **gtid)
+{
+	MYSQL	   *conn = chameleon_mysql_connect_timeout(conf, "wait_caught_up", 30);
 	MYSQL_RES  *res = NULL;
 	MYSQL_ROW	row;
 
+	*gtid = NULL;
 	PG_TRY();
 	{
 		res = chameleon_mysql_query(conn, "SHOW MASTER STATUS");
@@ -54,6 +98,13 @@ server_position(const ChameleonSourceConf *conf, char **file, int64 *pos)
 					 errhint("Enable log_bin and grant the user REPLICATION CLIENT.")));
 		*file = pstrdup(row[0]);
 		*pos = strtoll(row[1], NULL, 10);
+		mysql_free_result(res);
+		res = NULL;
+		/* MariaDB only: MySQL has no such variable, and then no GTID */
+		if (mysql_query(conn, "SELECT @@GLOBAL.gtid_binlog_pos") == 0 &&
+			(res = mysql_store_result(conn)) != NULL &&
+			(row = mysql_fetch_row(res)) != NULL && row[0] != NULL && row[0][0] != '\0')
+			*gtid = pstrdup(row[0]);
 	}
 	PG_FINALLY();
 	{
@@ -77,13 +128,33 @@ chameleon_sql_wait_caught_up(PG_FUNCTION_ARGS)
 	ChameleonSourceConf *conf;
 	char	   *target_file;
 	int64		target_pos;
+	char	   *target_gtid;
+	bool		by_gtid;
 	TimestampTz deadline;
 	Oid			argtypes[1] = {INT4OID};
 	Datum		args[1] = {Int32GetDatum(source_id)};
 
 	conf = chameleon_load_source_conf(source_id);
-	server_position(conf, &target_file, &target_pos);
+	server_position(conf, &target_file, &target_pos, &target_gtid);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+
+	/*
+	 * With gtid_enable the source may have moved to another server of the
+	 * topology, whose file names and positions mean nothing to the recorded
+	 * ones: compare GTIDs then (MariaDB).
+	 */
+	SPI_connect();
+	by_gtid = false;
+	if (target_gtid != NULL &&
+		SPI_execute_with_args("SELECT coalesce((config->>'gtid_enable')::boolean, false) FROM chameleon.source WHERE source_id = $1",
+							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		by_gtid = (v != NULL && v[0] == 't');
+	}
+	SPI_finish();
 
 	for (;;)
 	{
@@ -92,15 +163,19 @@ chameleon_sql_wait_caught_up(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		SPI_connect();
 		/* read-write: a new snapshot each time (READ COMMITTED) */
-		if (SPI_execute_with_args("SELECT replay_file, replay_pos FROM chameleon.source WHERE source_id = $1",
+		if (SPI_execute_with_args("SELECT replay_file, replay_pos, replay_gtid FROM chameleon.source WHERE source_id = $1",
 								  1, argtypes, args, NULL, false, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 		{
 			char	   *file = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			char	   *pos = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+			char	   *gtid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 
-			done = (file != NULL && pos != NULL &&
-					position_cmp(file, strtoll(pos, NULL, 10), target_file, target_pos) >= 0);
+			if (by_gtid)
+				done = (gtid != NULL && gtid_reached(gtid, target_gtid));
+			else
+				done = (file != NULL && pos != NULL &&
+						position_cmp(file, strtoll(pos, NULL, 10), target_file, target_pos) >= 0);
 		}
 		SPI_finish();
 		if (done)
