@@ -388,23 +388,10 @@ reader_event(ReaderState *st, cbl_event *ev, ReaderPos *ev_start, bool mariadb)
 			reader_end_xact(st, time, mariadb);
 			break;
 
-		case CBL_EV_WRITE_ROWS_V1:
-		case CBL_EV_UPDATE_ROWS_V1:
-		case CBL_EV_DELETE_ROWS_V1:
-		case CBL_EV_WRITE_ROWS:
-		case CBL_EV_UPDATE_ROWS:
-		case CBL_EV_DELETE_ROWS:
-		case CBL_EV_PARTIAL_UPDATE_ROWS:
-		case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
-		case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-		case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
-		case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED:
-		case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED:
-		case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED:
-			reader_rows(st, ev, ev_start, time);
-			break;
-
 		default:
+			/* every kind of row event, v0 (5.1 pre-GA) included */
+			if (cbl_event_is_rows(ev->type))
+				reader_rows(st, ev, ev_start, time);
 			break;
 	}
 

@@ -80,41 +80,20 @@ emit_pushed(cbl_decoder *d, cli_out *o, cbl_error *err)
 		out_line(o);
 		if (ev.skipped)
 			continue;
-		switch (ev.type)
+		if (cbl_event_is_rows(ev.type))
 		{
-			case CBL_EV_PRE_GA_WRITE_ROWS:
-			case CBL_EV_PRE_GA_UPDATE_ROWS:
-			case CBL_EV_PRE_GA_DELETE_ROWS:
-			case CBL_EV_WRITE_ROWS_V1:
-			case CBL_EV_UPDATE_ROWS_V1:
-			case CBL_EV_DELETE_ROWS_V1:
-			case CBL_EV_WRITE_ROWS:
-			case CBL_EV_UPDATE_ROWS:
-			case CBL_EV_DELETE_ROWS:
-			case CBL_EV_PARTIAL_UPDATE_ROWS:
-			case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
-			case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-			case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
-			case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED:
-			case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED:
-			case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED:
-				{
-					cbl_row		row;
-					int			r;
+			cbl_row		row;
+			int			r;
 
-					while ((r = cbl_rows_next(d, &ev, &row, err)) > 0)
-					{
-						if (cbl_json_row(&ev, &row, cbl_decoder_gtid(d), &o->buf,
-										 &o->scratch, err) < 0)
-							return -1;
-						out_line(o);
-					}
-					if (r < 0)
-						return -1;
-				}
-				break;
-			default:
-				break;
+			while ((r = cbl_rows_next(d, &ev, &row, err)) > 0)
+			{
+				if (cbl_json_row(&ev, &row, cbl_decoder_gtid(d), &o->buf,
+								 &o->scratch, err) < 0)
+					return -1;
+				out_line(o);
+			}
+			if (r < 0)
+				return -1;
 		}
 	}
 	return rc < 0 ? -1 : 0;

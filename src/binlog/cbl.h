@@ -601,6 +601,9 @@ extern int	cbl_gtid_list_text(const cbl_event *ev, cbl_buf *out, cbl_error *err)
 /* Human name of an event type ("WRITE_ROWS_V2", ...). */
 extern const char *cbl_event_type_name(int type);
 
+/* True for every kind of row event (v0/v1/v2, partial, MariaDB compressed). */
+extern bool cbl_event_is_rows(int type);
+
 /* ---------------------------------------------------------------------
  * Binlog files
  * ---------------------------------------------------------------------

@@ -414,10 +414,19 @@ cbl_decode_event(cbl_decoder *d, const uint8_t *raw, size_t len, uint64_t pos,
 	ev->body_len = body_end - hl;
 	cbl_rd_init(&r, ev->body, ev->body_len, pos + hl);
 
-	switch (ev->type)
+	if (ev->type == CBL_EV_TABLE_MAP)
+		return cbl_parse_table_map(d, ev, &r, err);
+	if (cbl_event_is_rows(ev->type))
+		return cbl_parse_rows(d, ev, &r, err);
+	return cbl_parse_misc_event(d, ev, &r, err);
+}
+
+/* True for every kind of row event (v0/v1/v2, partial, MariaDB compressed). */
+bool
+cbl_event_is_rows(int type)
+{
+	switch (type)
 	{
-		case CBL_EV_TABLE_MAP:
-			return cbl_parse_table_map(d, ev, &r, err);
 		case CBL_EV_PRE_GA_WRITE_ROWS:
 		case CBL_EV_PRE_GA_UPDATE_ROWS:
 		case CBL_EV_PRE_GA_DELETE_ROWS:
@@ -434,9 +443,9 @@ cbl_decode_event(cbl_decoder *d, const uint8_t *raw, size_t len, uint64_t pos,
 		case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED:
 		case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED:
 		case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED:
-			return cbl_parse_rows(d, ev, &r, err);
+			return true;
 		default:
-			return cbl_parse_misc_event(d, ev, &r, err);
+			return false;
 	}
 }
 

@@ -275,30 +275,6 @@ cbl_json_event(const cbl_event *ev, cbl_buf *out, cbl_error *err)
 			cbl_buf_u64(out, ev->u.table_map->table_id);
 			cbl_buf_printf(out, ",\"columns\":%u", ev->u.table_map->ncols);
 			break;
-		case CBL_EV_PRE_GA_WRITE_ROWS:
-		case CBL_EV_PRE_GA_UPDATE_ROWS:
-		case CBL_EV_PRE_GA_DELETE_ROWS:
-		case CBL_EV_WRITE_ROWS_V1:
-		case CBL_EV_UPDATE_ROWS_V1:
-		case CBL_EV_DELETE_ROWS_V1:
-		case CBL_EV_WRITE_ROWS:
-		case CBL_EV_UPDATE_ROWS:
-		case CBL_EV_DELETE_ROWS:
-		case CBL_EV_PARTIAL_UPDATE_ROWS:
-		case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
-		case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-		case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
-		case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED:
-		case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED:
-		case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED:
-			if (ev->u.rows.table)
-			{
-				put_str_field(out, "schema", ev->u.rows.table->schema);
-				put_str_field(out, "table", ev->u.rows.table->table);
-			}
-			cbl_buf_puts(out, ",\"table_id\":");
-			cbl_buf_u64(out, ev->u.rows.table_id);
-			break;
 		case CBL_EV_MARIA_BINLOG_CHECKPOINT:
 			put_str_field(out, "file", ev->u.checkpoint.file);
 			break;
@@ -327,6 +303,16 @@ cbl_json_event(const cbl_event *ev, cbl_buf *out, cbl_error *err)
 						   ev->u.encryption.scheme, ev->u.encryption.key_version);
 			break;
 		default:
+			if (cbl_event_is_rows(ev->type))
+			{
+				if (ev->u.rows.table)
+				{
+					put_str_field(out, "schema", ev->u.rows.table->schema);
+					put_str_field(out, "table", ev->u.rows.table->table);
+				}
+				cbl_buf_puts(out, ",\"table_id\":");
+				cbl_buf_u64(out, ev->u.rows.table_id);
+			}
 			break;
 	}
 	cbl_buf_putc(out, '}');

@@ -54,40 +54,20 @@ fuzz_file(const uint8_t *data, size_t size, bool checksums)
 			cbl_json_event(&ev, &out, &err);
 			if (ev.skipped)
 				continue;
-			switch (ev.type)
+			if (!cbl_event_is_rows(ev.type))
+				continue;
+			for (int k = 0; k < 100000 && cbl_rows_next(d, &ev, &row, &err) > 0; k++)
 			{
-				case CBL_EV_PRE_GA_WRITE_ROWS:
-				case CBL_EV_PRE_GA_UPDATE_ROWS:
-				case CBL_EV_PRE_GA_DELETE_ROWS:
-				case CBL_EV_WRITE_ROWS_V1:
-				case CBL_EV_UPDATE_ROWS_V1:
-				case CBL_EV_DELETE_ROWS_V1:
-				case CBL_EV_WRITE_ROWS:
-				case CBL_EV_UPDATE_ROWS:
-				case CBL_EV_DELETE_ROWS:
-				case CBL_EV_PARTIAL_UPDATE_ROWS:
-				case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
-				case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-				case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
-				case CBL_EV_MARIA_WRITE_ROWS_COMPRESSED:
-				case CBL_EV_MARIA_UPDATE_ROWS_COMPRESSED:
-				case CBL_EV_MARIA_DELETE_ROWS_COMPRESSED:
-					for (int k = 0; k < 100000 && cbl_rows_next(d, &ev, &row, &err) > 0; k++)
-					{
-						out.len = 0;
-						cbl_json_row(&ev, &row, cbl_decoder_gtid(d), &out, &scratch, &err);
-						for (uint32_t i = 0; i < row.ncols; i++)
-						{
-							const cbl_column *c = &ev.u.rows.table->cols[i];
+				out.len = 0;
+				cbl_json_row(&ev, &row, cbl_decoder_gtid(d), &out, &scratch, &err);
+				for (uint32_t i = 0; i < row.ncols; i++)
+				{
+					const cbl_column *c = &ev.u.rows.table->cols[i];
 
-							scratch.len = 0;
-							if (row.after)
-								cbl_value_to_text(&row.after[i], c, &scratch, 0, &err);
-						}
-					}
-					break;
-				default:
-					break;
+					scratch.len = 0;
+					if (row.after)
+						cbl_value_to_text(&row.after[i], c, &scratch, 0, &err);
+				}
 			}
 		}
 		if (rc < 0)
