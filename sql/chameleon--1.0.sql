@@ -1001,6 +1001,71 @@ BEGIN
 END
 $$;
 
+-- Ends replication for good: sequences past the maximum, the MySQL
+-- foreign keys created (NOT VALID, then VALIDATE; failures are WARNINGs),
+-- the source removed; the tables stay as ordinary tables.
+CREATE FUNCTION chameleon.detach_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src	chameleon.source;
+	v_tab	record;
+	v_col	record;
+	v_fk	text;
+	v_con	record;
+	v_max	bigint;
+BEGIN
+	v_src := chameleon._lookup_source(detach_replica.source_name);
+	PERFORM chameleon._refuse_busy(v_src, 'detach_replica()');
+	FOR v_tab IN SELECT t.schema_name, t.table_name, t.foreign_keys,
+						to_regclass(format('%I.%I', t.schema_name, t.table_name)) AS rel
+				   FROM chameleon.replica_table t
+				  WHERE t.source_id = v_src.source_id LOOP
+		CONTINUE WHEN v_tab.rel IS NULL;
+		FOR v_col IN SELECT a.attname FROM pg_attribute a
+					  WHERE a.attrelid = v_tab.rel AND a.attnum > 0 AND NOT a.attisdropped
+						AND pg_get_serial_sequence(v_tab.rel::text, a.attname) IS NOT NULL LOOP
+			EXECUTE format('SELECT max(%I)::bigint FROM %s', v_col.attname, v_tab.rel) INTO v_max;
+			IF v_max IS NOT NULL THEN
+				PERFORM setval(pg_get_serial_sequence(v_tab.rel::text, v_col.attname), v_max);
+			END IF;
+		END LOOP;
+	END LOOP;
+	-- foreign keys once every table is there: they may point at each other
+	FOR v_tab IN SELECT t.schema_name, t.table_name, t.foreign_keys
+				   FROM chameleon.replica_table t
+				  WHERE t.source_id = v_src.source_id AND cardinality(t.foreign_keys) > 0 LOOP
+		FOREACH v_fk IN ARRAY v_tab.foreign_keys LOOP
+			BEGIN
+				EXECUTE v_fk;
+			EXCEPTION WHEN others THEN
+				RAISE WARNING 'foreign key of table %.% not created: %', v_tab.schema_name, v_tab.table_name, SQLERRM
+					USING DETAIL = v_fk;
+			END;
+		END LOOP;
+	END LOOP;
+	FOR v_con IN SELECT c.conrelid::regclass AS rel, c.conname
+				   FROM pg_constraint c
+				   JOIN chameleon.replica_table t
+					 ON c.conrelid = to_regclass(format('%I.%I', t.schema_name, t.table_name))
+				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated LOOP
+		BEGIN
+			EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname);
+		EXCEPTION WHEN others THEN
+			RAISE WARNING 'foreign key % of table % is not valid: %', v_con.conname, v_con.rel, SQLERRM
+				USING HINT = 'The constraint stays NOT VALID: fix the rows, then run ALTER TABLE ... VALIDATE CONSTRAINT.';
+		END;
+	END LOOP;
+	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', 'log_event_' || v_src.source_id);
+	DELETE FROM chameleon.source WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+	RAISE NOTICE 'source "%" detached: its tables are now ordinary tables', v_src.source_name;
+END
+$$;
+
 CREATE FUNCTION chameleon._wait_caught_up(source_id integer, timeout_ms bigint)
 RETURNS boolean
 LANGUAGE c STRICT
@@ -1080,6 +1145,7 @@ GRANT EXECUTE ON FUNCTION
 	chameleon.stop_all_replicas(),
 	chameleon.enable_replica(text),
 	chameleon.wait_caught_up(text, interval),
+	chameleon.detach_replica(text),
 	chameleon.translate_ddl(text, text),
 	chameleon.translate_ddl(text, text, text, jsonb)
 	TO chameleon_admin;
