@@ -41,6 +41,9 @@ enum
 /* a batch is also closed at this size, to stay far from the 1 GB limits */
 #define READER_MAX_BATCH_BYTES	(64 * 1024 * 1024)
 
+/* a batch is inserted in slices of about this size */
+#define READER_INSERT_SLICE_BYTES	(1024 * 1024)
+
 /* Orders two binlog coordinates (file name, then offset). */
 int
 reader_pos_cmp(const ReaderPos *a, const ReaderPos *b)
@@ -548,23 +551,44 @@ reader_flush(ReaderState *st, bool idle)
 	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
 	if (st->nevents > 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
-		ArrayType  *arr = construct_array(st->events, st->nevents, st->event_desc->tdtypeid,
-										  -1, false, TYPALIGN_DOUBLE);
-		Datum		arg = PointerGetDatum(arr);
-		int			rc;
+		int			first = 0;
 		char		batchbuf[32];
 		char		firstbuf[32];
 		char		rowsbuf[16];
 		char		ddlbuf[16];
 		const char *bargs[10];
 
-		MemoryContextSwitchTo(old);
-		rc = SPI_execute_plan(st->insert_plan, &arg, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "could not write %d log events: %s", st->nevents,
-				 SPI_result_code_string(rc));
-		pfree(arr);
+		/*
+		 * In slices of about READER_INSERT_SLICE_BYTES: the array and the
+		 * unnest's tuplestore stay small (in work_mem, no temporary file),
+		 * and their memory is reused instead of being faulted in anew.
+		 */
+		while (first < st->nevents)
+		{
+			MemoryContext old;
+			ArrayType  *arr;
+			Datum		arg;
+			Size		bytes = 0;
+			int			n = 0;
+			int			rc;
+
+			while (first + n < st->nevents && (n == 0 || bytes < READER_INSERT_SLICE_BYTES))
+			{
+				bytes += VARSIZE(DatumGetPointer(st->events[first + n]));
+				n++;
+			}
+			old = MemoryContextSwitchTo(st->batch_cxt);
+			arr = construct_array(st->events + first, n, st->event_desc->tdtypeid,
+								  -1, false, TYPALIGN_DOUBLE);
+			arg = PointerGetDatum(arr);
+			MemoryContextSwitchTo(old);
+			rc = SPI_execute_plan(st->insert_plan, &arg, NULL, false, 0);
+			if (rc != SPI_OK_INSERT)
+				elog(ERROR, "could not write %d log events: %s", st->nevents,
+					 SPI_result_code_string(rc));
+			pfree(arr);
+			first += n;
+		}
 
 		snprintf(batchbuf, sizeof(batchbuf), INT64_FORMAT, st->next_batch_id);
 		snprintf(firstbuf, sizeof(firstbuf), INT64_FORMAT, st->next_event_id - st->nevents);

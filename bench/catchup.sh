@@ -1,0 +1,340 @@
+#!/bin/bash
+# bench/catchup.sh
+#	Benchmark of the catch-up of a backlog (SPEC section 7, issue 6), not a
+#	test.  A sysbench oltp_write_only data set (TABLES x ROWS, default
+#	4 x 250000) in a throwaway MariaDB is copied with init_replica into a
+#	throwaway PostgreSQL 15; the replica is NOT started.  sysbench
+#	oltp_write_only then runs until the binlog holds at least CHANGES row
+#	changes (default 1,000,000; counted with the server's Handler_write,
+#	Handler_update and Handler_delete counters), the replica is started and
+#	the time until wait_caught_up() returns true is measured: reader and
+#	replay, end to end.  wait_caught_up('sb', '1 s') is called in a loop:
+#	one call for the whole catch-up (WAIT_MODE=single) holds a snapshot all
+#	along, so that nothing the replay deletes or updates can be pruned and
+#	the replay slows down (the age of the oldest snapshot is printed).
+#
+#	In the same run, the in-backend apply ceiling: a PL/pgSQL loop doing
+#	the same mix by key (UPDATE k = k + 1, UPDATE c, DELETE + INSERT) with
+#	sysbench's id distribution (--rand-type=special: hot rows) on a copy of
+#	the tables made before the catch-up, committing every replay_max_rows
+#	(10000) row changes like the replay does; then the same on a second
+#	copy with each source transaction in a subtransaction (BEGIN ...
+#	EXCEPTION), as the replay runs them.
+#
+#	It prints row changes/s (target >= 40,000), the ceiling, when the
+#	reader finished reading, and the peak RSS of the reader and replay
+#	workers (VmRSS and RssAnon sampled every 0.2 s, VmHWM at the end;
+#	VmRSS/VmHWM include the shared buffers the worker touched).
+#	Run as root: bash bench/catchup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TABLES=${TABLES:-4}
+ROWS=${ROWS:-250000}
+CHANGES=${CHANGES:-1000000}
+THREADS=${THREADS:-4}
+# loop: wait_caught_up('sb', '1 s') until true; single: one call
+WAIT_MODE=${WAIT_MODE:-loop}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench/catchup.sh: run as root" >&2
+	exit 2
+fi
+bash tools/install-deps.sh >/dev/null
+export PATH="/usr/lib/postgresql/15/bin:$PATH"
+make -j"$(nproc)" >/dev/null
+make install >/dev/null
+
+B=$(mktemp -d /tmp/chameleon-bench.XXXXXX)
+chmod 755 "$B"
+MYSQL_PID=
+PG_STARTED=
+SAMPLER=
+READ_WATCH=
+XMIN_WATCH=
+cleanup()
+{
+	for p in $SAMPLER $READ_WATCH $XMIN_WATCH; do
+		kill "$p" 2>/dev/null || true
+	done
+	[ -n "$PG_STARTED" ] && runuser -u postgres -- pg_ctl -D "$B/pg" -m immediate stop >/dev/null 2>&1 || true
+	if [ -n "$MYSQL_PID" ]; then
+		kill "$MYSQL_PID" 2>/dev/null || true
+		wait "$MYSQL_PID" 2>/dev/null || true
+	fi
+	rm -rf "$B"
+}
+trap cleanup EXIT
+free_port()
+{
+	perl -MIO::Socket::INET -e \
+		'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0)->sockport'
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
+
+MY_PORT=$(free_port)
+PG_PORT=$(free_port)
+mkdir -p "$B/mysql" && chown mysql:mysql "$B/mysql"
+mariadb-install-db --no-defaults --user=mysql --datadir="$B/mysql/data" \
+	--auth-root-authentication-method=normal --skip-test-db >/dev/null
+mariadbd --no-defaults --user=mysql --datadir="$B/mysql/data" \
+	--socket="$B/mysql/mysql.sock" --port="$MY_PORT" --bind-address=127.0.0.1 \
+	--log-bin="$B/mysql/data/binlog" --binlog-format=ROW --binlog-row-image=FULL \
+	--binlog-row-metadata=FULL --server-id=1 --innodb-buffer-pool-size=1G \
+	--innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
+	--log-error="$B/mysql/error.log" &
+MYSQL_PID=$!
+for _ in $(seq 1 120); do
+	mariadb-admin --no-defaults --socket="$B/mysql/mysql.sock" ping >/dev/null 2>&1 && break
+	sleep 0.5
+done
+my() { mariadb --no-defaults --socket="$B/mysql/mysql.sock" -uroot "$@"; }
+my <<SQL
+DELETE FROM mysql.global_priv WHERE User = '';
+FLUSH PRIVILEGES;
+CREATE USER 'bench'@'%' IDENTIFIED BY 'bench';
+GRANT ALL ON *.* TO 'bench'@'%';
+CREATE DATABASE sbtest;
+SQL
+SB=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$MY_PORT"
+	--mysql-user=bench --mysql-password=bench --mysql-db=sbtest
+	--tables="$TABLES" --table-size="$ROWS")
+
+echo "=== sysbench prepare: $TABLES tables x $ROWS rows"
+sysbench oltp_write_only "${SB[@]}" prepare >/dev/null
+
+mkdir -p "$B/pg" && chown postgres "$B/pg"
+runuser -u postgres -- initdb -D "$B/pg" --auth=trust >/dev/null
+cat >>"$B/pg/postgresql.conf" <<CONF
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$B/pg'
+shared_preload_libraries = 'chameleon'
+chameleon.launcher_naptime = 1
+max_worker_processes = 16
+max_wal_size = 4GB
+maintenance_work_mem = 256MB
+CONF
+runuser -u postgres -- pg_ctl -D "$B/pg" -l "$B/pg/server.log" -w start >/dev/null
+PG_STARTED=1
+pg() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$B/pg" -p "$PG_PORT" -d postgres "$@"; }
+pg -c "CREATE EXTENSION chameleon"
+
+echo "=== init_replica (the replica is not started)"
+pg -c "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $MY_PORT, user: bench, password: bench}
+schema_mappings: {sbtest: sbtest}\$\$)"
+pg -c "SELECT chameleon.init_replica('sb', wait => true)" >/dev/null
+
+# a copy of the tables for the ceiling, taken now (same data as the replica)
+pg -c "CREATE SCHEMA ceil" -c "CREATE SCHEMA ceil2"
+for i in $(seq 1 "$TABLES"); do
+	for c in ceil ceil2; do
+		pg -c "CREATE TABLE $c.sbtest$i (LIKE sbtest.sbtest$i INCLUDING ALL)" \
+			-c "INSERT INTO $c.sbtest$i SELECT * FROM sbtest.sbtest$i"
+	done
+done
+pg -c "VACUUM ANALYZE"
+
+handler_changes()
+{
+	my -N -B -e "SELECT sum(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
+		WHERE VARIABLE_NAME IN ('HANDLER_WRITE', 'HANDLER_UPDATE', 'HANDLER_DELETE')"
+}
+echo "=== sysbench oltp_write_only ($THREADS threads) until the binlog holds >= $CHANGES row changes"
+base=$(handler_changes)
+done_changes=0
+t0=$(now)
+while [ "$done_changes" -lt "$CHANGES" ]; do
+	# 4 row changes per transaction (index update, update, delete, insert)
+	events=$(( (CHANGES - done_changes) / 4 + 1000 ))
+	sysbench oltp_write_only "${SB[@]}" --threads="$THREADS" --time=0 --events="$events" \
+		--report-interval=0 run >"$B/sysbench.log"
+	done_changes=$(( $(handler_changes) - base ))
+done
+t1=$(now)
+echo "sysbench: $done_changes row changes in $(elapsed "$t0" "$t1") s ($(grep -m1 'transactions:' "$B/sysbench.log" | sed 's/^ *//'))"
+read -r BINLOG_FILE BINLOG_POS < <(my -N -B -e "SHOW MASTER STATUS" | awk '{ print $1, $2 }')
+echo "binlog ends at $BINLOG_FILE:$BINLOG_POS ($(du -sh "$B/mysql/data" | cut -f1) data dir incl. binlogs)"
+
+ROWS_BEFORE=$(pg -At -c "SELECT replayed_rows FROM chameleon.show_status WHERE source_name = 'sb'")
+
+echo "=== start_replica, wait_caught_up"
+: >"$B/samples"
+(
+	while :; do
+		# VmRSS and RssAnon (private memory) of each worker, kB
+		r=$(ps -o pid=,args= -u postgres | awk '/chameleon reader sb/ { print $1 }' | head -1)
+		p=$(ps -o pid=,args= -u postgres | awk '/chameleon replay sb/ { print $1 }' | head -1)
+		r=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${r:-0}/status" 2>/dev/null || echo "0 0")
+		p=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${p:-0}/status" 2>/dev/null || echo "0 0")
+		echo "$(date +%s.%N) $r $p" >>"$B/samples"
+		sleep 0.2
+	done
+) &
+SAMPLER=$!
+(
+	# when the reader's position reaches the end of the binlog
+	while :; do
+		st=$(pg -At -F' ' -c "SELECT read_file, read_pos FROM chameleon.source WHERE source_name = 'sb'" 2>/dev/null || true)
+		if [ "$st" = "$BINLOG_FILE $BINLOG_POS" ]; then
+			date +%s.%N >"$B/read_done"
+			break
+		fi
+		sleep 0.2
+	done
+) &
+READ_WATCH=$!
+: >"$B/xmin_age"
+(
+	# the oldest snapshot of any backend, as a transaction age (it holds
+	# back pruning and index tuple killing for the tables the replay writes)
+	while :; do
+		pg -At -F' ' -c "SELECT age(backend_xmin), replace(backend_type, ' ', '_') FROM pg_stat_activity
+			WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL ORDER BY 1 DESC LIMIT 1" 2>/dev/null >>"$B/xmin_age" || true
+		sleep 1
+	done
+) &
+XMIN_WATCH=$!
+t0=$(now)
+pg -c "SELECT chameleon.start_replica('sb')" >/dev/null
+if [ "$WAIT_MODE" = single ]; then
+	ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '60 min')")
+else
+	# short calls: one call lasting the whole catch-up would hold its
+	# statement's snapshot all along, and with it the xmin horizon
+	ok=f
+	for _ in $(seq 1 3600); do
+		ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '1 s')")
+		[ "$ok" = t ] && break
+	done
+fi
+t1=$(now)
+kill "$XMIN_WATCH" 2>/dev/null || true
+XMIN_WATCH=
+kill "$SAMPLER" 2>/dev/null || true
+SAMPLER=
+kill "$READ_WATCH" 2>/dev/null || true
+READ_WATCH=
+T_CATCH=$(elapsed "$t0" "$t1")
+T_READ=
+[ -f "$B/read_done" ] && T_READ=$(elapsed "$t0" "$(cat "$B/read_done")")
+
+hwm()
+{
+	local pid
+	pid=$(pg -At -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $1 sb'")
+	[ -n "$pid" ] && awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo "?"
+}
+HWM_READER=$(hwm reader)
+HWM_REPLAY=$(hwm replay)
+# samples: time, reader VmRSS, RssAnon, replay VmRSS, RssAnon
+RSS_READER=$(awk '{ if ($2 > m) m = $2; if ($3 > a) a = $3 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/samples")
+RSS_REPLAY=$(awk '{ if ($4 > m) m = $4; if ($5 > a) a = $5 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/samples")
+ROWS_AFTER=$(pg -At -c "SELECT replayed_rows FROM chameleon.show_status WHERE source_name = 'sb'")
+APPLIED=$((ROWS_AFTER - ROWS_BEFORE))
+CHECK=$(
+	for i in $(seq 1 "$TABLES"); do
+		m=$(my -N -B -e "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i" | tr '\t' '|')
+		p=$(pg -At -c "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i")
+		[ "$m" = "$p" ] && echo "sbtest$i:same" || echo "sbtest$i:DIFFERENT($m vs $p)"
+	done | tr '\n' ' '
+)
+pg -c "SELECT chameleon.stop_replica('sb')" >/dev/null
+
+echo "=== ceiling: PL/pgSQL loop, same mix by key, on the copy"
+# the same number of row changes, commit every 10000 (replay_max_rows)
+ITER=$(( APPLIED / 4 ))
+pg <<SQL
+-- sysbench 1.0's default --rand-type=special (pct 1, res 75, iter 12):
+-- 75 % of the ids among the 1 % around the middle of the table, the rest
+-- a sum of 12 uniform draws (bell-shaped around the middle)
+CREATE FUNCTION ceil.sb_id(n integer) RETURNS integer LANGUAGE plpgsql AS \$f\$
+DECLARE
+	s float8 := 0;
+BEGIN
+	IF random() < 0.75 THEN
+		RETURN 1 + (n - 1) / 2 - (n - 1) / 200 + floor(random() * greatest((n - 1) / 100, 1))::integer;
+	END IF;
+	FOR j IN 1 .. 12 LOOP
+		s := s + random();
+	END LOOP;
+	RETURN 1 + floor(s * (n - 1) / 12)::integer;
+END
+\$f\$;
+SQL
+# one sysbench transaction in schema $1: UPDATE k by id, UPDATE c by id,
+# DELETE + INSERT of an id, each id drawn apart, in a table drawn per
+# transaction
+txn_sql()
+{
+	local i kw
+	echo "CASE v_t"
+	for i in $(seq 1 "$TABLES"); do
+		kw="WHEN $i THEN"
+		[ "$i" -eq "$TABLES" ] && kw="ELSE"
+		cat <<SQL
+$kw
+	UPDATE $1.sbtest$i SET k = k + 1 WHERE id = v_a;
+	UPDATE $1.sbtest$i SET c = md5(n::text) WHERE id = v_b;
+	DELETE FROM $1.sbtest$i WHERE id = v_id;
+	INSERT INTO $1.sbtest$i (id, k, c, pad) VALUES (v_id, v_k, md5(v_k::text), md5(v_id::text));
+SQL
+	done
+	echo "END CASE;"
+}
+# ceiling SCHEMA SUBXACT: the loop, committing every 10000 row changes;
+# SUBXACT=1: each transaction in a subtransaction, as the replay does
+ceiling()
+{
+	local body
+	body=$(txn_sql "$1")
+	[ "$2" = 1 ] && body="BEGIN
+$body
+EXCEPTION WHEN OTHERS THEN
+	RAISE;
+END;"
+	pg <<SQL
+DO \$\$
+DECLARE
+	v_id integer;
+	v_a integer;
+	v_b integer;
+	v_t integer;
+	v_k integer;
+BEGIN
+	FOR n IN 1 .. $ITER LOOP
+		v_t := 1 + floor(random() * $TABLES)::integer;
+		v_k := floor(random() * $ROWS)::integer;
+		v_a := ceil.sb_id($ROWS);
+		v_b := ceil.sb_id($ROWS);
+		v_id := ceil.sb_id($ROWS);
+$body
+		IF n % 2500 = 0 THEN
+			COMMIT;
+		END IF;
+	END LOOP;
+END
+\$\$;
+SQL
+}
+t2=$(now)
+ceiling ceil 0
+t3=$(now)
+ceiling ceil2 1
+t4=$(now)
+T_CEIL=$(elapsed "$t2" "$t3")
+T_CEIL_SUB=$(elapsed "$t3" "$t4")
+
+echo
+echo "=== results ($TABLES x $ROWS rows, sysbench $THREADS threads, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "backlog:                  $done_changes row changes in MariaDB, $APPLIED applied (replayed_rows)"
+echo "wait_caught_up returned:  $ok (WAIT_MODE=$WAIT_MODE); tables: $CHECK"
+echo "oldest snapshot during the catch-up: $(sort -n "$B/xmin_age" | tail -1 | awk '{ print $1 " transactions old, held by " $2 }') (backend_xmin, sampled every second)"
+echo "catch-up end to end:      ${T_CATCH} s = $(rate "$APPLIED" "$T_CATCH") row changes/s (target >= 40000)"
+echo "  reader at binlog end:   ${T_READ:-?} s after start_replica = $(rate "$APPLIED" "${T_READ:-0}") row changes/s read"
+echo "ceiling (PL/pgSQL loop):  $((ITER * 4)) row changes in ${T_CEIL} s = $(rate $((ITER * 4)) "$T_CEIL") row changes/s"
+echo "  with a subtransaction per source transaction (as the replay): ${T_CEIL_SUB} s = $(rate $((ITER * 4)) "$T_CEIL_SUB") row changes/s"
+echo "peak RSS reader:          ${RSS_READER} sampled, VmHWM ${HWM_READER} kB"
+echo "peak RSS replay:          ${RSS_REPLAY} sampled, VmHWM ${HWM_REPLAY} kB"

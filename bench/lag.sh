@@ -1,0 +1,194 @@
+#!/bin/bash
+# bench/lag.sh
+#	Benchmark of the replication lag under a steady load (SPEC section 7,
+#	issue 6), not a test.  A sysbench oltp_write_only data set (TABLES x
+#	ROWS, default 4 x 250000) in a throwaway MariaDB is copied with
+#	init_replica into a throwaway PostgreSQL 15 and the replica is started.
+#	sysbench then runs at a fixed RATE (default 1000 transactions/s) for
+#	DURATION seconds (default 120) while one psql session samples
+#	show_status.replay_lag and read_lag every 100 ms.
+#
+#	It prints p50/p99/max of both lags (target: replay_lag p99 < 1 s), the
+#	rate sysbench achieved, and the peak RSS of the reader and replay
+#	workers (VmRSS and RssAnon sampled every 0.2 s, VmHWM at the end;
+#	VmRSS/VmHWM include the shared buffers the worker touched).
+#	Run as root: bash bench/lag.sh   (DURATION=60 bash bench/lag.sh: shorter;
+#	KEEP_SAMPLES=/tmp/lag.txt keeps the samples)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TABLES=${TABLES:-4}
+ROWS=${ROWS:-250000}
+DURATION=${DURATION:-120}
+RATE=${RATE:-1000}
+THREADS=${THREADS:-4}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench/lag.sh: run as root" >&2
+	exit 2
+fi
+bash tools/install-deps.sh >/dev/null
+export PATH="/usr/lib/postgresql/15/bin:$PATH"
+make -j"$(nproc)" >/dev/null
+make install >/dev/null
+
+B=$(mktemp -d /tmp/chameleon-bench.XXXXXX)
+chmod 755 "$B"
+MYSQL_PID=
+PG_STARTED=
+SAMPLER=
+cleanup()
+{
+	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
+	[ -n "$PG_STARTED" ] && runuser -u postgres -- pg_ctl -D "$B/pg" -m immediate stop >/dev/null 2>&1 || true
+	if [ -n "$MYSQL_PID" ]; then
+		kill "$MYSQL_PID" 2>/dev/null || true
+		wait "$MYSQL_PID" 2>/dev/null || true
+	fi
+	rm -rf "$B"
+}
+trap cleanup EXIT
+free_port()
+{
+	perl -MIO::Socket::INET -e \
+		'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0)->sockport'
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
+
+MY_PORT=$(free_port)
+PG_PORT=$(free_port)
+mkdir -p "$B/mysql" && chown mysql:mysql "$B/mysql"
+mariadb-install-db --no-defaults --user=mysql --datadir="$B/mysql/data" \
+	--auth-root-authentication-method=normal --skip-test-db >/dev/null
+mariadbd --no-defaults --user=mysql --datadir="$B/mysql/data" \
+	--socket="$B/mysql/mysql.sock" --port="$MY_PORT" --bind-address=127.0.0.1 \
+	--log-bin="$B/mysql/data/binlog" --binlog-format=ROW --binlog-row-image=FULL \
+	--binlog-row-metadata=FULL --server-id=1 --innodb-buffer-pool-size=1G \
+	--innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
+	--log-error="$B/mysql/error.log" &
+MYSQL_PID=$!
+for _ in $(seq 1 120); do
+	mariadb-admin --no-defaults --socket="$B/mysql/mysql.sock" ping >/dev/null 2>&1 && break
+	sleep 0.5
+done
+my() { mariadb --no-defaults --socket="$B/mysql/mysql.sock" -uroot "$@"; }
+my <<SQL
+DELETE FROM mysql.global_priv WHERE User = '';
+FLUSH PRIVILEGES;
+CREATE USER 'bench'@'%' IDENTIFIED BY 'bench';
+GRANT ALL ON *.* TO 'bench'@'%';
+CREATE DATABASE sbtest;
+SQL
+SB=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$MY_PORT"
+	--mysql-user=bench --mysql-password=bench --mysql-db=sbtest
+	--tables="$TABLES" --table-size="$ROWS")
+
+echo "=== sysbench prepare: $TABLES tables x $ROWS rows"
+sysbench oltp_write_only "${SB[@]}" prepare >/dev/null
+
+mkdir -p "$B/pg" && chown postgres "$B/pg"
+runuser -u postgres -- initdb -D "$B/pg" --auth=trust >/dev/null
+cat >>"$B/pg/postgresql.conf" <<CONF
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$B/pg'
+shared_preload_libraries = 'chameleon'
+chameleon.launcher_naptime = 1
+max_worker_processes = 16
+max_wal_size = 4GB
+maintenance_work_mem = 256MB
+CONF
+runuser -u postgres -- pg_ctl -D "$B/pg" -l "$B/pg/server.log" -w start >/dev/null
+PG_STARTED=1
+pg() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$B/pg" -p "$PG_PORT" -d postgres "$@"; }
+pg -c "CREATE EXTENSION chameleon"
+
+echo "=== init_replica, start_replica"
+pg -c "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $MY_PORT, user: bench, password: bench}
+schema_mappings: {sbtest: sbtest}\$\$)"
+pg -c "SELECT chameleon.init_replica('sb', wait => true)" >/dev/null
+
+pg -c "SELECT chameleon.start_replica('sb')" >/dev/null
+ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '10 min')")
+echo "caught up after the start: $ok"
+pg -c "VACUUM ANALYZE" >/dev/null
+
+echo "=== sysbench oltp_write_only --rate=$RATE --time=$DURATION ($THREADS threads), lag sampled every 100 ms"
+: >"$B/rss"
+(
+	while :; do
+		# VmRSS and RssAnon (private memory) of each worker, kB
+		r=$(ps -o pid=,args= -u postgres | awk '/chameleon reader sb/ { print $1 }' | head -1)
+		p=$(ps -o pid=,args= -u postgres | awk '/chameleon replay sb/ { print $1 }' | head -1)
+		r=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${r:-0}/status" 2>/dev/null || echo "0 0")
+		p=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${p:-0}/status" 2>/dev/null || echo "0 0")
+		echo "$r $p" >>"$B/rss"
+		sleep 0.2
+	done
+) &
+SAMPLER=$!
+# one session, one query every 100 ms: seconds of replay_lag and read_lag
+(
+	while :; do
+		echo "SELECT extract(epoch FROM replay_lag), extract(epoch FROM read_lag) FROM chameleon.show_status WHERE source_name = 'sb';"
+		sleep 0.1
+	done
+) | runuser -u postgres -- psql -X -q -At -F' ' -h "$B/pg" -p "$PG_PORT" -d postgres >"$B/lag" 2>/dev/null &
+LAGGER=$!
+t0=$(now)
+sysbench oltp_write_only "${SB[@]}" --threads="$THREADS" --rate="$RATE" --time="$DURATION" \
+	--report-interval=0 run >"$B/sysbench.log"
+t1=$(now)
+# the sampler stops once sysbench does: the lag after the load is not part of it
+kill "$LAGGER" 2>/dev/null || true
+pkill -P "$LAGGER" 2>/dev/null || true
+sleep 0.3
+kill "$SAMPLER" 2>/dev/null || true
+SAMPLER=
+ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '10 min')")
+t2=$(now)
+
+hwm()
+{
+	local pid
+	pid=$(pg -At -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $1 sb'")
+	[ -n "$pid" ] && awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo "?"
+}
+HWM_READER=$(hwm reader)
+HWM_REPLAY=$(hwm replay)
+# samples: reader VmRSS, RssAnon, replay VmRSS, RssAnon
+RSS_READER=$(awk '{ if ($1 > m) m = $1; if ($2 > a) a = $2 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/rss")
+RSS_REPLAY=$(awk '{ if ($3 > m) m = $3; if ($4 > a) a = $4 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/rss")
+CHECK=$(
+	for i in $(seq 1 "$TABLES"); do
+		m=$(my -N -B -e "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i" | tr '\t' '|')
+		p=$(pg -At -c "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i")
+		[ "$m" = "$p" ] && echo "sbtest$i:same" || echo "sbtest$i:DIFFERENT($m vs $p)"
+	done | tr '\n' ' '
+)
+# pN: the value below which N % of the samples fall (nearest rank)
+pct()
+{
+	awk -v col="$1" 'NF >= col && $col != "" { print $col }' "$B/lag" | sort -g | awk '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "no samples"; exit }
+			i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
+			printf "p50 %.3f s, p99 %.3f s, max %.3f s (%d samples)", v[i50], v[i99], v[NR], NR
+		}'
+}
+
+echo
+echo "=== results ($TABLES x $ROWS rows, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "sysbench: $(elapsed "$t0" "$t1") s at --rate=$RATE, $THREADS threads: $(grep -m1 'transactions:' "$B/sysbench.log" | sed 's/^ *//')"
+echo "replay_lag: $(pct 1)  (target p99 < 1 s)"
+echo "read_lag:   $(pct 2)"
+awk '$1 != "" { n++; if ($1 > 0) a++; if ($1 >= 0.5) b++; if ($1 >= 1) c++ }
+	END { if (n) printf "replay_lag samples > 0: %.1f %%, >= 0.5 s: %.1f %%, >= 1 s: %.1f %%\n", 100 * a / n, 100 * b / n, 100 * c / n }' "$B/lag"
+echo "(lags are measured from the binlog event timestamps, which have a 1 s resolution: a pending event reads 0-1 s older than it is)"
+[ -n "${KEEP_SAMPLES:-}" ] && cp "$B/lag" "$KEEP_SAMPLES" && echo "samples (replay_lag read_lag, s) kept in $KEEP_SAMPLES"
+echo "caught up after the load: $ok in $(elapsed "$t1" "$t2") s; tables: $CHECK"
+echo "peak RSS reader: ${RSS_READER} sampled, VmHWM ${HWM_READER} kB"
+echo "peak RSS replay: ${RSS_REPLAY} sampled, VmHWM ${HWM_REPLAY} kB"
