@@ -22,6 +22,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -554,6 +555,39 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 	drop_loading_schemas(conf->source_id);
 }
 
+/*
+ * Waits until the reader and replay of a running source have exited (the
+ * launcher stops them once desired_state is 'stopped'): a table copied
+ * while the reader runs could miss the changes made between its snapshot
+ * and the moment the reader sees it again.
+ */
+static void
+pause_workers(const ChameleonSourceConf *conf)
+{
+	char	   *sql = psprintf("SELECT count(*) FROM pg_stat_activity WHERE backend_type IN (%s, %s)",
+							   quote_literal_cstr(psprintf("chameleon reader %s", conf->name)),
+							   quote_literal_cstr(psprintf("chameleon replay %s", conf->name)));
+
+	for (int i = 0; i < 600; i++)
+	{
+		char	   *n;
+
+		chameleon_xact_begin("chameleon: waiting for the workers to stop");
+		n = chameleon_spi_value(sql);
+		chameleon_xact_commit();
+		if (n != NULL && strcmp(n, "0") == 0)
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_IN_USE),
+			 errmsg("the workers of source \"%s\" did not stop within 60 s", conf->name),
+			 errhint("Look for the reason in the server log, then run sync_tables() again.")));
+}
+
 /* Runs the job; ERROR on any failure. */
 static void
 job_run(ChameleonJob *job)
@@ -587,7 +621,16 @@ job_run(ChameleonJob *job)
 	set_status(job->source_id, busy_status, NULL);
 	drop_loading_schemas(job->source_id);
 	chameleon_spi_exec(psprintf("DELETE FROM chameleon.table_progress WHERE source_id = %d", job->source_id));
+	if (running)
+	{
+		/* the launcher stops the workers at commit; see pause_workers() */
+		chameleon_spi_exec(psprintf("UPDATE chameleon.source SET desired_state = 'stopped' WHERE source_id = %d",
+									job->source_id));
+		chameleon_wake_launcher();
+	}
 	chameleon_xact_commit();
+	if (running)
+		pause_workers(conf);
 
 	if (strcmp(conf->type, "pgsql") == 0)
 	{
@@ -677,6 +720,21 @@ swap:
 				 errmsg("could not copy %s", failed),
 				 errhint("Fix the cause and run the call again; the previous tables are untouched.")));
 	job_swap(conf, job);
+	if (running)
+	{
+		/*
+		 * Every logged event was read before the workers stopped, so before
+		 * the new copies' snapshots: the copies hold their effect already.
+		 */
+		chameleon_spi_exec(psprintf("DELETE FROM chameleon.log_event e USING chameleon.table_progress p, chameleon.source s"
+									" WHERE e.source_id = %d AND s.source_id = e.source_id"
+									"   AND e.event_id > s.replay_event_id AND e.event_kind IN ('I', 'U', 'D')"
+									"   AND p.source_id = e.source_id AND p.source_schema = e.source_schema"
+									"   AND p.source_table = e.source_table", job->source_id));
+		chameleon_spi_exec(psprintf("UPDATE chameleon.source SET desired_state = 'running' WHERE source_id = %d",
+									job->source_id));
+		chameleon_wake_launcher();
+	}
 	set_status(job->source_id, final_status, NULL);
 	discarded = chameleon_spi_value(psprintf("SELECT format('%%s tables, %%s rows copied, %%s rows discarded',"
 											 " count(*), coalesce(sum(rows_copied), 0), coalesce(sum(rows_discarded), 0))"
@@ -699,7 +757,9 @@ job_record_failure(ChameleonJob *job, const char *message)
 	snprintf(idbuf, sizeof(idbuf), "%d", job->source_id);
 	args[0] = idbuf;
 	args[1] = message;
+	chameleon_wake_launcher();
 	chameleon_spi_exec_args("UPDATE chameleon.source SET status = CASE WHEN status = 'running' THEN status ELSE 'error' END,"
+							" desired_state = CASE WHEN status = 'running' THEN 'running' ELSE desired_state END,"
 							" last_error = $2, status_changed_at = now() WHERE source_id = $1::integer", 2, args);
 	chameleon_spi_exec_args("INSERT INTO chameleon.error_log (source_id, error_message) VALUES ($1::integer, $2)",
 							2, args);

@@ -11,6 +11,7 @@
 use strict;
 use warnings;
 
+use IPC::Run;
 use Time::HiRes qw(time usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -106,6 +107,29 @@ ok( $node->poll_query_until('postgres',
 is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the restart');
 is($node->safe_psql('postgres', "SELECT count(*) FROM bank.journal WHERE note IN ('before kill', 'after kill')"),
 	'2', 'no change lost or applied twice');
+
+# sync_tables while running: the disabled table comes back, nothing of
+# the others is lost, changes around the copy are neither lost nor doubled
+$node->safe_psql('postgres', "UPDATE chameleon.replica_table SET enabled = false WHERE source_table = 'journal'");
+$m->sql("INSERT INTO bank.journal VALUES ('while disabled', 3)");
+$m->sql("UPDATE bank.account SET balance = balance + 5 WHERE id = 7");
+$node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')");
+isnt($node->safe_psql('postgres', "SELECT count(*) FROM bank.journal WHERE note = 'while disabled'"), '1',
+	'a disabled table receives no changes');
+my $writer = IPC::Run::start(['perl', '-e', 'for my $i (1 .. 200) { print "INSERT INTO bank.journal VALUES (\x27during sync $i\x27, 1); UPDATE bank.account SET balance = balance + 1 WHERE id = 9;\n" }'],
+	'|', [ 'mariadb', '--no-defaults', '--protocol=SOCKET', '-S', $m->socket, '-u', 'root', 'bank' ]);
+$node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{disabled}', wait => true)");
+$writer->finish;
+$m->sql("INSERT INTO bank.journal VALUES ('after sync', 4)");
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after sync_tables');
+is($node->safe_psql('postgres', "SELECT enabled FROM chameleon.replica_tables WHERE source_table = 'journal'"), 't', 'the table is enabled again');
+is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
+	join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
+	'the synced table is identical, with the changes made during the copy');
+is( $node->safe_psql('postgres', 'SELECT count(*), sum(balance) FROM bank.account'),
+	join('|', split(/\t/, $m->sql('SELECT count(*), sum(balance) FROM bank.account'))),
+	'the other table lost nothing while the workers paused');
+is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'running', 'still running after the sync');
 
 # stop_replica: both workers gone within seconds, even while MySQL is idle
 $t0 = time;
