@@ -20,83 +20,12 @@ TABLES=${TABLES:-4}
 ROWS=${ROWS:-250000}
 COPY_WORKERS=${COPY_WORKERS:-$TABLES}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/init.sh: run as root" >&2
-	exit 2
-fi
-bash tools/install-deps.sh >/dev/null
-export PATH="/usr/lib/postgresql/15/bin:$PATH"
-make -j"$(nproc)" >/dev/null
-make install >/dev/null
-
-B=$(mktemp -d /tmp/chameleon-bench.XXXXXX)
-chmod 755 "$B"
-MYSQL_PID=
-PG_STARTED=
-cleanup()
-{
-	[ -n "$PG_STARTED" ] && runuser -u postgres -- pg_ctl -D "$B/pg" -m fast stop >/dev/null 2>&1 || true
-	if [ -n "$MYSQL_PID" ]; then
-		kill "$MYSQL_PID" 2>/dev/null || true
-		wait "$MYSQL_PID" 2>/dev/null || true
-	fi
-	rm -rf "$B"
-}
-trap cleanup EXIT
-free_port()
-{
-	perl -MIO::Socket::INET -e \
-		'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0)->sockport'
-}
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-
-MY_PORT=$(free_port)
-PG_PORT=$(free_port)
-mkdir -p "$B/mysql" && chown mysql:mysql "$B/mysql"
-mariadb-install-db --no-defaults --user=mysql --datadir="$B/mysql/data" \
-	--auth-root-authentication-method=normal --skip-test-db >/dev/null
-mariadbd --no-defaults --user=mysql --datadir="$B/mysql/data" \
-	--socket="$B/mysql/mysql.sock" --port="$MY_PORT" --bind-address=127.0.0.1 \
-	--log-bin="$B/mysql/data/binlog" --binlog-format=ROW --binlog-row-image=FULL \
-	--binlog-row-metadata=FULL --server-id=1 --innodb-buffer-pool-size=1G \
-	--log-error="$B/mysql/error.log" &
-MYSQL_PID=$!
-for _ in $(seq 1 120); do
-	mariadb-admin --no-defaults --socket="$B/mysql/mysql.sock" ping >/dev/null 2>&1 && break
-	sleep 0.5
-done
-my() { mariadb --no-defaults --socket="$B/mysql/mysql.sock" -uroot "$@"; }
-my <<SQL
-DELETE FROM mysql.global_priv WHERE User = '';
-FLUSH PRIVILEGES;
-CREATE USER 'bench'@'%' IDENTIFIED BY 'bench';
-GRANT ALL ON *.* TO 'bench'@'%';
-CREATE DATABASE sbtest;
-SQL
-
-echo "=== sysbench prepare: $TABLES tables x $ROWS rows"
-sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$MY_PORT" \
-	--mysql-user=bench --mysql-password=bench --mysql-db=sbtest \
-	--tables="$TABLES" --table-size="$ROWS" prepare >/dev/null
-
-mkdir -p "$B/pg" && chown postgres "$B/pg"
-runuser -u postgres -- initdb -D "$B/pg" --auth=trust >/dev/null
-cat >>"$B/pg/postgresql.conf" <<CONF
-port = $PG_PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$B/pg'
-shared_preload_libraries = 'chameleon'
-max_worker_processes = 16
-chameleon.copy_workers = $COPY_WORKERS
-max_wal_size = 4GB
-maintenance_work_mem = 256MB
-CONF
-runuser -u postgres -- pg_ctl -D "$B/pg" -l "$B/pg/server.log" -w start >/dev/null
-PG_STARTED=1
-pg() { runuser -u postgres -- psql -X -q -h "$B/pg" -p "$PG_PORT" -d postgres "$@"; }
-pg -c "CREATE EXTENSION chameleon" -c "CREATE SCHEMA raw"
+. bench/lib.sh
+bench_setup bench/init.sh
+bench_start_mariadb
+bench_sysbench_prepare
+bench_start_pg "chameleon.copy_workers = $COPY_WORKERS"
+pg -c "CREATE SCHEMA raw"
 
 echo "=== chameleon init_replica"
 pg -c "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $MY_PORT, user: bench, password: bench}
@@ -109,6 +38,7 @@ schema_mappings: {sbtest: sbtest}\$\$)"
 	done
 ) &
 SAMPLER=$!
+BENCH_PIDS+=("$SAMPLER")
 t0=$(now)
 pg -c "SELECT chameleon.init_replica('sb', wait => true)"
 t1=$(now)

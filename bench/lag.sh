@@ -23,87 +23,11 @@ DURATION=${DURATION:-120}
 RATE=${RATE:-1000}
 THREADS=${THREADS:-4}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/lag.sh: run as root" >&2
-	exit 2
-fi
-bash tools/install-deps.sh >/dev/null
-export PATH="/usr/lib/postgresql/15/bin:$PATH"
-make -j"$(nproc)" >/dev/null
-make install >/dev/null
-
-B=$(mktemp -d /tmp/chameleon-bench.XXXXXX)
-chmod 755 "$B"
-MYSQL_PID=
-PG_STARTED=
-SAMPLER=
-cleanup()
-{
-	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
-	[ -n "$PG_STARTED" ] && runuser -u postgres -- pg_ctl -D "$B/pg" -m immediate stop >/dev/null 2>&1 || true
-	if [ -n "$MYSQL_PID" ]; then
-		kill "$MYSQL_PID" 2>/dev/null || true
-		wait "$MYSQL_PID" 2>/dev/null || true
-	fi
-	rm -rf "$B"
-}
-trap cleanup EXIT
-free_port()
-{
-	perl -MIO::Socket::INET -e \
-		'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0)->sockport'
-}
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
-
-MY_PORT=$(free_port)
-PG_PORT=$(free_port)
-mkdir -p "$B/mysql" && chown mysql:mysql "$B/mysql"
-mariadb-install-db --no-defaults --user=mysql --datadir="$B/mysql/data" \
-	--auth-root-authentication-method=normal --skip-test-db >/dev/null
-mariadbd --no-defaults --user=mysql --datadir="$B/mysql/data" \
-	--socket="$B/mysql/mysql.sock" --port="$MY_PORT" --bind-address=127.0.0.1 \
-	--log-bin="$B/mysql/data/binlog" --binlog-format=ROW --binlog-row-image=FULL \
-	--binlog-row-metadata=FULL --server-id=1 --innodb-buffer-pool-size=1G \
-	--innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
-	--log-error="$B/mysql/error.log" &
-MYSQL_PID=$!
-for _ in $(seq 1 120); do
-	mariadb-admin --no-defaults --socket="$B/mysql/mysql.sock" ping >/dev/null 2>&1 && break
-	sleep 0.5
-done
-my() { mariadb --no-defaults --socket="$B/mysql/mysql.sock" -uroot "$@"; }
-my <<SQL
-DELETE FROM mysql.global_priv WHERE User = '';
-FLUSH PRIVILEGES;
-CREATE USER 'bench'@'%' IDENTIFIED BY 'bench';
-GRANT ALL ON *.* TO 'bench'@'%';
-CREATE DATABASE sbtest;
-SQL
-SB=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$MY_PORT"
-	--mysql-user=bench --mysql-password=bench --mysql-db=sbtest
-	--tables="$TABLES" --table-size="$ROWS")
-
-echo "=== sysbench prepare: $TABLES tables x $ROWS rows"
-sysbench oltp_write_only "${SB[@]}" prepare >/dev/null
-
-mkdir -p "$B/pg" && chown postgres "$B/pg"
-runuser -u postgres -- initdb -D "$B/pg" --auth=trust >/dev/null
-cat >>"$B/pg/postgresql.conf" <<CONF
-port = $PG_PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$B/pg'
-shared_preload_libraries = 'chameleon'
-chameleon.launcher_naptime = 1
-max_worker_processes = 16
-max_wal_size = 4GB
-maintenance_work_mem = 256MB
-CONF
-runuser -u postgres -- pg_ctl -D "$B/pg" -l "$B/pg/server.log" -w start >/dev/null
-PG_STARTED=1
-pg() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$B/pg" -p "$PG_PORT" -d postgres "$@"; }
-pg -c "CREATE EXTENSION chameleon"
+. bench/lib.sh
+bench_setup bench/lag.sh
+bench_start_mariadb
+bench_sysbench_prepare
+bench_start_pg "chameleon.launcher_naptime = 1"
 
 echo "=== init_replica, start_replica"
 pg -c "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $MY_PORT, user: bench, password: bench}
@@ -129,6 +53,7 @@ echo "=== sysbench oltp_write_only --rate=$RATE --time=$DURATION ($THREADS threa
 	done
 ) &
 SAMPLER=$!
+BENCH_PIDS+=("$SAMPLER")
 # one session, one query every 100 ms: seconds of replay_lag and read_lag
 (
 	while :; do
