@@ -82,17 +82,7 @@ ROWS_BEFORE=$(pg -At -c "SELECT replayed_rows FROM chameleon.show_status WHERE s
 
 echo "=== start_replica, wait_caught_up"
 : >"$B/samples"
-(
-	while :; do
-		# VmRSS and RssAnon (private memory) of each worker, kB
-		r=$(ps -o pid=,args= -u postgres | awk '/chameleon reader sb/ { print $1 }' | head -1)
-		p=$(ps -o pid=,args= -u postgres | awk '/chameleon replay sb/ { print $1 }' | head -1)
-		r=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${r:-0}/status" 2>/dev/null || echo "0 0")
-		p=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${p:-0}/status" 2>/dev/null || echo "0 0")
-		echo "$(date +%s.%N) $r $p" >>"$B/samples"
-		sleep 0.2
-	done
-) &
+bench_rss_sampler "$B/samples" 1 &
 SAMPLER=$!
 BENCH_PIDS+=("$SAMPLER")
 (

@@ -41,17 +41,7 @@ pg -c "VACUUM ANALYZE" >/dev/null
 
 echo "=== sysbench oltp_write_only --rate=$RATE --time=$DURATION ($THREADS threads), lag sampled every 100 ms"
 : >"$B/rss"
-(
-	while :; do
-		# VmRSS and RssAnon (private memory) of each worker, kB
-		r=$(ps -o pid=,args= -u postgres | awk '/chameleon reader sb/ { print $1 }' | head -1)
-		p=$(ps -o pid=,args= -u postgres | awk '/chameleon replay sb/ { print $1 }' | head -1)
-		r=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${r:-0}/status" 2>/dev/null || echo "0 0")
-		p=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${p:-0}/status" 2>/dev/null || echo "0 0")
-		echo "$r $p" >>"$B/rss"
-		sleep 0.2
-	done
-) &
+bench_rss_sampler "$B/rss" 0 &
 SAMPLER=$!
 BENCH_PIDS+=("$SAMPLER")
 # one session, one query every 100 ms: seconds of replay_lag and read_lag

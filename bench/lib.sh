@@ -116,3 +116,23 @@ bench_start_pg()
 	PG_STARTED=1
 	pg -c "CREATE EXTENSION chameleon"
 }
+
+# Appends, every 0.2 s until killed, "[time] rss anon rss anon" (kB) of
+# source sb's reader and replay to file $1; $2 = 1 prefixes the time.
+bench_rss_sampler()
+{
+	local r p
+	while :; do
+		# VmRSS and RssAnon (private memory) of each worker, kB
+		r=$(ps -o pid=,args= -u postgres | awk '/chameleon reader sb/ { print $1 }' | head -1)
+		p=$(ps -o pid=,args= -u postgres | awk '/chameleon replay sb/ { print $1 }' | head -1)
+		r=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${r:-0}/status" 2>/dev/null || echo "0 0")
+		p=$(awk '/^VmRSS/ { v = $2 } /^RssAnon/ { a = $2 } END { print v + 0, a + 0 }' "/proc/${p:-0}/status" 2>/dev/null || echo "0 0")
+		if [ "${2:-0}" = 1 ]; then
+			echo "$(date +%s.%N) $r $p" >>"$1"
+		else
+			echo "$r $p" >>"$1"
+		fi
+		sleep 0.2
+	done
+}
