@@ -125,8 +125,6 @@ CREATE TABLE chameleon.table_progress (
 	-- keys and indexes, built after the data
 	post_data		text[] NOT NULL DEFAULT '{}',
 	foreign_keys	text[] NOT NULL DEFAULT '{}',
-	key_columns		text[] NOT NULL DEFAULT '{}',
-	identity		text NOT NULL DEFAULT 'full row',
 	-- binlog coordinates of the snapshot the table was read from
 	snapshot_file	text,
 	snapshot_pos	bigint,
@@ -747,6 +745,37 @@ $$;
 ------------------------------------------------------------------------
 -- Initial copy: init_replica, copy_schema, refresh_schema, sync_tables
 ------------------------------------------------------------------------
+
+-- Sets a replicated table's replica identity from the PostgreSQL catalogue:
+-- the primary key, else the unique key on NOT NULL columns (fewest columns
+-- first), else the full row.  Used by the initial copy and by the replay
+-- after DDL, so both paths choose the same key.
+CREATE FUNCTION chameleon._refresh_identity(p_source_id integer, p_schema text, p_table text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+UPDATE chameleon.replica_table r
+   SET key_columns = coalesce(k.cols, '{}'), identity = coalesce(k.kind, 'full row')
+  FROM (SELECT 1) d LEFT JOIN (
+	SELECT CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique key' END AS kind,
+		   ARRAY(SELECT a.attname::text
+				   FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, ord)
+				   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum
+				  ORDER BY u.ord) AS cols
+	  FROM pg_index i
+	 WHERE i.indrelid = (SELECT to_regclass(format('%I.%I', t.schema_name, t.table_name))
+						   FROM chameleon.replica_table t
+						  WHERE t.source_id = p_source_id AND t.source_schema = p_schema
+							AND t.source_table = p_table)
+	   AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+	   AND (i.indisprimary OR NOT EXISTS (
+			 SELECT 1 FROM unnest(i.indkey::int2[]) u(attnum)
+			   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum
+			  WHERE NOT a.attnotnull))
+	 ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid LIMIT 1) k ON true
+ WHERE r.source_id = p_source_id AND r.source_schema = p_schema AND r.source_table = p_table
+$$;
 
 CREATE FUNCTION chameleon._start_job(source_id integer, source_name text,
 									 kind integer, schema_name text,

@@ -228,59 +228,6 @@ text_array_literal(List *items)
 }
 
 /*
- * The replica identity of a parsed CREATE TABLE: the primary key, else a
- * unique key on NOT NULL columns, else the full row.
- */
-static const char *
-table_identity(const cddl_stmt *stmt, List **key_columns)
-{
-	const cddl_key *k;
-	const cddl_column *c;
-
-	*key_columns = NIL;
-	for (c = stmt->columns; c; c = c->next)
-		if (c->primary_key)
-		{
-			*key_columns = list_make1(pstrdup(c->name));
-			return "primary key";
-		}
-	for (k = stmt->keys; k; k = k->next)
-		if (k->kind == CDDL_KEY_PRIMARY)
-		{
-			for (const cddl_key_part *p = k->parts; p; p = p->next)
-				if (p->column)
-					*key_columns = lappend(*key_columns, pstrdup(p->column));
-			return "primary key";
-		}
-	for (k = stmt->keys; k; k = k->next)
-	{
-		bool		ok = (k->kind == CDDL_KEY_UNIQUE);
-		List	   *cols = NIL;
-
-		for (const cddl_key_part *p = k->parts; ok && p; p = p->next)
-		{
-			bool		notnull = false;
-
-			if (p->column == NULL || p->prefix >= 0)
-				ok = false;
-			for (c = stmt->columns; ok && c; c = c->next)
-				if (p->column && strcmp(c->name, p->column) == 0)
-					notnull = c->not_null;
-			if (!notnull)
-				ok = false;
-			else
-				cols = lappend(cols, pstrdup(p->column));
-		}
-		if (ok && cols != NIL)
-		{
-			*key_columns = cols;
-			return "unique key";
-		}
-	}
-	return "full row";
-}
-
-/*
  * Creates one table in its loading schema from MySQL's SHOW CREATE TABLE,
  * and queues it for the copy workers with its post-data statements.
  */
@@ -301,8 +248,6 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	cddl_output out;
 	List	   *post = NIL;
 	List	   *fks = NIL;
-	List	   *keycols = NIL;
-	const char *identity = "full row";
 	bool		ok;
 	char		idbuf[16];
 	char		rowsbuf[32];
@@ -345,7 +290,6 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 		{
 			bool		kept = false;
 
-			identity = table_identity(doc->stmts, &keycols);
 			/* keep_existing_schema: an existing table stays as it is */
 			if (conf->keep_existing_schema)
 			{
@@ -397,16 +341,13 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	args[6] = rowsbuf;
 	args[7] = text_array_literal(post);
 	args[8] = text_array_literal(fks);
-	args[9] = text_array_literal(keycols);
-	args[10] = identity;
+	args[9] = with_data ? "pending" : "done";
+	args[10] = with_data ? "true" : "false";
 	chameleon_spi_exec_args("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 							" source_schema, source_table, load_schema, rows_estimated, post_data,"
-							" foreign_keys, key_columns, identity, state, with_data)"
+							" foreign_keys, state, with_data)"
 							" VALUES ($1::integer, $2, $3, $4, $5, $6, $7::bigint, $8::text[], $9::text[],"
-							" $10::text[], $11, $12, $13::boolean)",
-							13, (const char *const[]) {args[0], args[1], args[2], args[3], args[4],
-								args[5], args[6], args[7], args[8], args[9], args[10],
-							with_data ? "pending" : "done", with_data ? "true" : "false"});
+							" $10, $11::boolean)", 11, args);
 }
 
 /* Drops the loading schemas of a source (leftovers included). */
@@ -523,19 +464,21 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 	}
 
 	chameleon_spi_exec_args("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
-							" schema_name, table_name, key_columns, identity, enabled, consistent,"
+							" schema_name, table_name, enabled, consistent,"
 							" snapshot_file, snapshot_pos, snapshot_gtid, foreign_keys, disabled_reason)"
 							" SELECT source_id, source_schema, source_table, schema_name, table_name,"
-							"        key_columns, identity, true, false, snapshot_file, snapshot_pos,"
+							"        true, false, snapshot_file, snapshot_pos,"
 							"        snapshot_gtid, foreign_keys, NULL"
 							"   FROM chameleon.table_progress WHERE source_id = $1::integer"
 							" ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
 							"   schema_name = excluded.schema_name, table_name = excluded.table_name,"
-							"   key_columns = excluded.key_columns, identity = excluded.identity,"
 							"   enabled = true, consistent = false,"
 							"   snapshot_file = excluded.snapshot_file, snapshot_pos = excluded.snapshot_pos,"
 							"   snapshot_gtid = excluded.snapshot_gtid, foreign_keys = excluded.foreign_keys,"
 							"   disabled_reason = NULL", 1, args);
+	/* the keys as built: the same choice as the replay makes after DDL */
+	chameleon_spi_exec_args("SELECT chameleon._refresh_identity(source_id, source_schema, source_table)"
+							"  FROM chameleon.table_progress WHERE source_id = $1::integer", 1, args);
 	chameleon_spi_exec_args("UPDATE chameleon.table_progress SET state = 'done',"
 							" finished = coalesce(finished, clock_timestamp())"
 							" WHERE source_id = $1::integer", 1, args);

@@ -120,8 +120,7 @@ pg_source_connect(const ChameleonSourceConf *conf)
 /* Builds CREATE TABLE and the post-data statements of one source table. */
 static void
 describe_table(const char *sschema, const char *stable, const char *load,
-			   const char *target, StringInfo create, List **post,
-			   List **keycols, const char **identity, List **columns)
+			   const char *target, StringInfo create, List **post, List **columns)
 {
 	const char *params[2] = {sschema, stable};
 	PGresult   *res;
@@ -159,41 +158,26 @@ describe_table(const char *sschema, const char *stable, const char *load,
 
 	/* keys as constraints, other indexes rebuilt on the new table */
 	res = src_exec("SELECT i.indisprimary, i.indisunique, ic.relname,"
-				   "       pg_get_indexdef(i.indexrelid),"
-				   "       (SELECT array_to_string(array_agg(a.attname ORDER BY k.ord), ',')"
-				   "          FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)"
-				   "          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum),"
-				   "       pg_get_constraintdef(con.oid)"
+				   "       pg_get_indexdef(i.indexrelid), pg_get_constraintdef(con.oid)"
 				   "  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
 				   "  JOIN pg_namespace n ON n.oid = c.relnamespace"
 				   "  JOIN pg_class ic ON ic.oid = i.indexrelid"
 				   "  LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.contype IN ('p', 'u')"
 				   " WHERE n.nspname = $1 AND c.relname = $2"
 				   " ORDER BY NOT i.indisprimary, ic.relname", 2, params);
-	*identity = "full row";
 	for (int i = 0; i < PQntuples(res); i++)
 	{
-		bool		primary = PQgetvalue(res, i, 0)[0] == 't';
 		const char *def = PQgetvalue(res, i, 3);
 		const char *using = strstr(def, " USING ");
 
-		if (!PQgetisnull(res, i, 5))
+		if (!PQgetisnull(res, i, 4))
 			*post = lappend(*post, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", qload,
 											quote_identifier(PQgetvalue(res, i, 2)),
-											PQgetvalue(res, i, 5)));
+											PQgetvalue(res, i, 4)));
 		else if (using != NULL)
 			*post = lappend(*post, psprintf("CREATE %sINDEX %s ON %s%s",
 											PQgetvalue(res, i, 1)[0] == 't' ? "UNIQUE " : "",
 											quote_identifier(PQgetvalue(res, i, 2)), qload, using));
-		if (primary || (strcmp(*identity, "full row") == 0 && PQgetvalue(res, i, 1)[0] == 't'))
-		{
-			char	   *cols = pstrdup(PQgetvalue(res, i, 4));
-
-			*keycols = NIL;
-			for (char *tok = strtok(cols, ","); tok; tok = strtok(NULL, ","))
-				*keycols = lappend(*keycols, tok);
-			*identity = primary ? "primary key" : "unique key";
-		}
 	}
 	PQclear(res);
 }
@@ -324,21 +308,17 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 			char	   *stable = pstrdup(PQgetvalue(res, i, 0));
 			StringInfoData create;
 			List	   *post = NIL;
-			List	   *keycols = NIL;
 			List	   *columns = NIL;
-			const char *identity;
 			uint64		rows = 0;
 			char		idbuf[16];
 			char		rowsbuf[32];
-			const char *args[11];
+			const char *args[8];
 			ListCell   *lc;
-			StringInfoData arr[2];
 
 			if (!chameleon_table_selected(conf, sschema, stable))
 				continue;
 			initStringInfo(&create);
-			describe_table(sschema, stable, load, target, &create, &post, &keycols,
-						   &identity, &columns);
+			describe_table(sschema, stable, load, target, &create, &post, &columns);
 
 			chameleon_xact_begin("chameleon: copy a PostgreSQL table");
 			chameleon_spi_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(load)));
@@ -348,22 +328,6 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 			foreach(lc, post)
 				chameleon_spi_exec((char *) lfirst(lc));
 
-			/* text[] literals of the key columns */
-			for (int k = 0; k < 2; k++)
-			{
-				List	   *l = k == 0 ? keycols : NIL;
-				ListCell   *c;
-
-				initStringInfo(&arr[k]);
-				appendStringInfoChar(&arr[k], '{');
-				foreach(c, l)
-				{
-					if (c != list_head(l))
-						appendStringInfoChar(&arr[k], ',');
-					appendStringInfo(&arr[k], "\"%s\"", (char *) lfirst(c));
-				}
-				appendStringInfoChar(&arr[k], '}');
-			}
 			snprintf(idbuf, sizeof(idbuf), "%d", source_id);
 			snprintf(rowsbuf, sizeof(rowsbuf), "%llu", (unsigned long long) rows);
 			args[0] = idbuf;
@@ -373,15 +337,13 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 			args[4] = stable;
 			args[5] = load;
 			args[6] = rowsbuf;
-			args[7] = arr[0].data;
-			args[8] = identity;
-			args[9] = with_data ? "true" : "false";
+			args[7] = with_data ? "true" : "false";
 			chameleon_spi_exec_args("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 									" source_schema, source_table, load_schema, rows_estimated, rows_copied,"
-									" key_columns, identity, with_data, state, started, finished)"
+									" with_data, state, started, finished)"
 									" VALUES ($1::integer, $2, $3, $4, $5, $6, $7::bigint, $7::bigint,"
-									" $8::text[], $9, $10::boolean, 'swapping', clock_timestamp(), clock_timestamp())",
-									10, args);
+									" $8::boolean, 'swapping', clock_timestamp(), clock_timestamp())",
+									8, args);
 			chameleon_xact_commit();
 		}
 		PQclear(res);

@@ -64,26 +64,7 @@ refresh_identity(ReplayState *st, const char *schema, const char *table)
 	args[0] = idbuf;
 	args[1] = schema;
 	args[2] = table;
-	exec_args("UPDATE chameleon.replica_table r"
-			  "   SET key_columns = coalesce(k.cols, '{}'), identity = coalesce(k.kind, 'full row')"
-			  "  FROM (SELECT 1) d LEFT JOIN ("
-			  "    SELECT CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique key' END AS kind,"
-			  "           ARRAY(SELECT a.attname::text"
-			  "                   FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, ord)"
-			  "                   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum"
-			  "                  ORDER BY u.ord) AS cols"
-			  "      FROM pg_catalog.pg_index i"
-			  "     WHERE i.indrelid = (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', t.schema_name, t.table_name))"
-			  "                           FROM chameleon.replica_table t"
-			  "                          WHERE t.source_id = $1::integer AND t.source_schema = $2 AND t.source_table = $3)"
-			  "       AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
-			  "       AND (i.indisprimary OR NOT EXISTS ("
-			  "             SELECT 1 FROM unnest(i.indkey::int2[]) u(attnum)"
-			  "               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum"
-			  "              WHERE NOT a.attnotnull))"
-			  "     ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid LIMIT 1) k ON true"
-			  " WHERE r.source_id = $1::integer AND r.source_schema = $2 AND r.source_table = $3",
-			  3, args);
+	exec_args("SELECT chameleon._refresh_identity($1::integer, $2, $3)", 3, args);
 }
 
 /* Records a table created by the replay in replica_table (consistent). */
