@@ -134,17 +134,11 @@ T_CATCH=$(elapsed "$t0" "$t1")
 T_READ=
 [ -f "$B/read_done" ] && T_READ=$(elapsed "$t0" "$(cat "$B/read_done")")
 
-hwm()
-{
-	local pid
-	pid=$(pg -At -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $1 sb'")
-	[ -n "$pid" ] && awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo "?"
-}
-HWM_READER=$(hwm reader)
-HWM_REPLAY=$(hwm replay)
+HWM_READER=$(bench_hwm reader)
+HWM_REPLAY=$(bench_hwm replay)
 # samples: time, reader VmRSS, RssAnon, replay VmRSS, RssAnon
-RSS_READER=$(awk '{ if ($2 > m) m = $2; if ($3 > a) a = $3 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/samples")
-RSS_REPLAY=$(awk '{ if ($4 > m) m = $4; if ($5 > a) a = $5 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/samples")
+RSS_READER=$(bench_rss_peak "$B/samples" 2)
+RSS_REPLAY=$(bench_rss_peak "$B/samples" 4)
 ROWS_AFTER=$(pg -At -c "SELECT replayed_rows FROM chameleon.show_status WHERE source_name = 'sb'")
 APPLIED=$((ROWS_AFTER - ROWS_BEFORE))
 CHECK=$(

@@ -65,17 +65,11 @@ SAMPLER=
 ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '10 min')")
 t2=$(now)
 
-hwm()
-{
-	local pid
-	pid=$(pg -At -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $1 sb'")
-	[ -n "$pid" ] && awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo "?"
-}
-HWM_READER=$(hwm reader)
-HWM_REPLAY=$(hwm replay)
+HWM_READER=$(bench_hwm reader)
+HWM_REPLAY=$(bench_hwm replay)
 # samples: reader VmRSS, RssAnon, replay VmRSS, RssAnon
-RSS_READER=$(awk '{ if ($1 > m) m = $1; if ($2 > a) a = $2 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/rss")
-RSS_REPLAY=$(awk '{ if ($3 > m) m = $3; if ($4 > a) a = $4 } END { printf "%d kB (RssAnon %d kB)", m, a }' "$B/rss")
+RSS_READER=$(bench_rss_peak "$B/rss" 1)
+RSS_REPLAY=$(bench_rss_peak "$B/rss" 3)
 CHECK=$(
 	for i in $(seq 1 "$TABLES"); do
 		m=$(my -N -B -e "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i" | tr '\t' '|')

@@ -136,3 +136,18 @@ bench_rss_sampler()
 		sleep 0.2
 	done
 }
+
+# Peak VmHWM (kB) of source sb's worker $1 (reader or replay), or "?".
+bench_hwm()
+{
+	local pid
+	pid=$(pg -At -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $1 sb'")
+	[ -n "$pid" ] && awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo "?"
+}
+
+# Peak "VmRSS kB (RssAnon kB)" of the worker whose VmRSS is in column $2
+# (RssAnon in the next) of a bench_rss_sampler file $1.
+bench_rss_peak()
+{
+	awk -v c="$2" '{ if ($c > m) m = $c; if ($(c + 1) > a) a = $(c + 1) } END { printf "%d kB (RssAnon %d kB)", m, a }' "$1"
+}
