@@ -92,6 +92,9 @@ CREATE TABLE chameleon.replica_table (
 		CHECK (identity IN ('primary key', 'unique key', 'full row')),
 	enabled			boolean NOT NULL DEFAULT true,
 	consistent		boolean NOT NULL DEFAULT false,
+	-- being copied again by sync_tables() while the source runs: the replay
+	-- holds its row changes in log_held until the new copy is swapped in
+	syncing			boolean NOT NULL DEFAULT false,
 	-- binlog coordinates of the snapshot the table was copied from
 	snapshot_file	text,
 	snapshot_pos	bigint,
@@ -203,6 +206,26 @@ CREATE TABLE chameleon.log_event (
 	event_time		timestamptz,		-- the MySQL event's timestamp
 	PRIMARY KEY (source_id, event_id)
 ) PARTITION BY LIST (source_id);
+
+-- row changes of tables being synced on a running source, kept by the
+-- replay until the new copy is in place; then those of transactions that
+-- end after the copy's snapshot (txn_file, txn_pos) are applied in
+-- event_id order and the rest dropped.
+CREATE TABLE chameleon.log_held (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	event_id		bigint NOT NULL,
+	event_kind		"char" NOT NULL,
+	source_schema	text NOT NULL,
+	source_table	text NOT NULL,
+	before_names	text[],
+	before_values	text[],
+	after_names		text[],
+	after_values	text[],
+	txn_file		text,				-- position after the source transaction
+	txn_pos			bigint,
+	PRIMARY KEY (source_id, event_id)
+);
 
 SELECT pg_catalog.pg_extension_config_dump('chameleon.source', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', '');

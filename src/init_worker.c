@@ -22,7 +22,6 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
-#include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -37,8 +36,6 @@
 #include "translate_ddl.h"
 #include "worker_util.h"
 
-/* advisory lock class of "one job per source" */
-#define CHAMELEON_JOB_LOCK_CLASS 0x43484d4c
 
 /* One MySQL table the job covers. */
 typedef struct JobTable
@@ -472,7 +469,7 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 							"   FROM chameleon.table_progress WHERE source_id = $1::integer"
 							" ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
 							"   schema_name = excluded.schema_name, table_name = excluded.table_name,"
-							"   enabled = true, consistent = false,"
+							"   enabled = true, consistent = false, syncing = false,"
 							"   snapshot_file = excluded.snapshot_file, snapshot_pos = excluded.snapshot_pos,"
 							"   snapshot_gtid = excluded.snapshot_gtid, foreign_keys = excluded.foreign_keys,"
 							"   disabled_reason = NULL", 1, args);
@@ -496,39 +493,6 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 								"        ORDER BY snapshot_file, snapshot_pos LIMIT 1) p"
 								" WHERE s.source_id = $1::integer", 1, args);
 	drop_loading_schemas(conf->source_id);
-}
-
-/*
- * Waits until the reader and replay of a running source have exited (the
- * launcher stops them once desired_state is 'stopped'): a table copied
- * while the reader runs could miss the changes made between its snapshot
- * and the moment the reader sees it again.
- */
-static void
-pause_workers(const ChameleonSourceConf *conf)
-{
-	char	   *sql = psprintf("SELECT count(*) FROM pg_stat_activity WHERE backend_type IN (%s, %s)",
-							   quote_literal_cstr(psprintf("chameleon reader %s", conf->name)),
-							   quote_literal_cstr(psprintf("chameleon replay %s", conf->name)));
-
-	for (int i = 0; i < 600; i++)
-	{
-		char	   *n;
-
-		chameleon_xact_begin("chameleon: waiting for the workers to stop");
-		n = chameleon_spi_value(sql);
-		chameleon_xact_commit();
-		if (n != NULL && strcmp(n, "0") == 0)
-			return;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_IN_USE),
-			 errmsg("the workers of source \"%s\" did not stop within 60 s", conf->name),
-			 errhint("Look for the reason in the server log, then run sync_tables() again.")));
 }
 
 /* Runs the job; ERROR on any failure. */
@@ -564,16 +528,7 @@ job_run(ChameleonJob *job)
 	set_status(job->source_id, busy_status, NULL);
 	drop_loading_schemas(job->source_id);
 	chameleon_spi_exec(psprintf("DELETE FROM chameleon.table_progress WHERE source_id = %d", job->source_id));
-	if (running)
-	{
-		/* the launcher stops the workers at commit; see pause_workers() */
-		chameleon_spi_exec(psprintf("UPDATE chameleon.source SET desired_state = 'stopped' WHERE source_id = %d",
-									job->source_id));
-		chameleon_wake_launcher();
-	}
 	chameleon_xact_commit();
-	if (running)
-		pause_workers(conf);
 
 	if (strcmp(conf->type, "pgsql") == 0)
 	{
@@ -624,6 +579,21 @@ job_run(ChameleonJob *job)
 		chameleon_spi_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(t->load_schema)));
 		job_create_table(job_conn, conf, t, ov, nov, with_data);
 	}
+	if (running)
+	{
+		/*
+		 * The source keeps replicating during the copy: from now on the
+		 * replay holds these tables' row changes (replay_hold.c) until the
+		 * swap tells it which ones the new copies lack.  This commits
+		 * before any snapshot is taken.
+		 */
+		chameleon_spi_exec(psprintf("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
+									" schema_name, table_name, enabled, consistent, syncing)"
+									" SELECT source_id, source_schema, source_table, schema_name, table_name, false, false, true"
+									"   FROM chameleon.table_progress WHERE source_id = %d"
+									" ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET syncing = true",
+									job->source_id));
+	}
 	chameleon_xact_commit();
 	mysql_close(job_conn);
 	job_conn = NULL;
@@ -663,21 +633,6 @@ swap:
 				 errmsg("could not copy %s", failed),
 				 errhint("Fix the cause and run the call again; the previous tables are untouched.")));
 	job_swap(conf, job);
-	if (running)
-	{
-		/*
-		 * Every logged event was read before the workers stopped, so before
-		 * the new copies' snapshots: the copies hold their effect already.
-		 */
-		chameleon_spi_exec(psprintf("DELETE FROM chameleon.log_event e USING chameleon.table_progress p, chameleon.source s"
-									" WHERE e.source_id = %d AND s.source_id = e.source_id"
-									"   AND e.event_id > s.replay_event_id AND e.event_kind IN ('I', 'U', 'D')"
-									"   AND p.source_id = e.source_id AND p.source_schema = e.source_schema"
-									"   AND p.source_table = e.source_table", job->source_id));
-		chameleon_spi_exec(psprintf("UPDATE chameleon.source SET desired_state = 'running' WHERE source_id = %d",
-									job->source_id));
-		chameleon_wake_launcher();
-	}
 	set_status(job->source_id, final_status, NULL);
 	discarded = chameleon_spi_value(psprintf("SELECT format('%%s tables, %%s rows copied, %%s rows discarded',"
 											 " count(*), coalesce(sum(rows_copied), 0), coalesce(sum(rows_discarded), 0))"
@@ -700,10 +655,13 @@ job_record_failure(ChameleonJob *job, const char *message)
 	snprintf(idbuf, sizeof(idbuf), "%d", job->source_id);
 	args[0] = idbuf;
 	args[1] = message;
-	chameleon_wake_launcher();
 	chameleon_spi_exec_args("UPDATE chameleon.source SET status = CASE WHEN status = 'running' THEN status ELSE 'error' END,"
-							" desired_state = CASE WHEN status = 'running' THEN 'running' ELSE desired_state END,"
 							" last_error = $2, status_changed_at = now() WHERE source_id = $1::integer", 2, args);
+	/* a failed sync on a running source: the old tables get their held rows */
+	chameleon_spi_exec_args("DELETE FROM chameleon.replica_table WHERE source_id = $1::integer AND syncing"
+							"   AND to_regclass(format('%I.%I', schema_name, table_name)) IS NULL", 1, args);
+	chameleon_spi_exec_args("UPDATE chameleon.replica_table SET syncing = false"
+							" WHERE source_id = $1::integer AND syncing", 1, args);
 	chameleon_spi_exec_args("INSERT INTO chameleon.error_log (source_id, error_message) VALUES ($1::integer, $2)",
 							2, args);
 	chameleon_spi_exec_args("UPDATE chameleon.table_progress SET state = 'failed', finished = clock_timestamp()"

@@ -37,6 +37,9 @@ typedef struct ChameleonJob
 } ChameleonJob;
 
 /* worker roles, in bgw_extra */
+/* advisory lock class of "one job per source" (session lock on the source id) */
+#define CHAMELEON_JOB_LOCK_CLASS 0x43484d4c
+
 #define CHAMELEON_WORKER_JOB	1
 #define CHAMELEON_WORKER_COPY	2
 

@@ -3,9 +3,9 @@
  * reader_tables.c
  *	  The reader's view of its source: the configuration keys it needs and
  *	  which MySQL tables' rows go to the log.  A table's rows are logged
- *	  when its schema is mapped, limit_tables/skip_tables select it, it is
- *	  not disabled in chameleon.replica_table, and (per operation)
- *	  skip_events does not name it.  The decisions are cached per table in
+ *	  when its schema is mapped, limit_tables/skip_tables select it, and
+ *	  (per operation) skip_events does not name it; rows of tables disabled
+ *	  in chameleon.replica_table are logged too (see reader_load_tables).  The decisions are cached per table in
  *	  a hash that is rebuilt after DDL and every few seconds, so a row
  *	  event costs one hash lookup.
  *
@@ -165,7 +165,7 @@ reader_load_tables(ReaderState *st)
 	 * copy was taken from, must not filter the rows of another server
 	 * reached by GTID.
 	 */
-	if (SPI_execute_with_args("SELECT source_schema, source_table, enabled,"
+	if (SPI_execute_with_args("SELECT source_schema, source_table,"
 							  " CASE WHEN NOT consistent THEN snapshot_file END,"
 							  " CASE WHEN NOT consistent THEN snapshot_pos END, schema_name, table_name"
 							  " FROM chameleon.replica_table WHERE source_id = $1",
@@ -179,9 +179,8 @@ reader_load_tables(ReaderState *st)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		char	   *schema = SPI_getvalue(tup, desc, 1);
 		char	   *table = SPI_getvalue(tup, desc, 2);
-		char	   *enabled = SPI_getvalue(tup, desc, 3);
-		char	   *file = SPI_getvalue(tup, desc, 4);
-		char	   *pos = SPI_getvalue(tup, desc, 5);
+		char	   *file = SPI_getvalue(tup, desc, 3);
+		char	   *pos = SPI_getvalue(tup, desc, 4);
 		char		key[READER_KEY_LEN];
 		ReaderTable *t;
 		bool		found;
@@ -191,16 +190,22 @@ reader_load_tables(ReaderState *st)
 		t = (ReaderTable *) hash_search(st->tables, key, HASH_ENTER, &found);
 		init_entry(st, t, schema, table);
 		t->in_catalogue = true;
-		if (strcmp(enabled, "t") != 0)
-			t->logged = false;
+
+		/*
+		 * Rows of disabled tables are logged all the same (the replay skips
+		 * them): sync_tables() on a running source copies such a table from
+		 * a snapshot taken while the reader may not yet have seen the
+		 * table's new state, and the changes after that snapshot must be in
+		 * the log whatever the reader believed then.
+		 */
 		if (file != NULL && pos != NULL)
 		{
 			t->has_snapshot = true;
 			strlcpy(t->snapshot.file, file, READER_FILE_LEN);
 			t->snapshot.pos = (uint64) pg_strtoint64(pos);
 		}
-		t->pg_schema = SPI_getvalue(tup, desc, 6);
-		t->pg_table = SPI_getvalue(tup, desc, 7);
+		t->pg_schema = SPI_getvalue(tup, desc, 5);
+		t->pg_table = SPI_getvalue(tup, desc, 6);
 	}
 	MemoryContextSwitchTo(old);
 	st->tables_loaded = GetCurrentTimestamp();

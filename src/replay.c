@@ -292,16 +292,30 @@ apply_transaction(ReplayRound *r, const int64 *skip, int nskip,
 			case 'I':
 			case 'U':
 			case 'D':
-				if (!skip_it && replay_apply_row(&state, ev))
-					(*rows)++;
-				else
+				if (skip_it)
 					(*skipped)++;
+				else
+					switch (replay_hold_row_fate(&state, ev))
+					{
+						case REPLAY_ROW_APPLY:
+							if (replay_apply_row(&state, ev))
+								(*rows)++;
+							else
+								(*skipped)++;
+							break;
+						case REPLAY_ROW_SKIP:
+							(*skipped)++;
+							break;
+						case REPLAY_ROW_HELD:
+							break;
+					}
 				break;
 			case 'Q':
 				if (!skip_it && replay_apply_ddl(&state, ev))
 					(*ddl)++;
 				break;
 			case 'C':
+				replay_hold_txn_end(&state, ev);
 				MemoryContextSwitchTo(round_cxt);
 				r->file = ev->binlog_file ? pstrdup(ev->binlog_file) : r->file;
 				r->pos = ev->binlog_file ? ev->binlog_pos : r->pos;
@@ -356,6 +370,7 @@ apply_round(ReplayRound *r)
 				edata = CopyErrorData();
 				FlushErrorState();
 				RollbackAndReleaseCurrentSubTransaction();
+				replay_hold_txn_abort();
 			}
 			PG_END_TRY();
 			MemoryContextSwitchTo(round_cxt);
@@ -461,7 +476,10 @@ mark_consistent(void)
 							"  FROM chameleon.source s"
 							" WHERE t.source_id = $1::integer AND s.source_id = t.source_id AND NOT t.consistent"
 							"   AND s.replay_file IS NOT NULL"
-							"   AND (t.snapshot_file IS NULL OR (t.snapshot_file, t.snapshot_pos) <= (s.replay_file, s.replay_pos))",
+							"   AND (t.snapshot_file IS NULL OR (t.snapshot_file, t.snapshot_pos) <= (s.replay_file, s.replay_pos))"
+							"   AND NOT t.syncing AND NOT EXISTS (SELECT 1 FROM chameleon.log_held h"
+							"        WHERE h.source_id = t.source_id AND h.source_schema = t.source_schema"
+							"          AND h.source_table = t.source_table)",
 							1, args);
 	chameleon_spi_exec_args("UPDATE chameleon.source s SET consistent = true"
 							" WHERE s.source_id = $1::integer AND NOT s.consistent AND s.replay_file IS NOT NULL"
@@ -501,6 +519,87 @@ idle_round(void)
 							" WHERE s.source_id = $1::integer AND s.replay_pending_since IS NULL", 1, args);
 }
 
+/* Whether rows are held for tables being synced (see replay_hold.c). */
+static bool
+held_rows_exist(void)
+{
+	TupleDesc	desc;
+
+	return source_row("SELECT 1 FROM chameleon.log_held WHERE source_id = $1 LIMIT 1", &desc) != NULL;
+}
+
+/*
+ * Applies the held rows of the tables whose sync has ended (in the
+ * round's transaction, before anything newer), each table in a
+ * subtransaction handled per on_error_replay.
+ */
+static void
+release_held(void)
+{
+	List	   *tables = replay_hold_released(&state);
+	ListCell   *lc;
+	int64		total = 0;
+
+	foreach(lc, tables)
+	{
+		char	  **pair = (char **) lfirst(lc);
+
+		for (int attempt = 0;; attempt++)
+		{
+			ResourceOwner oldowner = CurrentResourceOwner;
+			MemoryContext cxt = CurrentMemoryContext;
+			volatile int64 n = 0;
+			ErrorData  *volatile edata = NULL;
+			char	   *message;
+
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(cxt);
+			PG_TRY();
+			{
+				n = replay_hold_apply(&state, pair[0], pair[1]);
+				ReleaseCurrentSubTransaction();
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(cxt);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+			}
+			PG_END_TRY();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = oldowner;
+			if (edata == NULL)
+			{
+				total += n;
+				break;
+			}
+			message = error_text(edata);
+			replay_tables_invalidate();
+			if (!table_error(edata))
+				ReThrowError(edata);
+			/* a disabled table's held rows are dropped on the next attempt */
+			if (state.exit_on_error || attempt > 0)
+				fail_and_exit(pair[0], pair[1], state.cur_sql, message);
+			(void) disable_table(pair[0], pair[1], state.cur_sql, message, 0);
+			replay_tables_load(&state);
+			FreeErrorData(edata);
+		}
+	}
+	if (total > 0)
+	{
+		char		idbuf[16];
+		const char *args[2];
+
+		snprintf(idbuf, sizeof(idbuf), "%d", state.source_id);
+		args[0] = idbuf;
+		args[1] = i64(total);
+		chameleon_spi_exec_args("UPDATE chameleon.source SET replayed_rows = replayed_rows + $2::bigint,"
+								" last_replay = now() WHERE source_id = $1::integer", 2, args);
+	}
+	mark_consistent();
+}
+
 /* One round: a PostgreSQL transaction.  True when something was applied. */
 static bool
 replay_round(int *nap_ms)
@@ -510,6 +609,7 @@ replay_round(int *nap_ms)
 	TupleDesc	desc;
 	int64		max_rows;
 	char	   *on_error;
+	bool		held;
 
 	MemoryContextReset(round_cxt);
 	MemoryContextSwitchTo(round_cxt);
@@ -535,7 +635,8 @@ replay_round(int *nap_ms)
 	state.exit_on_error = (on_error != NULL && strcmp(on_error, "exit") == 0);
 
 	r.end = round_end(r.start, max_rows);
-	if (r.end == 0)
+	held = held_rows_exist();
+	if (r.end == 0 && !held)
 	{
 		idle_round();
 		chameleon_xact_commit();
@@ -544,6 +645,15 @@ replay_round(int *nap_ms)
 
 	state.conf = chameleon_load_source_conf(state.source_id);
 	replay_tables_load(&state);
+	replay_hold_load(&state);
+	if (held)
+		release_held();
+	if (r.end == 0)
+	{
+		idle_round();
+		chameleon_xact_commit();
+		return false;
+	}
 	pgstat_report_activity(STATE_RUNNING, "chameleon replay: applying");
 	apply_round(&r);
 	finish_round(&r);

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 #include "utils/array.h"
 
 #include "source_conf.h"
@@ -83,6 +84,21 @@ extern void replay_tables_load(ReplayState *st);
 extern void replay_tables_invalidate(void);
 extern bool replay_table_active(const char *schema, const char *table);
 extern bool replay_apply_row(ReplayState *st, const ReplayEvent *ev);
+
+/* replay_hold.c: rows of tables synced while the source runs */
+typedef enum ReplayRowFate
+{
+	REPLAY_ROW_APPLY,			/* apply as usual */
+	REPLAY_ROW_SKIP,			/* the table's new copy holds it */
+	REPLAY_ROW_HELD				/* kept in log_held until the copy is in place */
+} ReplayRowFate;
+
+extern void replay_hold_load(ReplayState *st);
+extern ReplayRowFate replay_hold_row_fate(ReplayState *st, const ReplayEvent *ev);
+extern void replay_hold_txn_end(ReplayState *st, const ReplayEvent *c);
+extern void replay_hold_txn_abort(void);
+extern List *replay_hold_released(ReplayState *st);
+extern int64 replay_hold_apply(ReplayState *st, const char *schema, const char *table);
 
 /* replay_ddl.c */
 extern bool replay_apply_ddl(ReplayState *st, const ReplayEvent *ev);

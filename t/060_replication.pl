@@ -128,8 +128,60 @@ is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amo
 	'the synced table is identical, with the changes made during the copy');
 is( $node->safe_psql('postgres', 'SELECT count(*), sum(balance) FROM bank.account'),
 	join('|', split(/\t/, $m->sql('SELECT count(*), sum(balance) FROM bank.account'))),
-	'the other table lost nothing while the workers paused');
+	'the other table lost nothing during the sync');
 is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'running', 'still running after the sync');
+
+# sync_tables of an enabled table while the others keep replicating: a
+# MariaDB session holds the table locked so that the copy (its snapshot
+# taken) waits on it; meanwhile a change to another table must arrive,
+# then rows written under the lock (after the copy's snapshot, so not in
+# the copy) must arrive from the rows the replay held.
+my ($lin, $lout, $lerr) = ('', '', '');
+my $locker = IPC::Run::start([ 'mariadb', '--no-defaults', '--protocol=SOCKET', '-S', $m->socket, '-u', 'root', '-N', '--unbuffered', 'bank' ],
+	'<', \$lin, '>', \$lout, '2>', \$lerr, IPC::Run::timeout(180));
+$lin .= "LOCK TABLES journal WRITE; SELECT 'locked';\n";
+$locker->pump until $lout =~ /locked/;
+$node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{bank.journal}')");
+ok( $node->poll_query_until('postgres',
+		"SELECT state = 'copying' FROM chameleon.init_progress WHERE table_name = 'journal'"),
+	'the copy of journal waits on the lock');
+is($node->safe_psql('postgres', "SELECT syncing FROM chameleon.replica_table WHERE source_table = 'journal'"),
+	't', 'the table is marked syncing');
+$m->sql("UPDATE bank.account SET owner = 'during the copy' WHERE id = 3");
+ok( $node->poll_query_until('postgres', "SELECT owner = 'during the copy' FROM bank.account WHERE id = 3"),
+	'another table replicates while the copy runs');
+is($node->safe_psql('postgres', "SELECT state FROM chameleon.init_progress WHERE table_name = 'journal'"),
+	'copying', 'the copy was still running then');
+# a PostgreSQL session keeps the swap waiting, so that the held rows can be seen
+my ($pin, $pout, $perr) = ('', '', '');
+my $pg = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-d', $node->connstr('postgres') ],
+	'<', \$pin, '>', \$pout, '2>', \$perr, IPC::Run::timeout(180));
+$pin .= "BEGIN; LOCK TABLE bank.journal IN ACCESS SHARE MODE; SELECT 'pglocked';\n";
+$pg->pump until $pout =~ /pglocked/;
+$lin .= "INSERT INTO journal VALUES ('under lock', 6); UPDATE journal SET amount = amount + 1 WHERE note = 'after sync'; UNLOCK TABLES; SELECT 'unlocked';\n";
+eval { $locker->pump until $lout =~ /unlocked/; 1 }
+  or diag("locker: $@ out=$lout err=$lerr\n" . $m->sql('SHOW FULL PROCESSLIST'));
+$lin .= "INSERT INTO journal VALUES ('after unlock', 7); SELECT 'inserted';\n";
+$locker->pump until $lout =~ /inserted/;
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) >= 3 FROM chameleon.log_held WHERE source_table = 'journal'"),
+	'the changes made after the snapshot are held while the copy waits to be swapped in');
+$pin .= "COMMIT; \\q\n";
+$pg->finish;
+ok( $node->poll_query_until('postgres',
+		"SELECT state = 'done' FROM chameleon.init_progress WHERE table_name = 'journal'"),
+	'the sync finished');
+$lin .= "QUIT\n";
+$locker->finish;
+$m->sql("INSERT INTO bank.journal VALUES ('after sync 2', 8)");
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the second sync');
+is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
+	join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
+	'the synced table holds the rows written after its snapshot, once');
+is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.log_held"), '0', 'no row is held any more');
+is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text || consistent::text FROM chameleon.replica_table WHERE source_table = 'journal'"),
+	'falsetruetrue', 'the table is enabled and consistent again');
+is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.show_errors"), '0', 'no error');
 
 # stop_replica: both workers gone within seconds, even while MySQL is idle
 $t0 = time;

@@ -1,0 +1,371 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay_hold.c
+ *	  What the replay does with the rows of tables whose copy is being
+ *	  replaced or has just been replaced while the source runs
+ *	  (sync_tables() on a running source).
+ *
+ *	  While a table is syncing, the new copy's snapshot is not known yet,
+ *	  so the replay can neither apply its row changes (the old table is
+ *	  about to be dropped) nor drop them (those after the snapshot are not
+ *	  in the copy): it keeps them in chameleon.log_held, with the position
+ *	  at the end of their source transaction, and goes on with the other
+ *	  tables.  Once the copy is swapped in, the held rows of transactions
+ *	  ending after the copy's snapshot are applied, in event order, before
+ *	  anything newer; the others are dropped.  When the sync fails, the old
+ *	  table stays, and all its held rows are applied to it.
+ *
+ *	  A table that is enabled but not yet consistent (its copy's snapshot
+ *	  lies ahead of the replay) also has its rows of transactions ending at
+ *	  or before the snapshot skipped here: the reader filters them too, but
+ *	  it may have logged some before it saw the table's new snapshot.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "jobs.h"
+#include "replay.h"
+#include "worker_util.h"
+
+/* A table the replay treats specially this round. */
+typedef struct HoldTable
+{
+	char	   *schema;			/* MySQL names */
+	char	   *table;
+	bool		syncing;
+	char	   *snapshot_file;	/* NULL: no point to filter by */
+	int64		snapshot_pos;
+} HoldTable;
+
+static MemoryContext hold_cxt = NULL;
+static List *hold_tables = NIL;
+
+/* the end of the source transaction being applied, once looked up */
+static int64 txn_end_id = 0;
+static char *txn_end_file = NULL;
+static int64 txn_end_pos = 0;
+static bool txn_held = false;
+
+/*
+ * Reads the tables that are syncing or wait for their consistency point
+ * (in the round's transaction; usually none).  A table left syncing by a
+ * job that crashed (no job holds the source's lock) is released first.
+ */
+void
+replay_hold_load(ReplayState *st)
+{
+	char		idbuf[16];
+	const char *args[2];
+
+	if (hold_cxt == NULL)
+		hold_cxt = AllocSetContextCreate(TopMemoryContext, "chameleon replay hold",
+										 ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(hold_cxt);
+	hold_tables = NIL;
+	txn_end_id = 0;
+	txn_held = false;
+
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	args[1] = psprintf("%d", CHAMELEON_JOB_LOCK_CLASS);
+	chameleon_spi_exec_args("UPDATE chameleon.replica_table SET syncing = false"
+							" WHERE source_id = $1::integer AND syncing"
+							"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
+							"                    WHERE l.locktype = 'advisory' AND l.granted"
+							"                      AND l.classid = $2::integer::oid"
+							"                      AND l.objid = $1::integer::oid AND l.objsubid = 2)",
+							2, args);
+	chameleon_spi_exec_args("SELECT source_schema, source_table, syncing,"
+							" CASE WHEN NOT consistent THEN snapshot_file END,"
+							" CASE WHEN NOT consistent THEN snapshot_pos END"
+							"  FROM chameleon.replica_table"
+							" WHERE source_id = $1::integer AND (syncing OR (enabled AND NOT consistent))",
+							1, args);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(hold_cxt);
+		HoldTable  *h = palloc0(sizeof(HoldTable));
+		char	   *pos;
+
+		h->schema = SPI_getvalue(tup, desc, 1);
+		h->table = SPI_getvalue(tup, desc, 2);
+		h->syncing = strcmp(SPI_getvalue(tup, desc, 3), "t") == 0;
+		h->snapshot_file = SPI_getvalue(tup, desc, 4);
+		pos = SPI_getvalue(tup, desc, 5);
+		h->snapshot_pos = pos ? pg_strtoint64(pos) : 0;
+		if (h->snapshot_file != NULL && pos == NULL)
+			h->snapshot_file = NULL;
+		hold_tables = lappend(hold_tables, h);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* The special entry of a MySQL table, or NULL. */
+static HoldTable *
+hold_lookup(const char *schema, const char *table)
+{
+	ListCell   *lc;
+
+	if (schema == NULL || table == NULL)
+		return NULL;
+	foreach(lc, hold_tables)
+	{
+		HoldTable  *h = (HoldTable *) lfirst(lc);
+
+		if (strcmp(h->schema, schema) == 0 && strcmp(h->table, table) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* Looks up (once per source transaction) where the event's transaction ends. */
+static void
+txn_end_lookup(ReplayState *st, int64 event_id)
+{
+	Datum		args[2];
+	Oid			types[2] = {INT4OID, INT8OID};
+	bool		isnull;
+	MemoryContext old;
+
+	if (txn_end_id > event_id)
+		return;
+	args[0] = Int32GetDatum(st->source_id);
+	args[1] = Int64GetDatum(event_id);
+	if (SPI_execute_with_args("SELECT event_id, binlog_file, binlog_pos FROM chameleon.log_event"
+							  " WHERE source_id = $1 AND event_id > $2 AND event_kind = 'C'"
+							  " ORDER BY event_id LIMIT 1", 2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the change log failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the change log of source \"%s\" has no end for the transaction of event " INT64_FORMAT,
+						st->source_name, event_id)));
+	old = MemoryContextSwitchTo(hold_cxt);
+	txn_end_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	txn_end_file = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	txn_end_pos = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (isnull)
+		txn_end_file = NULL;
+	MemoryContextSwitchTo(old);
+}
+
+/* Whether (file, pos) lies at or before the table's snapshot. */
+static bool
+before_snapshot(const HoldTable *h, const char *file, int64 pos)
+{
+	int			c;
+
+	if (h->snapshot_file == NULL || file == NULL)
+		return false;
+	c = strcmp(file, h->snapshot_file);
+	return c < 0 || (c == 0 && pos <= h->snapshot_pos);
+}
+
+/* Keeps a row event in chameleon.log_held. */
+static void
+hold_row(ReplayState *st, const ReplayEvent *ev)
+{
+	Datum		values[9];
+	char		nulls[10] = "         ";
+	Oid			types[9] = {INT4OID, INT8OID, CHAROID, TEXTOID, TEXTOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	ArrayType  *arrays[4] = {ev->before_names, ev->before_values,
+	ev->after_names, ev->after_values};
+
+	values[0] = Int32GetDatum(st->source_id);
+	values[1] = Int64GetDatum(ev->event_id);
+	values[2] = CharGetDatum(ev->kind);
+	values[3] = CStringGetTextDatum(ev->schema);
+	values[4] = CStringGetTextDatum(ev->table);
+	for (int i = 0; i < 4; i++)
+	{
+		values[5 + i] = arrays[i] ? PointerGetDatum(arrays[i]) : (Datum) 0;
+		if (arrays[i] == NULL)
+			nulls[5 + i] = 'n';
+	}
+	if (SPI_execute_with_args("INSERT INTO chameleon.log_held (source_id, event_id, event_kind,"
+							  " source_schema, source_table, before_names, before_values,"
+							  " after_names, after_values) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+							  " ON CONFLICT DO NOTHING",
+							  9, types, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not keep event " INT64_FORMAT " in chameleon.log_held", ev->event_id);
+	txn_held = true;
+}
+
+/*
+ * Decides the fate of a row event: applied as usual, skipped (the table's
+ * new copy holds it), or held until the table's copy is in place.
+ */
+ReplayRowFate
+replay_hold_row_fate(ReplayState *st, const ReplayEvent *ev)
+{
+	HoldTable  *h;
+
+	if (hold_tables == NIL)
+		return REPLAY_ROW_APPLY;
+	h = hold_lookup(ev->schema, ev->table);
+	if (h == NULL)
+		return REPLAY_ROW_APPLY;
+	if (h->syncing)
+	{
+		hold_row(st, ev);
+		return REPLAY_ROW_HELD;
+	}
+	if (h->snapshot_file == NULL)
+		return REPLAY_ROW_APPLY;
+	txn_end_lookup(st, ev->event_id);
+	return before_snapshot(h, txn_end_file, txn_end_pos) ? REPLAY_ROW_SKIP : REPLAY_ROW_APPLY;
+}
+
+/* At a 'C' event: records where the transaction of the rows held ends. */
+void
+replay_hold_txn_end(ReplayState *st, const ReplayEvent *c)
+{
+	char		idbuf[16];
+	const char *args[3];
+
+	if (!txn_held)
+		return;
+	txn_held = false;
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	args[1] = c->binlog_file;
+	args[2] = c->binlog_file ? psprintf(INT64_FORMAT, c->binlog_pos) : NULL;
+	chameleon_spi_exec_args("UPDATE chameleon.log_held SET txn_file = $2, txn_pos = $3::bigint"
+							" WHERE source_id = $1::integer AND txn_file IS NULL", 3, args);
+}
+
+/* Forgets a transaction that was rolled back (its held rows went with it). */
+void
+replay_hold_txn_abort(void)
+{
+	txn_held = false;
+	txn_end_id = 0;
+}
+
+/*
+ * The MySQL tables with held rows that are no longer syncing: a list of
+ * two-element string arrays (schema, table), in the caller's context.
+ */
+List *
+replay_hold_released(ReplayState *st)
+{
+	char		idbuf[16];
+	const char *args[1];
+	List	   *out = NIL;
+
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	chameleon_spi_exec_args("SELECT DISTINCT h.source_schema, h.source_table"
+							"  FROM chameleon.log_held h"
+							"  LEFT JOIN chameleon.replica_table t ON t.source_id = h.source_id"
+							"   AND t.source_schema = h.source_schema AND t.source_table = h.source_table"
+							" WHERE h.source_id = $1::integer AND t.syncing IS NOT TRUE", 1, args);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	  **pair = palloc(sizeof(char *) * 2);
+
+		pair[0] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		pair[1] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		out = lappend(out, pair);
+	}
+	return out;
+}
+
+/*
+ * Applies the held rows of one released table that its new copy does not
+ * hold (all of them when the sync failed and the old table stayed), then
+ * forgets every held row of the table.  Returns the rows applied.  Errors
+ * are the caller's to handle (it runs this in a subtransaction).
+ */
+int64
+replay_hold_apply(ReplayState *st, const char *schema, const char *table)
+{
+	Datum		args[3];
+	Oid			types[3] = {INT4OID, TEXTOID, TEXTOID};
+	Portal		portal;
+	int64		applied = 0;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon held row",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+
+	args[0] = Int32GetDatum(st->source_id);
+	args[1] = CStringGetTextDatum(schema);
+	args[2] = CStringGetTextDatum(table);
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT h.event_id, h.event_kind, h.before_names, h.before_values,"
+									   " h.after_names, h.after_values"
+									   "  FROM chameleon.log_held h JOIN chameleon.replica_table t"
+									   "    ON t.source_id = h.source_id AND t.source_schema = h.source_schema"
+									   "   AND t.source_table = h.source_table"
+									   " WHERE h.source_id = $1 AND h.source_schema = $2 AND h.source_table = $3"
+									   "   AND t.enabled AND NOT t.syncing"
+									   "   AND (t.consistent OR t.snapshot_file IS NULL OR h.txn_file IS NULL"
+									   "        OR (h.txn_file, h.txn_pos) > (t.snapshot_file, t.snapshot_pos))"
+									   " ORDER BY h.event_id",
+									   3, types, args, NULL, true, 0);
+	for (;;)
+	{
+		SPITupleTable *tt;
+		uint64		n;
+
+		SPI_cursor_fetch(portal, true, 1000);
+		tt = SPI_tuptable;
+		n = SPI_processed;
+		if (n == 0)
+			break;
+		for (uint64 i = 0; i < n; i++)
+		{
+			ReplayEvent ev;
+			bool		isnull;
+			Datum		d;
+			ArrayType **arrays[4] = {&ev.before_names, &ev.before_values,
+			&ev.after_names, &ev.after_values};
+
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextReset(rowcxt);
+			old = MemoryContextSwitchTo(rowcxt);
+			memset(&ev, 0, sizeof(ev));
+			ev.event_id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+			ev.kind = DatumGetChar(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+			ev.schema = pstrdup(schema);
+			ev.table = pstrdup(table);
+			for (int k = 0; k < 4; k++)
+			{
+				d = SPI_getbinval(tt->vals[i], tt->tupdesc, 3 + k, &isnull);
+				*arrays[k] = isnull ? NULL : DatumGetArrayTypePCopy(d);
+			}
+			st->cur_event = &ev;
+			if (replay_apply_row(st, &ev))
+				applied++;
+			st->cur_event = NULL;
+			MemoryContextSwitchTo(old);
+		}
+		SPI_freetuptable(tt);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(rowcxt);
+
+	{
+		char		idbuf[16];
+		const char *dargs[3];
+
+		snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+		dargs[0] = idbuf;
+		dargs[1] = schema;
+		dargs[2] = table;
+		chameleon_spi_exec_args("DELETE FROM chameleon.log_held"
+								" WHERE source_id = $1::integer AND source_schema = $2 AND source_table = $3",
+								3, dargs);
+	}
+	return applied;
+}
