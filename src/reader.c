@@ -553,6 +553,15 @@ chameleon_reader_main(Datum main_arg)
 		AbortOutOfAnyTransaction();
 		FlushErrorState();
 		reader_close();
+
+		/*
+		 * A row or event the decoder cannot read will fail again after a
+		 * restart: with on_error_read = exit the source stops in "error"
+		 * instead of being restarted for ever.
+		 */
+		if (st->on_error_exit && edata->sqlerrcode == ERRCODE_DATA_CORRUPTED)
+			reader_give_up(st, psprintf("%s (on_error_read is exit: fix the cause, then run chameleon.enable_replica() and chameleon.start_replica())",
+										edata->message));
 		/* recorded for show_errors; the launcher restarts us (exit 1) */
 		PG_TRY();
 		{
