@@ -226,8 +226,11 @@ sub pg_default
 	return 'BYTES' if $pgtype eq 'bytea';
 	my $v = $expr;
 	$v =~ s/^\((.*)\)$/$1/;
-	1 while $v =~ s/::[\w." ]+(\(\d+(,\d+)?\))?( with(out)? time zone)?$//;
-	$v =~ s/^\((.*)\)$/$1/;
+	for (1 .. 2)	# ('x'::text)::enum_type: casts inside parentheses too
+	{
+		1 while $v =~ s/::[\w." ]+(\(\d+(,\d+)?\))?( with(out)? time zone)?$//;
+		$v =~ s/^\((.*)\)$/$1/;
+	}
 	if ($v =~ /^'(.*)'$/s) { $v = $1; $v =~ s/''/'/g; }
 	return oct("0b$v") if $pgtype =~ /^bit/ && $v =~ /^[01]+$/;
 	$v =~ s/\+00$// if $pgtype =~ /with time zone/;

@@ -55,6 +55,69 @@ translate_truncate(cddl_writer *w, const cddl_stmt *st)
 	cddl_buf_free(&b);
 }
 
+/*
+ * After CREATE TABLE t (LIKE s INCLUDING ALL): PostgreSQL names the copied
+ * indexes itself (t_a_idx), so a later DROP INDEX i ON t would not find
+ * t_i.  A DO block renames each copy s_<i> to t_<i>, pairing the indexes
+ * in creation order (LIKE copies them in the order of their OIDs).  The
+ * body is an ordinary string literal: no dollar quote a table name could
+ * close.
+ */
+static void
+like_rename_indexes(cddl_writer *w, const cddl_stmt *st)
+{
+	cddl_buf	body;
+	cddl_buf	b;
+	const char *new_schema = cddl_target_schema(w, &st->table);
+	const char *old_table = st->like_table.name;
+	const char *new_table = st->table.name;
+
+	cddl_buf_init(&body);
+	cddl_buf_puts(&body, "DECLARE r record; BEGIN FOR r IN"
+				  " SELECT n.relname AS newname, o.relname AS oldname FROM"
+				  " (SELECT c.relname, row_number() OVER (ORDER BY c.oid) AS k"
+				  " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+				  " WHERE i.indrelid = ");
+	{
+		cddl_buf	q;
+
+		cddl_buf_init(&q);
+		cddl_put_table(w, &q, &st->table);
+		cddl_quote_literal(&body, q.data);
+		cddl_buf_free(&q);
+		cddl_buf_puts(&body, "::regclass) n JOIN"
+					  " (SELECT c.relname, row_number() OVER (ORDER BY c.oid) AS k"
+					  " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+					  " WHERE i.indrelid = ");
+		cddl_buf_init(&q);
+		cddl_put_table(w, &q, &st->like_table);
+		cddl_quote_literal(&body, q.data);
+		cddl_buf_free(&q);
+	}
+	cddl_buf_puts(&body, "::regclass) o USING (k) LOOP IF left(r.oldname, length(");
+	cddl_quote_literal(&body, old_table);
+	cddl_buf_puts(&body, ") + 1) = ");
+	cddl_quote_literal(&body, old_table);
+	cddl_buf_puts(&body, " || '_' AND r.newname <> ");
+	cddl_quote_literal(&body, new_table);
+	cddl_buf_puts(&body, " || substr(r.oldname, length(");
+	cddl_quote_literal(&body, old_table);
+	cddl_buf_puts(&body, ") + 1) THEN EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', ");
+	cddl_quote_literal(&body, new_schema ? new_schema : "public");
+	cddl_buf_puts(&body, ", r.newname, ");
+	cddl_quote_literal(&body, new_table);
+	cddl_buf_puts(&body, " || substr(r.oldname, length(");
+	cddl_quote_literal(&body, old_table);
+	cddl_buf_puts(&body, ") + 1)); END IF; END LOOP; END");
+
+	cddl_buf_init(&b);
+	cddl_buf_puts(&b, "DO ");
+	cddl_quote_literal(&b, body.data);
+	cddl_emit(w, CDDL_PHASE_MAIN, &b);
+	cddl_buf_free(&b);
+	cddl_buf_free(&body);
+}
+
 /* CREATE TABLE t LIKE s -> CREATE TABLE s.t (LIKE s.s INCLUDING ALL). */
 static void
 translate_like(cddl_writer *w, const cddl_stmt *st)
@@ -86,6 +149,7 @@ translate_like(cddl_writer *w, const cddl_stmt *st)
 	}
 	cddl_emit(w, CDDL_PHASE_MAIN, &b);
 	cddl_buf_free(&b);
+	like_rename_indexes(w, st);
 }
 
 /* DROP INDEX i ON t -> DROP INDEX IF EXISTS s.t_i (or the primary key). */

@@ -229,7 +229,18 @@ redefine_column(cddl_writer *w, const cddl_stmt *st, const cddl_alter_cmd *c)
 			cddl_buf_puts(&b, ", ALTER COLUMN ");
 			cddl_quote_ident(&b, name);
 			/* d holds " DEFAULT x" */
-			cddl_buf_printf(&b, " SET%s", d.data ? d.data : "");
+			if (col->type.base == CDDL_T_ENUM && d.data &&
+				strncmp(d.data, " DEFAULT ", 9) == 0)
+			{
+				/*
+				 * The label may have just been added to the type (ALTER TYPE
+				 * ... ADD VALUE, above): PostgreSQL refuses an enum constant
+				 * of it before that commits, so the default is cast at use.
+				 */
+				cddl_buf_printf(&b, " SET DEFAULT (%s)::text::%s", d.data + 9, pgtype);
+			}
+			else
+				cddl_buf_printf(&b, " SET%s", d.data ? d.data : "");
 		}
 		if (d.failed)
 			b.failed = true;

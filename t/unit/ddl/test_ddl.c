@@ -221,7 +221,8 @@ test_pg_chameleon_failures(void)
 		   "ALTER TABLE t ADD PARTITION (PARTITION p3 VALUES LESS THAN (2000), "
 		   "PARTITION p4 VALUES LESS THAN MAXVALUE)", "");
 	expect("pg_chameleon: CREATE TABLE t LIKE s", "CREATE TABLE t LIKE s",
-		   "CREATE TABLE public.t (LIKE public.s INCLUDING ALL)");
+		   "CREATE TABLE public.t (LIKE public.s INCLUDING ALL)\n"
+		   "DO 'DECLARE r record; BEGIN FOR r IN SELECT n.relname AS newname, o.relname AS oldname FROM (SELECT c.relname, row_number() OVER (ORDER BY c.oid) AS k FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ''public.t''::regclass) n JOIN (SELECT c.relname, row_number() OVER (ORDER BY c.oid) AS k FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ''public.s''::regclass) o USING (k) LOOP IF left(r.oldname, length(''s'') + 1) = ''s'' || ''_'' AND r.newname <> ''t'' || substr(r.oldname, length(''s'') + 1) THEN EXECUTE format(''ALTER INDEX %I.%I RENAME TO %I'', ''public'', r.newname, ''t'' || substr(r.oldname, length(''s'') + 1)); END IF; END LOOP; END'");
 }
 
 /* Lexer features. */
