@@ -73,17 +73,6 @@ typedef struct CopyChunk
 static CopyChunk *current_chunk = NULL;
 static MYSQL *copy_conn = NULL;
 
-/* Closes the copy connection at exit. */
-static void
-copy_close_conn(int code, Datum arg)
-{
-	if (copy_conn != NULL)
-	{
-		mysql_close(copy_conn);
-		copy_conn = NULL;
-	}
-}
-
 /* COPY FROM's data source: hands out the current chunk's bytes. */
 static int
 chunk_read_cb(void *outbuf, int minread, int maxread)
@@ -640,7 +629,7 @@ chameleon_copy_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid((Oid) extra[2], InvalidOid, 0);
-	before_shmem_exit(copy_close_conn, (Datum) 0);
+	chameleon_mysql_close_at_exit(&copy_conn);
 
 	cxt = AllocSetContextCreate(TopMemoryContext, "chameleon copy worker", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);

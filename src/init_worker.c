@@ -49,17 +49,6 @@ typedef struct JobTable
 
 static MYSQL *job_conn = NULL;
 
-/* Closes the job's MySQL connection at exit, whatever happened. */
-static void
-job_close_conn(int code, Datum arg)
-{
-	if (job_conn != NULL)
-	{
-		mysql_close(job_conn);
-		job_conn = NULL;
-	}
-}
-
 /* The loading schema of the n-th mapped PostgreSQL schema of a source. */
 static char *
 loading_schema_name(int32 source_id, int n)
@@ -684,7 +673,7 @@ chameleon_job_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid((Oid) extra[2], InvalidOid, 0);
-	before_shmem_exit(job_close_conn, (Datum) 0);
+	chameleon_mysql_close_at_exit(&job_conn);
 
 	jobcxt = AllocSetContextCreate(TopMemoryContext, "chameleon job", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(jobcxt);

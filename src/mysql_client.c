@@ -14,6 +14,7 @@
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 
 #include "mysql_client.h"
 
@@ -185,4 +186,28 @@ chameleon_mysql_literal(MYSQL *conn, const char *text)
 	out[n + 1] = '\'';
 	out[n + 2] = '\0';
 	return out;
+}
+
+/* before_shmem_exit callback: closes the connection *arg points to, if open. */
+static void
+close_at_exit_cb(int code, Datum arg)
+{
+	MYSQL	  **connp = (MYSQL **) DatumGetPointer(arg);
+
+	if (*connp != NULL)
+	{
+		mysql_close(*connp);
+		*connp = NULL;
+	}
+}
+
+/*
+ * Makes sure the connection kept in *connp (a static of the caller) is
+ * closed when the process exits, whatever ends it: MySQL then sees a clean
+ * quit rather than an aborted connection.
+ */
+void
+chameleon_mysql_close_at_exit(MYSQL **connp)
+{
+	before_shmem_exit(close_at_exit_cb, PointerGetDatum(connp));
 }

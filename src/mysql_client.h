@@ -43,6 +43,9 @@ extern MYSQL *chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf,
 											  unsigned int io_timeout);
 
 /* Runs a statement that returns no rows; ERROR on failure. */
+/* Closes *connp (if open) when the process exits. */
+extern void chameleon_mysql_close_at_exit(MYSQL **connp);
+
 extern void chameleon_mysql_exec(MYSQL *conn, const char *sql);
 
 /* Runs a query and stores its whole (small) result; ERROR on failure. */

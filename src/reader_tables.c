@@ -90,19 +90,11 @@ static bool
 skip_listed(List *list, const char *schema, const char *table)
 {
 	ListCell   *lc;
-	size_t		slen = strlen(schema);
 
 	foreach(lc, list)
-	{
-		const char *item = (const char *) lfirst(lc);
-
-		if (strcmp(item, schema) == 0)
+		if (strcmp((const char *) lfirst(lc), schema) == 0)
 			return true;
-		if (strncmp(item, schema, slen) == 0 && item[slen] == '.' &&
-			strcmp(item + slen + 1, table) == 0)
-			return true;
-	}
-	return false;
+	return chameleon_list_has_table(list, schema, table);
 }
 
 /* Builds the hash key of a table: schema, NUL, table, zero padding. */

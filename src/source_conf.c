@@ -164,9 +164,9 @@ chameleon_map_schema(const ChameleonSourceConf *conf, const char *mysql_schema)
 	return NULL;
 }
 
-/* Whether name matches "schema.table" or "schema" in a filter list. */
-static bool
-list_has_table(List *list, const char *schema, const char *table)
+/* Whether a filter list names "schema.table" (MySQL names). */
+bool
+chameleon_list_has_table(const List *list, const char *schema, const char *table)
 {
 	ListCell   *lc;
 	size_t		slen = strlen(schema);
@@ -201,10 +201,10 @@ chameleon_table_selected(const ChameleonSourceConf *conf, const char *schema,
 			if (strncmp(item, schema, slen) == 0 && item[slen] == '.')
 				schema_limited = true;
 		}
-		if (schema_limited && !list_has_table(conf->limit_tables, schema, table))
+		if (schema_limited && !chameleon_list_has_table(conf->limit_tables, schema, table))
 			return false;
 	}
-	return !list_has_table(conf->skip_tables, schema, table);
+	return !chameleon_list_has_table(conf->skip_tables, schema, table);
 }
 
 /* Parses a size such as "300M" or "1GB" into bytes (-1 if invalid). */

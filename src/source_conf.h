@@ -53,6 +53,8 @@ extern const char *chameleon_map_schema(const ChameleonSourceConf *conf,
 										const char *mysql_schema);
 
 /* Whether limit_tables/skip_tables let schema.table be replicated. */
+extern bool chameleon_list_has_table(const List *list, const char *schema,
+									 const char *table);
 extern bool chameleon_table_selected(const ChameleonSourceConf *conf,
 									 const char *schema, const char *table);
 
