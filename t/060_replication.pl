@@ -108,6 +108,27 @@ is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')
 is($node->safe_psql('postgres', "SELECT count(*) FROM bank.journal WHERE note IN ('before kill', 'after kill')"),
 	'2', 'no change lost or applied twice');
 
+# the launcher backs off: a worker that keeps dying young is started again
+# after 1 s, then 2 s, then 4 s
+my $log_offset = -s $node->logfile;
+my @gaps;
+for my $i (1 .. 3)
+{
+	my $pid;
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon replay bank'");
+	$pid = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon replay bank'");
+	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+	my $t = time;
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon replay bank' AND pid <> $pid");
+	push @gaps, time - $t;
+}
+like(slurp_file($node->logfile, $log_offset),
+	qr/replay of source "bank" exited; starting it again in 1000 ms.*replay of source "bank" exited; starting it again in 2000 ms.*replay of source "bank" exited; starting it again in 4000 ms/s,
+	'the launcher doubles its back-off for a worker that dies young');
+ok($gaps[2] >= 3.5 && $gaps[1] >= 1.5, sprintf('restarts came after %.1f s, %.1f s, %.1f s', @gaps));
+
 # sync_tables while running: the disabled table comes back, nothing of
 # the others is lost, changes around the copy are neither lost nor doubled
 $node->safe_psql('postgres', "UPDATE chameleon.replica_table SET enabled = false WHERE source_table = 'journal'");
