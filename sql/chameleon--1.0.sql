@@ -180,10 +180,16 @@ CREATE TABLE chameleon.log_batch (
 	replayed_at		timestamptz,
 	PRIMARY KEY (source_id, batch_id)
 );
+-- the replay marks batches (replayed_at IS NULL), batch_retention expires them
+CREATE INDEX ON chameleon.log_batch (source_id, replayed_at);
 
 -- the change log: one partition per source, created by add_source(), so
 -- that a dropped source's log goes with one DROP TABLE.  event_id grows in
--- binlog order.  Kinds: I, U, D (row images), Q (a DDL statement, alone in
+-- binlog order.  Each source's partition is partitioned again by ranges of
+-- event_id (chameleon.log_partition_events ids each): the reader creates
+-- them ahead, the replay drops them once replayed, so that the log is
+-- never deleted from row by row and leaves no dead tuples (no VACUUM).
+-- Kinds: I, U, D (row images), Q (a DDL statement, alone in
 -- its source transaction), C (end of a source transaction: the position
 -- after it is where the reader resumes).  Values are the PostgreSQL text
 -- of each column (cbl_value_to_text, bytea as \x hex), NULL for NULL;
@@ -510,8 +516,16 @@ BEGIN
 		VALUES (p_name, v_cfg ->> 'type', v_cfg)
 		RETURNING source_id INTO v_id;
 		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
-		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)',
+		-- the source's log, in ranges of event ids that are dropped whole
+		-- once replayed (src/log_partition.c); the reader adds the next
+		-- ranges, this first one lets the log exist from the start
+		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
+					   ' PARTITION BY RANGE (event_id)',
 					   'log_event_' || v_id, v_id);
+		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
+					   'log_event_' || v_id || '_0', 'log_event_' || v_id,
+					   coalesce(nullif(current_setting('chameleon.log_partition_events', true), ''),
+								'1000000')::bigint);
 	ELSE
 		SELECT * INTO v_old FROM chameleon.source WHERE source_id = v_id;
 		IF v_old.status <> 'ready'
@@ -1118,6 +1132,104 @@ BEGIN
 END
 $$;
 
+------------------------------------------------------------------------
+-- Maintenance: the change log's partitions, log_batch retention
+------------------------------------------------------------------------
+
+-- The range partitions of a source's change log, lowest range first: the
+-- events first_event_id <= event_id < end_event_id live in partition.
+CREATE FUNCTION chameleon._log_partitions(p_source_id integer)
+RETURNS TABLE (partition regclass, first_event_id bigint, end_event_id bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT c.oid::regclass, b[1]::bigint, b[2]::bigint
+  FROM pg_inherits i
+  JOIN pg_class c ON c.oid = i.inhrelid
+ CROSS JOIN LATERAL regexp_match(pg_get_expr(c.relpartbound, c.oid),
+								 'FROM \(''?(-?\d+)''?\) TO \(''?(-?\d+)''?\)') b
+ WHERE i.inhparent = to_regclass(format('chameleon.%I', 'log_event_' || p_source_id))
+ ORDER BY 2
+$$;
+
+-- Drops the partitions of a source's log that lie wholly at or below
+-- replayed_upto (capped by the committed replay position), except the
+-- highest.  With a lock_timeout, waits that long at most for the log (ERROR
+-- 55P03 after it); with NULL, returns -1 at once when the log is busy.
+-- Returns the number of partitions dropped.
+CREATE FUNCTION chameleon._log_recycle(source_id integer, replayed_upto bigint,
+									   lock_timeout text)
+RETURNS integer
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'chameleon_sql_log_recycle';
+
+-- Deletes a source's replayed log_batch rows replayed longer ago than its
+-- batch_retention (every replayed one with p_all), but never the newest
+-- row: the reader numbers its next batch after it.  Returns the count.
+CREATE FUNCTION chameleon._purge_batches(p_source_id integer, p_all boolean)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH s AS (
+	SELECT coalesce((src.config ->> 'batch_retention')::interval, interval '1 day') AS retention
+	  FROM chameleon.source src WHERE src.source_id = p_source_id
+), d AS (
+	DELETE FROM chameleon.log_batch b USING s
+	 WHERE b.source_id = p_source_id AND b.replayed_at IS NOT NULL
+	   AND (p_all OR b.replayed_at < clock_timestamp() - s.retention)
+	   AND b.batch_id < (SELECT max(m.batch_id) FROM chameleon.log_batch m
+						  WHERE m.source_id = p_source_id)
+	RETURNING 1
+)
+SELECT count(*) FROM d
+$$;
+
+-- Recycles the replayed partitions of a source's change log (waiting for
+-- the log at most the source's lock_timeout) and deletes the log_batch rows
+-- older than batch_retention; full also deletes every replayed log_batch
+-- row and refreshes the statistics of the log.  The replay worker does the
+-- same by itself (without waiting for locks): after every round for the
+-- log, every auto_maintenance (default 5 minutes) for log_batch.
+CREATE FUNCTION chameleon.run_maintenance(source_name text, full boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_full		boolean := coalesce(run_maintenance.full, false);
+	v_dropped	integer;
+	v_batches	bigint;
+	v_left		bigint;
+BEGIN
+	v_src := chameleon._lookup_source(run_maintenance.source_name, false);
+	BEGIN
+		v_dropped := chameleon._log_recycle(v_src.source_id, v_src.replay_event_id,
+											coalesce(v_src.config ->> 'lock_timeout', '120s'));
+	EXCEPTION WHEN lock_not_available THEN
+		RAISE WARNING 'the change log of source "%" stayed busy for lock_timeout: no partition was recycled',
+			v_src.source_name
+			USING HINT = 'Run chameleon.run_maintenance() again later; the replay worker also recycles the log by itself.';
+		v_dropped := 0;
+	END;
+	v_batches := chameleon._purge_batches(v_src.source_id, v_full);
+	IF v_full THEN
+		-- No VACUUM here: it cannot run inside a function, and none is
+		-- needed: the log is only ever inserted into and dropped a whole
+		-- partition at a time, so it holds no dead tuples (log_batch is a
+		-- small table, left to autovacuum).  Statistics are refreshed.
+		EXECUTE format('ANALYZE chameleon.%I', 'log_event_' || v_src.source_id);
+		ANALYZE chameleon.log_batch;
+	END IF;
+	SELECT count(*) INTO v_left FROM chameleon._log_partitions(v_src.source_id);
+	RAISE NOTICE 'maintenance of source "%": % log partitions dropped (% left), % log batch rows deleted%',
+		v_src.source_name, v_dropped, v_left, v_batches,
+		CASE WHEN v_full THEN ', statistics refreshed' ELSE '' END;
+END
+$$;
+
 CREATE FUNCTION chameleon._wait_caught_up(source_id integer, timeout_ms bigint)
 RETURNS boolean
 LANGUAGE c STRICT
@@ -1198,6 +1310,7 @@ GRANT EXECUTE ON FUNCTION
 	chameleon.enable_replica(text),
 	chameleon.wait_caught_up(text, interval),
 	chameleon.detach_replica(text),
+	chameleon.run_maintenance(text, boolean),
 	chameleon.translate_ddl(text, text),
 	chameleon.translate_ddl(text, text, text, jsonb)
 	TO chameleon_admin;

@@ -27,6 +27,7 @@ PG_MODULE_MAGIC;
 char	   *chameleon_database = NULL;
 int			chameleon_max_sources = 8;
 int			chameleon_launcher_naptime = 10;
+int			chameleon_log_partition_events = 1000000;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -79,6 +80,15 @@ _PG_init(void)
 							"Each takes a background worker slot (max_worker_processes) while it runs.",
 							&chameleon_copy_workers,
 							2, 1, 64,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("chameleon.log_partition_events",
+							"Number of event ids each partition of a source's change log covers.",
+							"Replayed partitions are dropped whole; a smaller value frees the log sooner, a larger one creates fewer tables.",
+							&chameleon_log_partition_events,
+							1000000, 100, INT_MAX,
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);

@@ -23,6 +23,7 @@
 extern char *chameleon_database;
 extern int	chameleon_max_sources;
 extern int	chameleon_launcher_naptime;
+extern int	chameleon_log_partition_events;
 
 /*
  * One slot per configured source, owned by the launcher.  Backends read the

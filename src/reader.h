@@ -95,6 +95,8 @@ typedef struct ReaderState
 	int64		next_event_id;
 	int64		next_batch_id;
 	int64		last_written_event_id;
+	int64		log_covered;	/* end of the log's highest sub-partition
+								 * (exclusive); 0: not known yet */
 	MemoryContext batch_cxt;	/* reset after every batch */
 	MemoryContext row_cxt;		/* reset after every row image */
 	Datum	   *events;			/* composite datums of chameleon.log_event */

@@ -9,6 +9,9 @@
  *	  That keeps the per-event cost at forming a tuple, not at executing a
  *	  statement.
  *
+ *	  Before a batch's transaction, the sub-partitions of the log that
+ *	  will hold its event ids are made to exist (log_partition.c).
+ *
  *	  Also here: resuming (dropping the events of a transaction whose end
  *	  was never read) and the GTID state written to read_gtid.
  *
@@ -27,6 +30,7 @@
 #include "utils/memutils.h"
 #include "utils/typcache.h"
 
+#include "log_partition.h"
 #include "reader.h"
 #include "worker_util.h"
 
@@ -203,7 +207,12 @@ reader_resume(ReaderState *st)
 	char	   *pos;
 	char	   *gtid;
 
-	if (SPI_execute_with_args("WITH last_c AS (SELECT coalesce(max(event_id), 0) AS id"
+	/*
+	 * The replay position is a 'C' too: the partition that held it may
+	 * have been dropped already (log_partition.c).
+	 */
+	if (SPI_execute_with_args("WITH last_c AS (SELECT greatest(coalesce(max(event_id), 0),"
+							  "     (SELECT replay_event_id FROM chameleon.source WHERE source_id = $1)) AS id"
 							  "   FROM chameleon.log_event WHERE source_id = $1 AND event_kind = 'C'),"
 							  " del AS (DELETE FROM chameleon.log_event e USING last_c"
 							  "   WHERE e.source_id = $1 AND e.event_id > last_c.id RETURNING 1),"
@@ -546,6 +555,11 @@ reader_flush(ReaderState *st, bool idle)
 	if (st->nevents == 0 && st->discarded == NIL &&
 		reader_pos_cmp(&st->done, &st->written) == 0 && !reload)
 		return;
+
+	/* in a short transaction of its own: see log_partition.c on locks */
+	if (st->nevents > 0)
+		chameleon_log_ensure(st->source_id, st->next_event_id - st->nevents,
+							 st->next_event_id - 1, &st->log_covered);
 
 	chameleon_xact_begin("chameleon: write log batch");
 	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);

@@ -8,9 +8,10 @@
  *	  after replay_event_id, several of them up to replay_max_rows events,
  *	  or a single bigger one alone, and applies them in event_id order in
  *	  ONE PostgreSQL transaction, which also moves the replay position,
- *	  adds to the counters, marks the log batches replayed and deletes the
- *	  applied events: a PostgreSQL reader never sees half of a MySQL
- *	  transaction, and a crash loses or repeats nothing.  The commit is
+ *	  adds to the counters and marks the log batches replayed: a
+ *	  PostgreSQL reader never sees half of a MySQL transaction, and a crash
+ *	  loses or repeats nothing.  After the commit, the log partitions the
+ *	  replay has passed are dropped whole (log_partition.c).  The commit is
  *	  asynchronous: the log and the changes live in the same database, so
  *	  a lost commit loses both together and is simply replayed again.
  *
@@ -49,6 +50,7 @@
 #include "utils/wait_event.h"
 
 #include "chameleon.h"
+#include "log_partition.h"
 #include "replay.h"
 #include "replication.h"
 #include "source_conf.h"
@@ -423,7 +425,7 @@ apply_round(ReplayRound *r)
 	}
 }
 
-/* Commits the round's position, counters and log clean-up (in its transaction). */
+/* Records the round's position, counters and replayed batches (in its transaction). */
 static void
 finish_round(const ReplayRound *r)
 {
@@ -455,9 +457,7 @@ finish_round(const ReplayRound *r)
 	chameleon_spi_exec_args("UPDATE chameleon.log_batch SET replayed_at = clock_timestamp()"
 							" WHERE source_id = $1::integer AND replayed_at IS NULL"
 							" AND last_event_id <= $2::bigint", 2, args);
-	args[2] = args[8];
-	chameleon_spi_exec_args("DELETE FROM chameleon.log_event WHERE source_id = $1::integer"
-							" AND event_id > $3::bigint AND event_id <= $2::bigint", 3, args);
+	/* the applied events stay: their partition is dropped whole later */
 }
 
 /*
@@ -640,6 +640,7 @@ replay_round(int *nap_ms)
 	{
 		idle_round();
 		chameleon_xact_commit();
+		chameleon_log_maintain(state.source_id, state.source_name, r.start);
 		return false;
 	}
 
@@ -659,6 +660,7 @@ replay_round(int *nap_ms)
 	finish_round(&r);
 	mark_consistent();
 	chameleon_xact_commit();
+	chameleon_log_maintain(state.source_id, state.source_name, r.end);
 	ereport(DEBUG1,
 			(errmsg("chameleon replay %s: applied events " INT64_FORMAT " to " INT64_FORMAT
 					" (" INT64_FORMAT " rows, " INT64_FORMAT " DDL, " INT64_FORMAT " skipped)",
@@ -727,7 +729,7 @@ chameleon_replay_main(Datum main_arg)
 	state.source_name = MemoryContextStrdup(TopMemoryContext, name);
 	pgstat_report_appname(psprintf("chameleon replay %s", state.source_name));
 
-	/* losing the last commits in a crash loses the log deletions too */
+	/* a crash that loses the last commits keeps their log partitions too */
 	SetConfigOption("synchronous_commit", "off", PGC_USERSET, PGC_S_OVERRIDE);
 
 	lock_source();

@@ -2,7 +2,7 @@
 -- signatures, views with their columns and types, and privileges.
 -- Run by t/011_pgtap.pl with pg_prove against a fresh instance.
 BEGIN;
-SELECT plan(113);
+SELECT plan(119);
 
 SELECT has_schema('chameleon');
 SELECT has_role('chameleon_admin');
@@ -60,6 +60,14 @@ SELECT function_privs_are('chameleon', 'stop_replica', ARRAY['text'], 'public', 
 SELECT function_privs_are('chameleon', 'wait_caught_up', ARRAY['text', 'interval'], 'chameleon_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('chameleon', '_start_worker', ARRAY['text', 'integer', 'text'], 'chameleon_admin', ARRAY[]::text[]);
 SELECT function_privs_are('chameleon', '_start_job', ARRAY['integer', 'text', 'integer', 'text', 'text[]', 'boolean'], 'chameleon_admin', ARRAY[]::text[]);
+
+-- maintenance
+SELECT has_function('chameleon', 'run_maintenance', ARRAY['text', 'boolean']);
+SELECT function_returns('chameleon', 'run_maintenance', ARRAY['text', 'boolean'], 'void');
+SELECT is_definer('chameleon', 'run_maintenance', ARRAY['text', 'boolean']);
+SELECT function_privs_are('chameleon', 'run_maintenance', ARRAY['text', 'boolean'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('chameleon', 'run_maintenance', ARRAY['text', 'boolean'], 'chameleon_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('chameleon', '_log_recycle', ARRAY['integer', 'bigint', 'text'], 'chameleon_admin', ARRAY[]::text[]);
 
 -- views and their columns (SPEC section 4)
 SELECT has_view('chameleon', 'sources', 'view sources');
