@@ -430,7 +430,7 @@ static void
 finish_round(const ReplayRound *r)
 {
 	char		idbuf[16];
-	const char *args[9];
+	const char *args[8];
 
 	snprintf(idbuf, sizeof(idbuf), "%d", state.source_id);
 	args[0] = idbuf;
@@ -441,7 +441,6 @@ finish_round(const ReplayRound *r)
 	args[5] = i64(r->rows);
 	args[6] = i64(r->ddl);
 	args[7] = i64(r->skipped);
-	args[8] = i64(r->start);
 	chameleon_spi_exec_args("UPDATE chameleon.source SET replay_event_id = $2::bigint,"
 							" replay_file = coalesce($3, replay_file),"
 							" replay_pos = coalesce($4::bigint, replay_pos),"

@@ -204,6 +204,46 @@ is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text || consis
 	'falsetruetrue', 'the table is enabled and consistent again');
 is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.show_errors"), '0', 'no error');
 
+# a sync that fails on a running source: the old table stays and gets the
+# changes held during the attempt
+($lin, $lout, $lerr) = ('', '', '');
+$locker = IPC::Run::start([ 'mariadb', '--no-defaults', '--protocol=SOCKET', '-S', $m->socket, '-u', 'root', '-N', '--unbuffered', 'bank' ],
+	'<', \$lin, '>', \$lout, '2>', \$lerr, IPC::Run::timeout(180));
+$lin .= "LOCK TABLES journal WRITE; SELECT 'locked';\n";
+$locker->pump until $lout =~ /locked/;
+$node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{bank.journal}')");
+ok( $node->poll_query_until('postgres',
+		"SELECT state = 'copying' FROM chameleon.init_progress WHERE table_name = 'journal'"),
+	'a third copy of journal waits on the lock');
+$lin .= "INSERT INTO journal VALUES ('held then kept', 9); SELECT 'inserted';\n";
+$locker->pump until $lout =~ /inserted/;
+ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM chameleon.log_held"), 'the change is held');
+my $copy_id;
+ok(poll_until_true(sub {
+			$copy_id = $m->sql("SELECT id FROM information_schema.processlist WHERE user = 'repl'"
+				  . " AND info LIKE 'SELECT%journal%' LIMIT 1");
+			$copy_id =~ s/\s+//g;
+			return $copy_id ne '';
+		}),
+	'the copy query is found in the processlist');
+$m->sql("KILL $copy_id");
+$lin .= "UNLOCK TABLES; QUIT\n";
+$locker->finish;
+ok( $node->poll_query_until('postgres',
+		"SELECT state = 'failed' FROM chameleon.init_progress WHERE table_name = 'journal'"),
+	'the sync fails');
+$m->sql("INSERT INTO bank.journal VALUES ('after the failed sync', 10)");
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the failed sync');
+is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
+	join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
+	'the old table got the change held during the failed sync');
+is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.log_held"), '0', 'nothing held after the failure');
+is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text FROM chameleon.replica_table WHERE source_table = 'journal'"),
+	'falsetrue', 'the table is enabled and no longer syncing');
+like($node->safe_psql('postgres', "SELECT error_message FROM chameleon.show_errors ORDER BY log_id DESC LIMIT 1"),
+	qr/journal/, 'show_errors has the failed copy');
+is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'running', 'the source still runs');
+
 # stop_replica: both workers gone within seconds, even while MySQL is idle
 $t0 = time;
 $node->safe_psql('postgres', "SELECT chameleon.stop_replica('bank')");
@@ -222,3 +262,15 @@ is($node->safe_psql('postgres', "SELECT owner FROM bank.account WHERE id = 5"), 
 $node->safe_psql('postgres', "SELECT chameleon.stop_replica('bank')");
 $node->stop('fast');
 done_testing();
+
+# Calls $check every 100 ms until it returns true (at most 60 s).
+sub poll_until_true
+{
+	my ($check) = @_;
+	for (1 .. 600)
+	{
+		return 1 if $check->();
+		usleep(100_000);
+	}
+	return 0;
+}
