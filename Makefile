@@ -29,6 +29,9 @@ FUZZ_SECONDS ?= 60
 EXT_SRCS = $(sort $(wildcard src/*.c))
 LIB_SRCS = $(BINLOG_SRCS) $(filter src/%,$(STREAM_SRCS)) $(DDL_SRCS)
 OBJS = $(EXT_SRCS:.c=.o) $(LIB_SRCS:.c=.o)
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes (a stale object with an old struct layout crashes at run time)
+$(OBJS): $(wildcard src/*.h src/binlog/*.h src/ddl/*.h)
 
 PG_CPPFLAGS = -I$(srcdir)/src $(shell mariadb_config --include) \
 	-I$(shell $(PG_CONFIG) --includedir)
