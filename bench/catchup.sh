@@ -134,6 +134,17 @@ T_CATCH=$(elapsed "$t0" "$t1")
 T_READ=
 [ -f "$B/read_done" ] && T_READ=$(elapsed "$t0" "$(cat "$B/read_done")")
 
+# CPU seconds (user + system) a worker of source sb used since it started
+# (the workers start with start_replica): what a row change costs it,
+# whatever else competes for the cores
+worker_cpu()
+{
+	local pid
+	pid=$(pg -At -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $1 sb'")
+	[ -n "$pid" ] && awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / hz }' "/proc/$pid/stat" 2>/dev/null || echo "?"
+}
+CPU_READER=$(worker_cpu reader)
+CPU_REPLAY=$(worker_cpu replay)
 HWM_READER=$(bench_hwm reader)
 HWM_REPLAY=$(bench_hwm replay)
 # samples: time, reader VmRSS, RssAnon, replay VmRSS, RssAnon
@@ -243,5 +254,6 @@ echo "catch-up end to end:      ${T_CATCH} s = $(rate "$APPLIED" "$T_CATCH") row
 echo "  reader at binlog end:   ${T_READ:-?} s after start_replica = $(rate "$APPLIED" "${T_READ:-0}") row changes/s read"
 echo "ceiling (PL/pgSQL loop):  $((ITER * 4)) row changes in ${T_CEIL} s = $(rate $((ITER * 4)) "$T_CEIL") row changes/s"
 echo "  with a subtransaction per source transaction (as the replay): ${T_CEIL_SUB} s = $(rate $((ITER * 4)) "$T_CEIL_SUB") row changes/s"
+echo "CPU used:                 reader ${CPU_READER} s, replay ${CPU_REPLAY} s (user + system, since start_replica)"
 echo "peak RSS reader:          ${RSS_READER} sampled, VmHWM ${HWM_READER} kB"
 echo "peak RSS replay:          ${RSS_REPLAY} sampled, VmHWM ${HWM_REPLAY} kB"

@@ -7,8 +7,8 @@
  *
  *	  replay.c         the worker: batches, positions, errors
  *	  replay_log.c     reading chameleon.log_event in chunks
- *	  replay_apply.c   row images -> target tables (kept plans per table,
- *	                   operation and column set)
+ *	  replay_apply.c   row images -> target tables (per table, operation and
+ *	                   column set: executor routines or a kept SPI plan)
  *	  replay_ddl.c     DDL events -> translated statements + replica_table
  *
  *-------------------------------------------------------------------------
@@ -24,7 +24,7 @@
 
 #include "source_conf.h"
 
-/* One chameleon.log_event row, copied out of SPI. */
+/* One chameleon.log_event row, read into the cursor's chunk. */
 typedef struct ReplayEvent
 {
 	int64		event_id;
