@@ -27,26 +27,35 @@
 
 static SPIPlanPtr fetch_plan = NULL;
 
-/* Prepares (once) the query that reads a chunk of the log. */
+/*
+ * Prepares (once) the query that reads a chunk of the log.  It names the
+ * source's own partition: a kept plan on chameleon.log_event would turn
+ * generic and lock every source's log ranges, so that another source's
+ * range creation or drop could make this replay wait.
+ */
 static SPIPlanPtr
-fetch_plan_get(void)
+fetch_plan_get(int32 source_id)
 {
 	if (fetch_plan == NULL)
 	{
 		Oid			types[4] = {INT4OID, INT8OID, INT8OID, INT8OID};
 		SPIPlanPtr	p;
+		char	   *sql;
 
-		p = SPI_prepare("SELECT event_id, event_kind, source_schema, source_table,"
-						" before_names, before_values, after_names, after_values,"
-						" query, binlog_file, binlog_pos, gtid, event_time"
-						" FROM chameleon.log_event"
-						" WHERE source_id = $1 AND event_id > $2 AND event_id <= $3"
-						" ORDER BY event_id LIMIT $4", 4, types);
+		sql = psprintf("SELECT event_id, event_kind, source_schema, source_table,"
+					   " before_names, before_values, after_names, after_values,"
+					   " query, binlog_file, binlog_pos, gtid, event_time"
+					   " FROM chameleon.%s"
+					   " WHERE source_id = $1 AND event_id > $2 AND event_id <= $3"
+					   " ORDER BY event_id LIMIT $4",
+					   quote_identifier(psprintf("log_event_%d", source_id)));
+		p = SPI_prepare(sql, 4, types);
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed for the log query: %s",
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
 		fetch_plan = p;
+		pfree(sql);
 	}
 	return fetch_plan;
 }
@@ -121,7 +130,7 @@ fetch_chunk(ReplayCursor *cur)
 	args[1] = Int64GetDatum(cur->pos);
 	args[2] = Int64GetDatum(cur->end);
 	args[3] = Int64GetDatum(cur->limit);
-	rc = SPI_execute_plan(fetch_plan_get(), args, NULL, true, 0);
+	rc = SPI_execute_plan(fetch_plan_get(cur->source_id), args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the change log failed: %s", SPI_result_code_string(rc));
 	n = SPI_processed;
