@@ -144,9 +144,7 @@ $writer->finish;
 $m->sql("INSERT INTO bank.journal VALUES ('after sync', 4)");
 is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after sync_tables');
 is($node->safe_psql('postgres', "SELECT enabled FROM chameleon.replica_tables WHERE source_table = 'journal'"), 't', 'the table is enabled again');
-is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
-	join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
-	'the synced table is identical, with the changes made during the copy');
+journal_identical('the synced table is identical, with the changes made during the copy');
 is( $node->safe_psql('postgres', 'SELECT count(*), sum(balance) FROM bank.account'),
 	join('|', split(/\t/, $m->sql('SELECT count(*), sum(balance) FROM bank.account'))),
 	'the other table lost nothing during the sync');
@@ -157,11 +155,8 @@ is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'ru
 # taken) waits on it; meanwhile a change to another table must arrive,
 # then rows written under the lock (after the copy's snapshot, so not in
 # the copy) must arrive from the rows the replay held.
-my ($lin, $lout, $lerr) = ('', '', '');
-my $locker = IPC::Run::start([ 'mariadb', '--no-defaults', '--protocol=SOCKET', '-S', $m->socket, '-u', 'root', '-N', '--unbuffered', 'bank' ],
-	'<', \$lin, '>', \$lout, '2>', \$lerr, IPC::Run::timeout(180));
-$lin .= "LOCK TABLES journal WRITE; SELECT 'locked';\n";
-$locker->pump until $lout =~ /locked/;
+my ($lin, $lout, $lerr);
+my $locker = lock_journal();
 $node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{bank.journal}')");
 ok( $node->poll_query_until('postgres',
 		"SELECT state = 'copying' FROM chameleon.init_progress WHERE table_name = 'journal'"),
@@ -196,9 +191,7 @@ $lin .= "QUIT\n";
 $locker->finish;
 $m->sql("INSERT INTO bank.journal VALUES ('after sync 2', 8)");
 is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the second sync');
-is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
-	join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
-	'the synced table holds the rows written after its snapshot, once');
+journal_identical('the synced table holds the rows written after its snapshot, once');
 is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.log_held"), '0', 'no row is held any more');
 is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text || consistent::text FROM chameleon.replica_table WHERE source_table = 'journal'"),
 	'falsetruetrue', 'the table is enabled and consistent again');
@@ -206,11 +199,7 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.show_errors"), '
 
 # a sync that fails on a running source: the old table stays and gets the
 # changes held during the attempt
-($lin, $lout, $lerr) = ('', '', '');
-$locker = IPC::Run::start([ 'mariadb', '--no-defaults', '--protocol=SOCKET', '-S', $m->socket, '-u', 'root', '-N', '--unbuffered', 'bank' ],
-	'<', \$lin, '>', \$lout, '2>', \$lerr, IPC::Run::timeout(180));
-$lin .= "LOCK TABLES journal WRITE; SELECT 'locked';\n";
-$locker->pump until $lout =~ /locked/;
+$locker = lock_journal();
 $node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{bank.journal}')");
 ok( $node->poll_query_until('postgres',
 		"SELECT state = 'copying' FROM chameleon.init_progress WHERE table_name = 'journal'"),
@@ -234,9 +223,7 @@ ok( $node->poll_query_until('postgres',
 	'the sync fails');
 $m->sql("INSERT INTO bank.journal VALUES ('after the failed sync', 10)");
 is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the failed sync');
-is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
-	join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
-	'the old table got the change held during the failed sync');
+journal_identical('the old table got the change held during the failed sync');
 is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.log_held"), '0', 'nothing held after the failure');
 is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text FROM chameleon.replica_table WHERE source_table = 'journal'"),
 	'falsetrue', 'the table is enabled and no longer syncing');
@@ -262,6 +249,29 @@ is($node->safe_psql('postgres', "SELECT owner FROM bank.account WHERE id = 5"), 
 $node->safe_psql('postgres', "SELECT chameleon.stop_replica('bank')");
 $node->stop('fast');
 done_testing();
+
+# The same rows in bank.journal on both sides (count, distinct notes, sum).
+sub journal_identical
+{
+	my ($name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
+		join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
+		$name);
+}
+
+# A MariaDB session that holds bank.journal locked (LOCK TABLES ... WRITE)
+# and takes more statements through $lin; returns once the lock is held.
+sub lock_journal
+{
+	($lin, $lout, $lerr) = ('', '', '');
+	my $h = IPC::Run::start(
+		[ 'mariadb', '--no-defaults', '--protocol=SOCKET', '-S', $m->socket, '-u', 'root', '-N', '--unbuffered', 'bank' ],
+		'<', \$lin, '>', \$lout, '2>', \$lerr, IPC::Run::timeout(180));
+	$lin .= "LOCK TABLES journal WRITE; SELECT 'locked';\n";
+	$h->pump until $lout =~ /locked/;
+	return $h;
+}
 
 # Calls $check every 100 ms until it returns true (at most 60 s).
 sub poll_until_true
