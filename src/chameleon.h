@@ -60,6 +60,7 @@ extern void chameleon_shmem_request(void);
 extern void chameleon_shmem_startup(void);
 extern void chameleon_require_shmem(void);
 extern void chameleon_wake_launcher(void);
+extern void chameleon_wake_replay(int32 source_id);
 
 /* launcher.c */
 extern void chameleon_register_launcher(void);

@@ -48,7 +48,7 @@
 #define READER_HEARTBEAT_MS		500
 #define READER_READ_TIMEOUT		5
 /* a complete transaction waits at most this long in the buffer */
-#define READER_FLUSH_MS			200
+#define READER_FLUSH_MS			100
 /* advisory lock class of "one reader per source" ('CHRD') */
 #define READER_LOCK_CLASS		0x43485244
 /* MySQL error: the binlog to read from is gone (purged, unknown file) */

@@ -31,6 +31,7 @@
 #include "utils/typcache.h"
 
 #include "log_partition.h"
+#include "chameleon.h"
 #include "reader.h"
 #include "worker_util.h"
 
@@ -653,6 +654,8 @@ reader_flush(ReaderState *st, bool idle)
 	if (reload)
 		reader_load_tables(st);
 	chameleon_xact_commit();
+	if (st->nevents > 0)
+		chameleon_wake_replay(st->source_id);
 
 	st->written = st->done;
 	st->last_flush = GetCurrentTimestamp();

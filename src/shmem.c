@@ -12,6 +12,9 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 
 #include "chameleon.h"
@@ -82,6 +85,35 @@ chameleon_wake_launcher(void)
 		xact_callback_registered = true;
 	}
 	wake_at_commit = true;
+}
+
+/*
+ * Wakes the replay worker of a source (after the reader committed a
+ * batch), so that it does not sleep out its nap with work waiting.
+ */
+void
+chameleon_wake_replay(int32 source_id)
+{
+	pid_t		pid = 0;
+	PGPROC	   *proc;
+
+	if (ChameleonState == NULL)
+		return;
+	LWLockAcquire(ChameleonState->lock, LW_SHARED);
+	for (int i = 0; i < ChameleonState->nslots; i++)
+	{
+		ChameleonSlot *slot = &ChameleonState->slots[i];
+
+		if (slot->in_use && slot->source_id == source_id)
+			pid = slot->replay_pid;
+	}
+	LWLockRelease(ChameleonState->lock);
+	if (pid == 0)
+		return;
+	/* a stale pid finds no process, or one whose latch a spurious set harms not */
+	proc = BackendPidGetProc(pid);
+	if (proc != NULL)
+		SetLatch(&proc->procLatch);
 }
 
 /* Sets the launcher's latch after a commit that changed the catalogue. */
