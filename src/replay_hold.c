@@ -54,58 +54,85 @@ static int64 txn_end_pos = 0;
 static bool txn_held = false;
 
 /*
+ * Releases the tables left syncing by a job that crashed (no job holds the
+ * source's lock); returns how many.
+ */
+static uint64
+release_orphans(ReplayState *st)
+{
+	char		idbuf[16];
+	const char *args[2];
+
+	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
+	args[0] = idbuf;
+	args[1] = psprintf("%d", CHAMELEON_JOB_LOCK_CLASS);
+	return chameleon_spi_exec_args("UPDATE chameleon.replica_table SET syncing = false"
+								   " WHERE source_id = $1::integer AND syncing"
+								   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
+								   "                    WHERE l.locktype = 'advisory' AND l.granted"
+								   "                      AND l.classid = $2::integer::oid"
+								   "                      AND l.objid = $1::integer::oid AND l.objsubid = 2)",
+								   2, args);
+}
+
+/*
  * Reads the tables that are syncing or wait for their consistency point
- * (in the round's transaction; usually none).  A table left syncing by a
- * job that crashed (no job holds the source's lock) is released first.
+ * (in the round's transaction; usually none).  Only when some table is
+ * syncing is the job's lock looked at: a table left syncing by a job that
+ * crashed is released, and the list read again.
  */
 void
 replay_hold_load(ReplayState *st)
 {
 	char		idbuf[16];
-	const char *args[2];
+	const char *args[1];
+	bool		orphans_checked = false;
 
 	if (hold_cxt == NULL)
 		hold_cxt = AllocSetContextCreate(TopMemoryContext, "chameleon replay hold",
 										 ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(hold_cxt);
-	hold_tables = NIL;
 	txn_end_id = 0;
 	txn_held = false;
-
 	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
 	args[0] = idbuf;
-	args[1] = psprintf("%d", CHAMELEON_JOB_LOCK_CLASS);
-	chameleon_spi_exec_args("UPDATE chameleon.replica_table SET syncing = false"
-							" WHERE source_id = $1::integer AND syncing"
-							"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
-							"                    WHERE l.locktype = 'advisory' AND l.granted"
-							"                      AND l.classid = $2::integer::oid"
-							"                      AND l.objid = $1::integer::oid AND l.objsubid = 2)",
-							2, args);
-	chameleon_spi_exec_args("SELECT source_schema, source_table, syncing,"
-							" CASE WHEN NOT consistent THEN snapshot_file END,"
-							" CASE WHEN NOT consistent THEN snapshot_pos END"
-							"  FROM chameleon.replica_table"
-							" WHERE source_id = $1::integer AND (syncing OR (enabled AND NOT consistent))",
-							1, args);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext old = MemoryContextSwitchTo(hold_cxt);
-		HoldTable  *h = palloc0(sizeof(HoldTable));
-		char	   *pos;
 
-		h->schema = SPI_getvalue(tup, desc, 1);
-		h->table = SPI_getvalue(tup, desc, 2);
-		h->syncing = strcmp(SPI_getvalue(tup, desc, 3), "t") == 0;
-		h->snapshot_file = SPI_getvalue(tup, desc, 4);
-		pos = SPI_getvalue(tup, desc, 5);
-		h->snapshot_pos = pos ? pg_strtoint64(pos) : 0;
-		if (h->snapshot_file != NULL && pos == NULL)
-			h->snapshot_file = NULL;
-		hold_tables = lappend(hold_tables, h);
-		MemoryContextSwitchTo(old);
+	for (;;)
+	{
+		bool		any_syncing = false;
+
+		MemoryContextReset(hold_cxt);
+		hold_tables = NIL;
+		chameleon_spi_exec_args("SELECT source_schema, source_table, syncing,"
+								" CASE WHEN NOT consistent THEN snapshot_file END,"
+								" CASE WHEN NOT consistent THEN snapshot_pos END"
+								"  FROM chameleon.replica_table"
+								" WHERE source_id = $1::integer AND (syncing OR (enabled AND NOT consistent))",
+								1, args);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			MemoryContext old = MemoryContextSwitchTo(hold_cxt);
+			HoldTable  *h = palloc0(sizeof(HoldTable));
+			char	   *pos;
+
+			h->schema = SPI_getvalue(tup, desc, 1);
+			h->table = SPI_getvalue(tup, desc, 2);
+			h->syncing = strcmp(SPI_getvalue(tup, desc, 3), "t") == 0;
+			h->snapshot_file = SPI_getvalue(tup, desc, 4);
+			pos = SPI_getvalue(tup, desc, 5);
+			h->snapshot_pos = pos ? pg_strtoint64(pos) : 0;
+			if (h->snapshot_file != NULL && pos == NULL)
+				h->snapshot_file = NULL;
+			hold_tables = lappend(hold_tables, h);
+			any_syncing |= h->syncing;
+			MemoryContextSwitchTo(old);
+		}
+		if (!any_syncing || orphans_checked)
+			return;
+		orphans_checked = true;
+		if (release_orphans(st) == 0)
+			return;
 	}
 }
 
