@@ -43,8 +43,7 @@ bench_sysbench_prepare
 bench_start_pg "chameleon.launcher_naptime = 1"
 
 echo "=== init_replica (the replica is not started)"
-pg -c "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $MY_PORT, user: bench, password: bench}
-schema_mappings: {sbtest: sbtest}\$\$)"
+bench_add_source
 pg -c "SELECT chameleon.init_replica('sb', wait => true)" >/dev/null
 
 # a copy of the tables for the ceiling, taken now (same data as the replica)

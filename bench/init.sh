@@ -28,8 +28,7 @@ bench_start_pg "chameleon.copy_workers = $COPY_WORKERS"
 pg -c "CREATE SCHEMA raw"
 
 echo "=== chameleon init_replica"
-pg -c "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $MY_PORT, user: bench, password: bench}
-schema_mappings: {sbtest: sbtest}\$\$)"
+bench_add_source
 : >"$B/rss"
 (
 	while :; do

@@ -59,6 +59,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 my() { mariadb --no-defaults --socket="$B/mysql/mysql.sock" -uroot "$@"; }
 pg() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$B/pg" -p "$PG_PORT" -d postgres "$@"; }
 
+# Adds source sb: MariaDB sbtest (user bench) -> PostgreSQL schema sbtest.
+bench_add_source()
+{
+	pg -c "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $MY_PORT, user: bench, password: bench}
+schema_mappings: {sbtest: sbtest}\$\$)"
+}
+
 # Starts MariaDB with database sbtest and user bench/bench (all privileges).
 bench_start_mariadb()
 {
