@@ -26,6 +26,10 @@ temporary directory, listening on a Unix socket of its own, with
 C<shared_preload_libraries = 'chameleon'>, started, and stopped by the
 Cluster module when the test script ends (also when it dies).
 
+With C<CHAMELEON_PG_INSTALL> set to the path F<tools/private-install.sh>
+prints, the instance runs from that private installation instead of the
+system's.
+
 =cut
 
 package ChameleonTest::Postgres;
@@ -44,7 +48,10 @@ sub chameleon_node
 {
 	my ($name, %opts) = @_;
 	my $db = $opts{database} // 'postgres';
-	my $node = PostgreSQL::Test::Cluster->new($name);
+	# CHAMELEON_PG_INSTALL: a private installation (tools/private-install.sh)
+	my @install = $ENV{CHAMELEON_PG_INSTALL}
+	  ? (install_path => $ENV{CHAMELEON_PG_INSTALL}) : ();
+	my $node = PostgreSQL::Test::Cluster->new($name, @install);
 
 	$node->init;
 	$node->append_conf('postgresql.conf',
