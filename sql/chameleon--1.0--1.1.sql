@@ -9,3 +9,595 @@
 
 -- monitoring (prometheus-postgres-exporter runs as a pg_monitor member)
 GRANT SELECT ON chameleon.init_progress TO pg_monitor;
+
+------------------------------------------------------------------------
+-- Object names, binlog positions, source state, settings invalidation
+------------------------------------------------------------------------
+
+-- The configuration keys that may change while a source runs.
+CREATE FUNCTION chameleon._config_live_keys()
+RETURNS text[]
+LANGUAGE c IMMUTABLE STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_config_live_keys';
+
+-- The names of a source's objects (src/names.c): its change log, the
+-- log's range partitions, the LIKE pattern of its loading schemas.
+CREATE FUNCTION chameleon._log_table_name(source_id integer)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_log_table_name';
+
+CREATE FUNCTION chameleon._log_range_name(source_id integer, first_event_id bigint)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_log_range_name';
+
+CREATE FUNCTION chameleon._loading_schema_pattern(source_id integer)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_loading_schema_pattern';
+
+-- The order of binlog coordinates (src/position.c): -1, 0 or 1; file
+-- names compare by their numeric suffix (mysql-bin.999999 < mysql-bin.1000000).
+CREATE FUNCTION chameleon._binlog_pos_cmp(file_a text, pos_a bigint, file_b text, pos_b bigint)
+RETURNS integer
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_binlog_pos_cmp';
+
+-- Changes a source's status and desired state (NULL keeps either) and,
+-- with set_error, its last_error (src/source_state.c, the one owner of a
+-- source's state).
+CREATE FUNCTION chameleon._set_state(source_id integer, status text, desired_state text,
+									 set_error boolean, last_error text)
+RETURNS void
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'chameleon_sql_set_state';
+
+-- Trigger: a source's settings or secret changed; the workers reload them
+-- after the commit (src/source_conf.c).
+CREATE FUNCTION chameleon._source_changed()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'chameleon_sql_source_changed';
+
+CREATE TRIGGER source_changed
+	AFTER INSERT OR DELETE OR UPDATE OF config, source_name, source_type
+	ON chameleon.source
+	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
+
+CREATE TRIGGER secret_changed
+	AFTER INSERT OR UPDATE OR DELETE ON chameleon.source_secret
+	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
+
+------------------------------------------------------------------------
+-- What the initial copy runs on the tables it loads and swaps
+------------------------------------------------------------------------
+
+-- Drops NOT NULL from the date, datetime and timestamp columns of a table
+-- being loaded: MySQL's zero dates become NULL (SPEC section 5).
+CREATE FUNCTION chameleon._drop_date_not_null(p_rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_col name;
+BEGIN
+	FOR v_col IN SELECT a.attname FROM pg_attribute a
+				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped
+					AND a.attnotnull
+					AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
+				  ORDER BY a.attnum LOOP
+		EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', p_rel, v_col);
+	END LOOP;
+END
+$$;
+
+-- Moves the enum types of a loaded table's columns from its loading
+-- schema into the target schema, replacing the ones of the previous copy.
+CREATE FUNCTION chameleon._move_enum_types(p_rel regclass, p_target name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_type record;
+BEGIN
+	FOR v_type IN SELECT DISTINCT t.oid::regtype AS typ, t.typname
+					FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+				   WHERE a.attrelid = p_rel AND t.typtype = 'e'
+					 AND t.typnamespace = (SELECT c.relnamespace FROM pg_class c WHERE c.oid = p_rel) LOOP
+		EXECUTE format('DROP TYPE IF EXISTS %I.%I', p_target, v_type.typname);
+		EXECUTE format('ALTER TYPE %s SET SCHEMA %I', v_type.typ, p_target);
+	END LOOP;
+END
+$$;
+
+-- Sets every identity or serial sequence of a table past the largest
+-- value of its column (the initial copy and detach_replica()).
+CREATE FUNCTION chameleon._set_sequences(p_rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_col	record;
+	v_max	bigint;
+BEGIN
+	FOR v_col IN SELECT a.attname, pg_get_serial_sequence(p_rel::text, a.attname) AS seq
+				   FROM pg_attribute a
+				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped LOOP
+		CONTINUE WHEN v_col.seq IS NULL;
+		EXECUTE format('SELECT max(%I)::bigint FROM %s', v_col.attname, p_rel) INTO v_max;
+		IF v_max IS NOT NULL THEN
+			PERFORM setval(v_col.seq, v_max);
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- Drops every loading schema of a source (leftovers of a failed job too).
+CREATE FUNCTION chameleon._drop_loading_schemas(p_source_id integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_schema name;
+BEGIN
+	FOR v_schema IN SELECT n.nspname FROM pg_namespace n
+					 WHERE n.nspname LIKE chameleon._loading_schema_pattern(p_source_id) LOOP
+		EXECUTE format('DROP SCHEMA %I CASCADE', v_schema);
+	END LOOP;
+END
+$$;
+
+-- Empties a table reloaded in place (keep_existing_schema): TRUNCATE, or
+-- DELETE when other tables' foreign keys reference it.
+CREATE FUNCTION chameleon._empty_table(p_rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_constraint c WHERE c.confrelid = p_rel) THEN
+		EXECUTE format('DELETE FROM %s', p_rel);
+	ELSE
+		EXECUTE format('TRUNCATE %s', p_rel);
+	END IF;
+END
+$$;
+
+------------------------------------------------------------------------
+-- Functions whose bodies changed
+------------------------------------------------------------------------
+
+-- Checks what the C parser cannot (intervals, types, roles, mappings owned
+-- by other sources) and stores a validated configuration.  p_id is NULL
+-- for a new source.  Returns the source id.
+CREATE OR REPLACE FUNCTION chameleon._store_source(p_name text, p_cfg jsonb, p_id integer)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_password	text := p_cfg #>> '{db_conn,password}';
+	v_cfg		jsonb := p_cfg #- '{db_conn,password}';
+	v_id		integer := p_id;
+	v_key		text;
+	v_value		text;
+	v_other		text;
+	v_old		chameleon.source;
+BEGIN
+	FOREACH v_key IN ARRAY ARRAY['batch_retention', 'auto_maintenance'] LOOP
+		v_value := v_cfg ->> v_key;
+		CONTINUE WHEN v_value IS NULL OR v_value = 'disabled';
+		BEGIN
+			PERFORM v_value::interval;
+		EXCEPTION WHEN others THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('invalid value for configuration key "%s": "%s"', v_key, v_value),
+				DETAIL = 'Expected an interval such as ''1 day'' or ''12 hours''.',
+				HINT = format('Correct the value of "%s" in the configuration.', v_key);
+		END;
+	END LOOP;
+
+	FOR v_key, v_value IN
+		SELECT o.key, o.value ->> 'override_to'
+		  FROM jsonb_each(v_cfg -> 'type_override') o
+	LOOP
+		BEGIN
+			v_other := to_regtype(v_value)::text;
+		EXCEPTION WHEN others THEN
+			v_other := NULL;
+		END;
+		IF v_other IS NULL THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('invalid value for configuration key "type_override.%s.override_to": "%s"',
+								 v_key, v_value),
+				DETAIL = 'It is not a PostgreSQL type.',
+				HINT = 'Name an existing PostgreSQL type, for example boolean or text.';
+		END IF;
+	END LOOP;
+
+	FOR v_value IN SELECT jsonb_array_elements_text(v_cfg -> 'grant_select_to') LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_value) THEN
+			RAISE NOTICE 'role "%" named in grant_select_to does not exist yet', v_value
+				USING HINT = 'Create it before init_replica(), which grants SELECT to it.';
+		END IF;
+	END LOOP;
+
+	FOR v_key, v_value IN SELECT m.key, m.value FROM jsonb_each_text(v_cfg -> 'schema_mappings') m LOOP
+		SELECT s.source_name INTO v_other
+		  FROM chameleon.schema_mapping sm
+		  JOIN chameleon.source s USING (source_id)
+		 WHERE sm.schema_name = v_value
+		   AND (v_id IS NULL OR sm.source_id <> v_id);
+		IF FOUND THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'duplicate_object',
+				MESSAGE = format('PostgreSQL schema "%s" is already mapped by source "%s"',
+								 v_value, v_other),
+				HINT = 'Each PostgreSQL schema belongs to one source: map the MySQL schema to another PostgreSQL schema.';
+		END IF;
+	END LOOP;
+
+	IF v_id IS NULL THEN
+		INSERT INTO chameleon.source (source_name, source_type, config)
+		VALUES (p_name, v_cfg ->> 'type', v_cfg)
+		RETURNING source_id INTO v_id;
+		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
+		-- the source's log, in ranges of event ids that are dropped whole
+		-- once replayed (src/log_partition.c); the reader adds the next
+		-- ranges, this first one lets the log exist from the start
+		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
+					   ' PARTITION BY RANGE (event_id)',
+					   chameleon._log_table_name(v_id), v_id);
+		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
+					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
+					   current_setting('chameleon.log_partition_events')::bigint);
+	ELSE
+		SELECT * INTO v_old FROM chameleon.source WHERE source_id = v_id;
+		IF v_old.status <> 'ready'
+		   AND (v_old.config -> 'schema_mappings') IS DISTINCT FROM (v_cfg -> 'schema_mappings') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the schema mappings of source "%s" cannot be replaced in state "%s"',
+								 p_name, v_old.status),
+				HINT = format('Rename PostgreSQL schemas with: SELECT chameleon.update_schema_mappings(%L, ''...'');', p_name);
+		END IF;
+		IF v_old.status <> 'ready' AND v_old.source_type <> (v_cfg ->> 'type') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the type of source "%s" cannot be changed in state "%s"',
+								 p_name, v_old.status),
+				HINT = 'Drop the source and add it again with the new type.';
+		END IF;
+		UPDATE chameleon.source
+		   SET config = v_cfg, source_type = v_cfg ->> 'type'
+		 WHERE source_id = v_id;
+		INSERT INTO chameleon.source_secret AS sec (source_id, password)
+		VALUES (v_id, v_password)
+		ON CONFLICT (source_id) DO UPDATE SET password = excluded.password;
+		DELETE FROM chameleon.schema_mapping WHERE source_id = v_id;
+	END IF;
+
+	INSERT INTO chameleon.schema_mapping (source_id, source_schema, schema_name)
+	SELECT v_id, m.key, m.value FROM jsonb_each_text(v_cfg -> 'schema_mappings') m;
+
+	PERFORM chameleon._wake_launcher();
+	RETURN v_id;
+END
+$$;
+
+-- Merges configuration keys into a source; keys that need a stopped
+-- source are refused while it runs.
+CREATE OR REPLACE FUNCTION chameleon.alter_source(source_name text, config text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_part		jsonb;
+	v_merged	jsonb;
+	v_password	text;
+	v_key		text;
+	-- keys the workers re-read while running (config.c's key table)
+	v_live		text[] := chameleon._config_live_keys();
+BEGIN
+	v_src := chameleon._lookup_source(alter_source.source_name);
+	IF alter_source.config IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge is NULL',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	v_part := chameleon._parse_config(alter_source.config, true);
+	IF v_part = '{}'::jsonb THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge has no keys',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	IF v_src.status IN ('running', 'initialising', 'syncing') THEN
+		FOR v_key IN SELECT jsonb_object_keys(v_part) LOOP
+			IF NOT v_key = ANY (v_live) THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'object_not_in_prerequisite_state',
+					MESSAGE = format('configuration key "%s" cannot be changed while source "%s" is in state "%s"',
+									 v_key, v_src.source_name, v_src.status),
+					HINT = format('Stop it first with: SELECT chameleon.stop_replica(%L); keys that can change while it runs: %s.',
+								  v_src.source_name, array_to_string(v_live, ', '));
+			END IF;
+		END LOOP;
+	END IF;
+
+	SELECT password INTO v_password FROM chameleon.source_secret WHERE source_id = v_src.source_id;
+	v_merged := v_src.config;
+	IF v_password IS NOT NULL THEN
+		v_merged := jsonb_set(v_merged, '{db_conn,password}', to_jsonb(v_password));
+	END IF;
+	IF v_part ? 'db_conn' THEN
+		v_merged := jsonb_set(v_merged, '{db_conn}', (v_merged -> 'db_conn') || (v_part -> 'db_conn'));
+	END IF;
+	v_merged := v_merged || (v_part - 'db_conn');
+	-- JSON is YAML: the merged whole goes through the full validation again
+	v_merged := chameleon._parse_config(v_merged::text, false);
+	PERFORM chameleon._store_source(v_src.source_name, v_merged, v_src.source_id);
+END
+$$;
+
+-- Deletes a source's replayed log_batch rows replayed longer ago than its
+-- batch_retention (every replayed one with p_all), but never the newest
+-- row: the reader numbers its next batch after it.  Returns the count.
+CREATE OR REPLACE FUNCTION chameleon._purge_batches(p_source_id integer, p_all boolean)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH s AS (
+	SELECT (src.config ->> 'batch_retention')::interval AS retention
+	  FROM chameleon.source src WHERE src.source_id = p_source_id
+), d AS (
+	DELETE FROM chameleon.log_batch b USING s
+	 WHERE b.source_id = p_source_id AND b.replayed_at IS NOT NULL
+	   AND (p_all OR b.replayed_at < clock_timestamp() - s.retention)
+	   AND b.batch_id < (SELECT max(m.batch_id) FROM chameleon.log_batch m
+						  WHERE m.source_id = p_source_id)
+	RETURNING 1
+)
+SELECT count(*) FROM d
+$$;
+
+-- Removes a source and its catalogue; the replicated tables stay.
+CREATE OR REPLACE FUNCTION chameleon.drop_source(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(drop_source.source_name);
+	PERFORM chameleon._refuse_busy(v_src, 'drop_source()');
+	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', chameleon._log_table_name(v_src.source_id));
+	DELETE FROM chameleon.source WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Ends replication for good: sequences past the maximum, the MySQL
+-- foreign keys created (NOT VALID, then VALIDATE; failures are WARNINGs),
+-- the source removed; the tables stay as ordinary tables.
+CREATE OR REPLACE FUNCTION chameleon.detach_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src	chameleon.source;
+	v_tab	record;
+	v_fk	text;
+	v_con	record;
+BEGIN
+	v_src := chameleon._lookup_source(detach_replica.source_name);
+	PERFORM chameleon._refuse_busy(v_src, 'detach_replica()');
+	PERFORM chameleon._set_sequences(to_regclass(format('%I.%I', t.schema_name, t.table_name)))
+	   FROM chameleon.replica_table t
+	  WHERE t.source_id = v_src.source_id
+		AND to_regclass(format('%I.%I', t.schema_name, t.table_name)) IS NOT NULL;
+	-- foreign keys once every table is there: they may point at each other
+	FOR v_tab IN SELECT t.schema_name, t.table_name, t.foreign_keys
+				   FROM chameleon.replica_table t
+				  WHERE t.source_id = v_src.source_id AND cardinality(t.foreign_keys) > 0 LOOP
+		FOREACH v_fk IN ARRAY v_tab.foreign_keys LOOP
+			BEGIN
+				EXECUTE v_fk;
+			EXCEPTION WHEN others THEN
+				RAISE WARNING 'foreign key of table %.% not created: %', v_tab.schema_name, v_tab.table_name, SQLERRM
+					USING DETAIL = v_fk;
+			END;
+		END LOOP;
+	END LOOP;
+	FOR v_con IN SELECT c.conrelid::regclass AS rel, c.conname
+				   FROM pg_constraint c
+				   JOIN chameleon.replica_table t
+					 ON c.conrelid = to_regclass(format('%I.%I', t.schema_name, t.table_name))
+				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated LOOP
+		BEGIN
+			EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname);
+		EXCEPTION WHEN others THEN
+			RAISE WARNING 'foreign key % of table % is not valid: %', v_con.conname, v_con.rel, SQLERRM
+				USING HINT = 'The constraint stays NOT VALID: fix the rows, then run ALTER TABLE ... VALIDATE CONSTRAINT.';
+		END;
+	END LOOP;
+	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', chameleon._log_table_name(v_src.source_id));
+	DELETE FROM chameleon.source WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+	RAISE NOTICE 'source "%" detached: its tables are now ordinary tables', v_src.source_name;
+END
+$$;
+
+-- The range partitions of a source's change log, lowest range first: the
+-- events first_event_id <= event_id < end_event_id live in partition.
+CREATE OR REPLACE FUNCTION chameleon._log_partitions(p_source_id integer)
+RETURNS TABLE (partition regclass, first_event_id bigint, end_event_id bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT c.oid::regclass, b[1]::bigint, b[2]::bigint
+  FROM pg_inherits i
+  JOIN pg_class c ON c.oid = i.inhrelid
+ CROSS JOIN LATERAL regexp_match(pg_get_expr(c.relpartbound, c.oid),
+								 'FROM \(''?(-?\d+)''?\) TO \(''?(-?\d+)''?\)') b
+ WHERE i.inhparent = to_regclass(format('chameleon.%I', chameleon._log_table_name(p_source_id)))
+ ORDER BY 2
+$$;
+
+-- Recycles the replayed partitions of a source's change log (waiting for
+-- the log at most the source's lock_timeout) and deletes the log_batch rows
+-- older than batch_retention; full also deletes every replayed log_batch
+-- row and refreshes the statistics of the log.  The replay worker does the
+-- same by itself (without waiting for locks): after every round for the
+-- log, every auto_maintenance (default 5 minutes) for log_batch.
+CREATE OR REPLACE FUNCTION chameleon.run_maintenance(source_name text, full boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_full		boolean := coalesce(run_maintenance.full, false);
+	v_dropped	integer;
+	v_batches	bigint;
+	v_left		bigint;
+BEGIN
+	v_src := chameleon._lookup_source(run_maintenance.source_name, false);
+	BEGIN
+		v_dropped := chameleon._log_recycle(v_src.source_id, v_src.replay_event_id,
+											v_src.config ->> 'lock_timeout');
+	EXCEPTION WHEN lock_not_available THEN
+		RAISE WARNING 'the change log of source "%" stayed busy for lock_timeout: no partition was recycled',
+			v_src.source_name
+			USING HINT = 'Run chameleon.run_maintenance() again later; the replay worker also recycles the log by itself.';
+		v_dropped := 0;
+	END;
+	v_batches := chameleon._purge_batches(v_src.source_id, v_full);
+	IF v_full THEN
+		-- No VACUUM here: it cannot run inside a function, and none is
+		-- needed: the log is only ever inserted into and dropped a whole
+		-- partition at a time, so it holds no dead tuples (log_batch is a
+		-- small table, left to autovacuum).  Statistics are refreshed.
+		EXECUTE format('ANALYZE chameleon.%I', chameleon._log_table_name(v_src.source_id));
+		ANALYZE chameleon.log_batch;
+	END IF;
+	SELECT count(*) INTO v_left FROM chameleon._log_partitions(v_src.source_id);
+	RAISE NOTICE 'maintenance of source "%": % log partitions dropped (% left), % log batch rows deleted%',
+		v_src.source_name, v_dropped, v_left, v_batches,
+		CASE WHEN v_full THEN ', statistics refreshed' ELSE '' END;
+END
+$$;
+
+-- Starts the reader and replay workers of an initialised source.
+CREATE OR REPLACE FUNCTION chameleon.start_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(start_replica.source_name);
+	IF v_src.status = 'running' THEN
+		RAISE NOTICE 'source "%" is already running', v_src.source_name;
+		RETURN;
+	END IF;
+	IF v_src.status NOT IN ('initialised', 'synced', 'stopped') OR v_src.read_file IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('start_replica() is not possible while source "%s" is in state "%s"',
+							 v_src.source_name, v_src.status),
+			HINT = CASE
+				WHEN v_src.status = 'error' THEN format('Clear the error with: SELECT chameleon.enable_replica(%L);', v_src.source_name)
+				WHEN v_src.status IN ('initialising', 'syncing') THEN 'Wait for the initial copy to finish (see chameleon.init_progress).'
+				ELSE format('Copy the tables first with: SELECT chameleon.init_replica(%L);', v_src.source_name)
+			END;
+	END IF;
+	PERFORM chameleon._set_state(v_src.source_id, 'running', 'running', true, NULL);
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Stops the workers of a source; its position is kept.
+CREATE OR REPLACE FUNCTION chameleon.stop_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(stop_replica.source_name);
+	IF v_src.status <> 'running' AND v_src.desired_state <> 'running' THEN
+		RAISE NOTICE 'source "%" is not running (state "%")', v_src.source_name, v_src.status;
+		RETURN;
+	END IF;
+	PERFORM chameleon._set_state(v_src.source_id,
+								 CASE WHEN v_src.status = 'running' THEN 'stopped' END,
+								 'stopped', false, NULL);
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Clears a source's error: state error -> stopped.
+CREATE OR REPLACE FUNCTION chameleon.enable_replica(source_name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(enable_replica.source_name);
+	IF v_src.status <> 'error' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('enable_replica() is not possible while source "%s" is in state "%s"',
+							 v_src.source_name, v_src.status),
+			HINT = 'enable_replica() clears the state "error"; see chameleon.show_status.';
+	END IF;
+	PERFORM chameleon._set_state(v_src.source_id,
+								 CASE WHEN v_src.read_file IS NULL THEN 'ready' ELSE 'stopped' END,
+								 'stopped', true, NULL);
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+------------------------------------------------------------------------
+-- Privileges of the new functions (as the install script's blanket REVOKE)
+------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION
+	chameleon._config_live_keys(),
+	chameleon._log_table_name(integer),
+	chameleon._log_range_name(integer, bigint),
+	chameleon._loading_schema_pattern(integer),
+	chameleon._binlog_pos_cmp(text, bigint, text, bigint),
+	chameleon._set_state(integer, text, text, boolean, text),
+	chameleon._source_changed(),
+	chameleon._drop_date_not_null(regclass),
+	chameleon._move_enum_types(regclass, name),
+	chameleon._set_sequences(regclass),
+	chameleon._drop_loading_schemas(integer),
+	chameleon._empty_table(regclass)
+	FROM PUBLIC;

@@ -346,6 +346,12 @@ RETURNS TABLE (source_name text, config jsonb)
 LANGUAGE c STRICT
 AS 'MODULE_PATHNAME', 'chameleon_sql_parse_config_file';
 
+-- The configuration keys that may change while a source runs.
+CREATE FUNCTION chameleon._config_live_keys()
+RETURNS text[]
+LANGUAGE c IMMUTABLE STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_config_live_keys';
+
 CREATE FUNCTION chameleon._wake_launcher()
 RETURNS void
 LANGUAGE c STRICT
@@ -356,6 +362,55 @@ RETURNS TABLE (source_id integer, source_name text, launcher_pid integer,
 			   reader_pid integer, replay_pid integer)
 LANGUAGE c STRICT
 AS 'MODULE_PATHNAME', 'chameleon_sql_worker_status';
+
+-- The names of a source's objects (src/names.c): its change log, the
+-- log's range partitions, the LIKE pattern of its loading schemas.
+CREATE FUNCTION chameleon._log_table_name(source_id integer)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_log_table_name';
+
+CREATE FUNCTION chameleon._log_range_name(source_id integer, first_event_id bigint)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_log_range_name';
+
+CREATE FUNCTION chameleon._loading_schema_pattern(source_id integer)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_loading_schema_pattern';
+
+-- The order of binlog coordinates (src/position.c): -1, 0 or 1; file
+-- names compare by their numeric suffix (mysql-bin.999999 < mysql-bin.1000000).
+CREATE FUNCTION chameleon._binlog_pos_cmp(file_a text, pos_a bigint, file_b text, pos_b bigint)
+RETURNS integer
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'chameleon_sql_binlog_pos_cmp';
+
+-- Changes a source's status and desired state (NULL keeps either) and,
+-- with set_error, its last_error (src/source_state.c, the one owner of a
+-- source's state).
+CREATE FUNCTION chameleon._set_state(source_id integer, status text, desired_state text,
+									 set_error boolean, last_error text)
+RETURNS void
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'chameleon_sql_set_state';
+
+-- Trigger: a source's settings or secret changed; the workers reload them
+-- after the commit (src/source_conf.c).
+CREATE FUNCTION chameleon._source_changed()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'chameleon_sql_source_changed';
+
+CREATE TRIGGER source_changed
+	AFTER INSERT OR DELETE OR UPDATE OF config, source_name, source_type
+	ON chameleon.source
+	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
+
+CREATE TRIGGER secret_changed
+	AFTER INSERT OR UPDATE OR DELETE ON chameleon.source_secret
+	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
 
 ------------------------------------------------------------------------
 -- Internal functions (PL/pgSQL)
@@ -521,11 +576,10 @@ BEGIN
 		-- ranges, this first one lets the log exist from the start
 		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
 					   ' PARTITION BY RANGE (event_id)',
-					   'log_event_' || v_id, v_id);
+					   chameleon._log_table_name(v_id), v_id);
 		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
-					   'log_event_' || v_id || '_0', 'log_event_' || v_id,
-					   coalesce(nullif(current_setting('chameleon.log_partition_events', true), ''),
-								'1000000')::bigint);
+					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
+					   current_setting('chameleon.log_partition_events')::bigint);
 	ELSE
 		SELECT * INTO v_old FROM chameleon.source WHERE source_id = v_id;
 		IF v_old.status <> 'ready'
@@ -605,11 +659,8 @@ DECLARE
 	v_merged	jsonb;
 	v_password	text;
 	v_key		text;
-	-- keys the workers re-read while running
-	v_live		text[] := ARRAY['sleep_loop', 'replay_max_rows', 'replica_batch_size',
-								'batch_retention', 'auto_maintenance', 'on_error_replay',
-								'on_error_read', 'lock_timeout', 'grant_select_to',
-								'copy_max_memory'];
+	-- keys the workers re-read while running (config.c's key table)
+	v_live		text[] := chameleon._config_live_keys();
 BEGIN
 	v_src := chameleon._lookup_source(alter_source.source_name);
 	IF alter_source.config IS NULL THEN
@@ -740,7 +791,7 @@ DECLARE
 BEGIN
 	v_src := chameleon._lookup_source(drop_source.source_name);
 	PERFORM chameleon._refuse_busy(v_src, 'drop_source()');
-	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', 'log_event_' || v_src.source_id);
+	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', chameleon._log_table_name(v_src.source_id));
 	DELETE FROM chameleon.source WHERE source_id = v_src.source_id;
 	PERFORM chameleon._wake_launcher();
 END
@@ -812,6 +863,101 @@ UPDATE chameleon.replica_table r
 			  WHERE NOT a.attnotnull))
 	 ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid LIMIT 1) k ON true
  WHERE r.source_id = p_source_id AND r.source_schema = p_schema AND r.source_table = p_table
+$$;
+
+-- Drops NOT NULL from the date, datetime and timestamp columns of a table
+-- being loaded: MySQL's zero dates become NULL (SPEC section 5).
+CREATE FUNCTION chameleon._drop_date_not_null(p_rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_col name;
+BEGIN
+	FOR v_col IN SELECT a.attname FROM pg_attribute a
+				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped
+					AND a.attnotnull
+					AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
+				  ORDER BY a.attnum LOOP
+		EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', p_rel, v_col);
+	END LOOP;
+END
+$$;
+
+-- Moves the enum types of a loaded table's columns from its loading
+-- schema into the target schema, replacing the ones of the previous copy.
+CREATE FUNCTION chameleon._move_enum_types(p_rel regclass, p_target name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_type record;
+BEGIN
+	FOR v_type IN SELECT DISTINCT t.oid::regtype AS typ, t.typname
+					FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+				   WHERE a.attrelid = p_rel AND t.typtype = 'e'
+					 AND t.typnamespace = (SELECT c.relnamespace FROM pg_class c WHERE c.oid = p_rel) LOOP
+		EXECUTE format('DROP TYPE IF EXISTS %I.%I', p_target, v_type.typname);
+		EXECUTE format('ALTER TYPE %s SET SCHEMA %I', v_type.typ, p_target);
+	END LOOP;
+END
+$$;
+
+-- Sets every identity or serial sequence of a table past the largest
+-- value of its column (the initial copy and detach_replica()).
+CREATE FUNCTION chameleon._set_sequences(p_rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_col	record;
+	v_max	bigint;
+BEGIN
+	FOR v_col IN SELECT a.attname, pg_get_serial_sequence(p_rel::text, a.attname) AS seq
+				   FROM pg_attribute a
+				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped LOOP
+		CONTINUE WHEN v_col.seq IS NULL;
+		EXECUTE format('SELECT max(%I)::bigint FROM %s', v_col.attname, p_rel) INTO v_max;
+		IF v_max IS NOT NULL THEN
+			PERFORM setval(v_col.seq, v_max);
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- Drops every loading schema of a source (leftovers of a failed job too).
+CREATE FUNCTION chameleon._drop_loading_schemas(p_source_id integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_schema name;
+BEGIN
+	FOR v_schema IN SELECT n.nspname FROM pg_namespace n
+					 WHERE n.nspname LIKE chameleon._loading_schema_pattern(p_source_id) LOOP
+		EXECUTE format('DROP SCHEMA %I CASCADE', v_schema);
+	END LOOP;
+END
+$$;
+
+-- Empties a table reloaded in place (keep_existing_schema): TRUNCATE, or
+-- DELETE when other tables' foreign keys reference it.
+CREATE FUNCTION chameleon._empty_table(p_rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_constraint c WHERE c.confrelid = p_rel) THEN
+		EXECUTE format('DELETE FROM %s', p_rel);
+	ELSE
+		EXECUTE format('TRUNCATE %s', p_rel);
+	END IF;
+END
 $$;
 
 CREATE FUNCTION chameleon._start_job(source_id integer, source_name text,
@@ -991,10 +1137,7 @@ BEGIN
 				ELSE format('Copy the tables first with: SELECT chameleon.init_replica(%L);', v_src.source_name)
 			END;
 	END IF;
-	UPDATE chameleon.source
-	   SET status = 'running', desired_state = 'running', last_error = NULL,
-		   status_changed_at = now()
-	 WHERE source_id = v_src.source_id;
+	PERFORM chameleon._set_state(v_src.source_id, 'running', 'running', true, NULL);
 	PERFORM chameleon._wake_launcher();
 END
 $$;
@@ -1014,10 +1157,9 @@ BEGIN
 		RAISE NOTICE 'source "%" is not running (state "%")', v_src.source_name, v_src.status;
 		RETURN;
 	END IF;
-	UPDATE chameleon.source
-	   SET status = CASE WHEN status = 'running' THEN 'stopped' ELSE status END,
-		   desired_state = 'stopped', status_changed_at = now()
-	 WHERE source_id = v_src.source_id;
+	PERFORM chameleon._set_state(v_src.source_id,
+								 CASE WHEN v_src.status = 'running' THEN 'stopped' END,
+								 'stopped', false, NULL);
 	PERFORM chameleon._wake_launcher();
 END
 $$;
@@ -1059,10 +1201,9 @@ BEGIN
 							 v_src.source_name, v_src.status),
 			HINT = 'enable_replica() clears the state "error"; see chameleon.show_status.';
 	END IF;
-	UPDATE chameleon.source
-	   SET status = CASE WHEN read_file IS NULL THEN 'ready' ELSE 'stopped' END,
-		   desired_state = 'stopped', last_error = NULL, status_changed_at = now()
-	 WHERE source_id = v_src.source_id;
+	PERFORM chameleon._set_state(v_src.source_id,
+								 CASE WHEN v_src.read_file IS NULL THEN 'ready' ELSE 'stopped' END,
+								 'stopped', true, NULL);
 	PERFORM chameleon._wake_launcher();
 END
 $$;
@@ -1079,27 +1220,15 @@ AS $$
 DECLARE
 	v_src	chameleon.source;
 	v_tab	record;
-	v_col	record;
 	v_fk	text;
 	v_con	record;
-	v_max	bigint;
 BEGIN
 	v_src := chameleon._lookup_source(detach_replica.source_name);
 	PERFORM chameleon._refuse_busy(v_src, 'detach_replica()');
-	FOR v_tab IN SELECT t.schema_name, t.table_name, t.foreign_keys,
-						to_regclass(format('%I.%I', t.schema_name, t.table_name)) AS rel
-				   FROM chameleon.replica_table t
-				  WHERE t.source_id = v_src.source_id LOOP
-		CONTINUE WHEN v_tab.rel IS NULL;
-		FOR v_col IN SELECT a.attname FROM pg_attribute a
-					  WHERE a.attrelid = v_tab.rel AND a.attnum > 0 AND NOT a.attisdropped
-						AND pg_get_serial_sequence(v_tab.rel::text, a.attname) IS NOT NULL LOOP
-			EXECUTE format('SELECT max(%I)::bigint FROM %s', v_col.attname, v_tab.rel) INTO v_max;
-			IF v_max IS NOT NULL THEN
-				PERFORM setval(pg_get_serial_sequence(v_tab.rel::text, v_col.attname), v_max);
-			END IF;
-		END LOOP;
-	END LOOP;
+	PERFORM chameleon._set_sequences(to_regclass(format('%I.%I', t.schema_name, t.table_name)))
+	   FROM chameleon.replica_table t
+	  WHERE t.source_id = v_src.source_id
+		AND to_regclass(format('%I.%I', t.schema_name, t.table_name)) IS NOT NULL;
 	-- foreign keys once every table is there: they may point at each other
 	FOR v_tab IN SELECT t.schema_name, t.table_name, t.foreign_keys
 				   FROM chameleon.replica_table t
@@ -1125,7 +1254,7 @@ BEGIN
 				USING HINT = 'The constraint stays NOT VALID: fix the rows, then run ALTER TABLE ... VALIDATE CONSTRAINT.';
 		END;
 	END LOOP;
-	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', 'log_event_' || v_src.source_id);
+	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', chameleon._log_table_name(v_src.source_id));
 	DELETE FROM chameleon.source WHERE source_id = v_src.source_id;
 	PERFORM chameleon._wake_launcher();
 	RAISE NOTICE 'source "%" detached: its tables are now ordinary tables', v_src.source_name;
@@ -1148,7 +1277,7 @@ SELECT c.oid::regclass, b[1]::bigint, b[2]::bigint
   JOIN pg_class c ON c.oid = i.inhrelid
  CROSS JOIN LATERAL regexp_match(pg_get_expr(c.relpartbound, c.oid),
 								 'FROM \(''?(-?\d+)''?\) TO \(''?(-?\d+)''?\)') b
- WHERE i.inhparent = to_regclass(format('chameleon.%I', 'log_event_' || p_source_id))
+ WHERE i.inhparent = to_regclass(format('chameleon.%I', chameleon._log_table_name(p_source_id)))
  ORDER BY 2
 $$;
 
@@ -1172,7 +1301,7 @@ LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
 WITH s AS (
-	SELECT coalesce((src.config ->> 'batch_retention')::interval, interval '1 day') AS retention
+	SELECT (src.config ->> 'batch_retention')::interval AS retention
 	  FROM chameleon.source src WHERE src.source_id = p_source_id
 ), d AS (
 	DELETE FROM chameleon.log_batch b USING s
@@ -1207,7 +1336,7 @@ BEGIN
 	v_src := chameleon._lookup_source(run_maintenance.source_name, false);
 	BEGIN
 		v_dropped := chameleon._log_recycle(v_src.source_id, v_src.replay_event_id,
-											coalesce(v_src.config ->> 'lock_timeout', '120s'));
+											v_src.config ->> 'lock_timeout');
 	EXCEPTION WHEN lock_not_available THEN
 		RAISE WARNING 'the change log of source "%" stayed busy for lock_timeout: no partition was recycled',
 			v_src.source_name
@@ -1220,7 +1349,7 @@ BEGIN
 		-- needed: the log is only ever inserted into and dropped a whole
 		-- partition at a time, so it holds no dead tuples (log_batch is a
 		-- small table, left to autovacuum).  Statistics are refreshed.
-		EXECUTE format('ANALYZE chameleon.%I', 'log_event_' || v_src.source_id);
+		EXECUTE format('ANALYZE chameleon.%I', chameleon._log_table_name(v_src.source_id));
 		ANALYZE chameleon.log_batch;
 	END IF;
 	SELECT count(*) INTO v_left FROM chameleon._log_partitions(v_src.source_id);

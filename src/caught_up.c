@@ -10,33 +10,20 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
-#include "storage/proc.h"
-#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "catalog.h"
 #include "mysql_client.h"
+#include "position.h"
 #include "source_conf.h"
 
 PG_FUNCTION_INFO_V1(chameleon_sql_wait_caught_up);
-
-/* Compares binlog coordinates: <0, 0, >0. */
-static int
-position_cmp(const char *file_a, int64 pos_a, const char *file_b, int64 pos_b)
-{
-	int			c = strcmp(file_a, file_b);
-
-	if (c != 0)
-		return c;
-	return (pos_a > pos_b) - (pos_a < pos_b);
-}
 
 /*
  * Whether MariaDB GTID position "have" (domain-server-seqno, comma
@@ -133,10 +120,8 @@ chameleon_sql_wait_caught_up(PG_FUNCTION_ARGS)
 	char	   *target_gtid;
 	bool		by_gtid;
 	TimestampTz deadline;
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(source_id)};
 
-	conf = chameleon_load_source_conf(source_id);
+	conf = chameleon_conf_load(source_id);
 	server_position(conf, &target_file, &target_pos, &target_gtid);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 
@@ -145,18 +130,7 @@ chameleon_sql_wait_caught_up(PG_FUNCTION_ARGS)
 	 * topology, whose file names and positions mean nothing to the recorded
 	 * ones: compare GTIDs then (MariaDB).
 	 */
-	SPI_connect();
-	by_gtid = false;
-	if (target_gtid != NULL &&
-		SPI_execute_with_args("SELECT coalesce((config->>'gtid_enable')::boolean, false) FROM chameleon.source WHERE source_id = $1",
-							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		by_gtid = (v != NULL && v[0] == 't');
-	}
-	SPI_finish();
+	by_gtid = target_gtid != NULL && conf->gtid_enable;
 
 	for (;;)
 	{
@@ -164,35 +138,25 @@ chameleon_sql_wait_caught_up(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		SPI_connect();
-		/* read-write: a new snapshot each time (READ COMMITTED) */
-		if (SPI_execute_with_args("SELECT replay_file, replay_pos, replay_gtid FROM chameleon.source WHERE source_id = $1",
-								  1, argtypes, args, NULL, false, 1) == SPI_OK_SELECT &&
-			SPI_processed == 1)
+		/* each statement takes a new snapshot (READ COMMITTED) */
+		if (CAT_RUN("SELECT replay_file, replay_pos, replay_gtid FROM chameleon.source"
+					" WHERE source_id = $1", cat_int4(source_id)) == 1)
 		{
-			char	   *file = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-			char	   *pos = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-			char	   *gtid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+			char	   *file = cat_get_text(0, 1);
+			char	   *gtid = cat_get_text(0, 3);
 
 			if (by_gtid)
 				done = (gtid != NULL && gtid_reached(gtid, target_gtid));
 			else
-				done = (file != NULL && pos != NULL &&
-						position_cmp(file, strtoll(pos, NULL, 10), target_file, target_pos) >= 0);
+				done = (file != NULL && !cat_isnull(0, 2) &&
+						chameleon_binlog_pos_cmp(file, cat_get_int8(0, 2, 0),
+												 target_file, target_pos) >= 0);
 		}
 		SPI_finish();
 		if (done)
 			PG_RETURN_BOOL(true);
 		if (GetCurrentTimestamp() >= deadline)
 			PG_RETURN_BOOL(false);
-
-		/*
-		 * Do not hold back the xmin horizon while waiting: the calling
-		 * statement reads nothing more with its snapshot, but an old xmin
-		 * would keep every row version the replay updates or deletes
-		 * meanwhile, and index scans through them halved its speed
-		 * (measured).  Each poll above takes a fresh snapshot.
-		 */
-		MyProc->xmin = TransactionXmin = InvalidTransactionId;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 100L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

@@ -12,8 +12,10 @@
 
 #include "postgres.h"
 
+#include "postmaster/bgworker.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "utils/timestamp.h"
 
 #define CHAMELEON_SCHEMA		"chameleon"
@@ -25,20 +27,30 @@ extern int	chameleon_max_sources;
 extern int	chameleon_launcher_naptime;
 extern int	chameleon_log_partition_events;
 
+/* The kinds of background workers chameleon starts for a source. */
+typedef enum ChameleonWorkerKind
+{
+	CHAMELEON_WORKER_READER = 0,	/* binlog -> change log (launcher) */
+	CHAMELEON_WORKER_REPLAY = 1,	/* change log -> tables (launcher) */
+	CHAMELEON_WORKER_JOB,		/* init_replica, sync_tables... (copy_job.c) */
+	CHAMELEON_WORKER_COPY,		/* a helper copying tables for a job */
+	CHAMELEON_WORKER_VERIFY		/* verify_tables */
+} ChameleonWorkerKind;
+
+/* the kinds the launcher keeps running, each with a place in the slot */
+#define CHAMELEON_STREAM_WORKERS	2
+
 /*
- * One slot per configured source, owned by the launcher.  Backends read the
- * slots (under the shared lock) to report worker processes in the views.
+ * One slot per configured source, kept by the launcher.  The reader and
+ * replay workers attach themselves to their source's slot (proc), and
+ * detach when they exit; backends read the slots under the shared lock.
  */
 typedef struct ChameleonSlot
 {
 	bool		in_use;
 	int32		source_id;
 	char		source_name[NAMEDATALEN];
-	bool		want_running;	/* desired state read from the catalogue */
-	pid_t		reader_pid;
-	pid_t		replay_pid;
-	TimestampTz last_start;		/* last time a worker was launched */
-	int			restarts;		/* consecutive restarts, for back-off */
+	PGPROC	   *proc[CHAMELEON_STREAM_WORKERS]; /* reader, replay; NULL: none */
 } ChameleonSlot;
 
 /* The extension's whole shared-memory state. */
@@ -47,12 +59,20 @@ typedef struct ChameleonShared
 	LWLock	   *lock;			/* protects everything below */
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch; /* set to wake the launcher up */
-	TimestampTz launcher_started;
 	int			nslots;
 	ChameleonSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } ChameleonShared;
 
 extern ChameleonShared *ChameleonState;
+
+/* What a chameleon worker is started with (bgw_extra). */
+typedef struct ChameleonWorkerArgs
+{
+	ChameleonWorkerKind kind;
+	int32		source_id;
+	Oid			database;		/* the database it connects to */
+	uint32		dsm;			/* a job's parameters (dsm_handle), or 0 */
+} ChameleonWorkerArgs;
 
 /* shmem.c */
 extern Size chameleon_shmem_size(void);
@@ -62,8 +82,16 @@ extern void chameleon_require_shmem(void);
 extern void chameleon_wake_launcher(void);
 extern void chameleon_wake_replay(int32 source_id);
 
-/* launcher.c */
+/* workers.c */
 extern void chameleon_register_launcher(void);
+extern const char *chameleon_worker_kind_name(ChameleonWorkerKind kind);
+extern bool chameleon_start_worker(ChameleonWorkerKind kind, int32 source_id,
+								   const char *source_name, uint32 dsm,
+								   pid_t notify_pid, BackgroundWorkerHandle **handle);
+extern ChameleonWorkerArgs chameleon_worker_begin(void);
+extern void chameleon_worker_attach(ChameleonWorkerKind kind, int32 source_id);
+
+/* launcher.c */
 extern PGDLLEXPORT void chameleon_launcher_main(Datum main_arg);
 
 #endif							/* CHAMELEON_H */

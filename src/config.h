@@ -38,4 +38,16 @@ extern char *chameleon_parse_schema_mappings(const char *yaml_text);
 extern void chameleon_parse_config_file(const char *yaml_text, const char *path,
 										List **names, List **configs);
 
+/*
+ * The source keys that may change while the source runs (the workers read
+ * them again after the change), as a List of static C strings.
+ */
+extern List *chameleon_config_live_keys(void);
+
+/*
+ * Parses a memory size such as 300M, 1G, 512kB or a plain number of bytes
+ * into *bytes; false when the text is not one.
+ */
+extern bool chameleon_parse_size(const char *text, int64 *bytes);
+
 #endif							/* CHAMELEON_CONFIG_H */

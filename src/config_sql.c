@@ -12,11 +12,13 @@
 #include <sys/stat.h>
 
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
@@ -29,6 +31,7 @@
 PG_FUNCTION_INFO_V1(chameleon_sql_parse_config);
 PG_FUNCTION_INFO_V1(chameleon_sql_parse_config_file);
 PG_FUNCTION_INFO_V1(chameleon_sql_parse_schema_mappings);
+PG_FUNCTION_INFO_V1(chameleon_sql_config_live_keys);
 
 /* Converts JSON text built by config.c into a jsonb datum. */
 static Datum
@@ -161,4 +164,21 @@ chameleon_sql_parse_config_file(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * chameleon._config_live_keys() returns text[]: the configuration keys
+ * alter_source() may change while the source runs (config.c's table).
+ */
+Datum
+chameleon_sql_config_live_keys(PG_FUNCTION_ARGS)
+{
+	List	   *keys = chameleon_config_live_keys();
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(keys), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, keys)
+		elems[n++] = CStringGetTextDatum((const char *) lfirst(lc));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }

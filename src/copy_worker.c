@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "catalog.h"
 #include "chameleon.h"
 #include "copy_value.h"
 #include "jobs.h"
@@ -72,6 +73,10 @@ typedef struct CopyChunk
 
 static CopyChunk *current_chunk = NULL;
 static MYSQL *copy_conn = NULL;
+
+/* the table being copied and its source, for the error context */
+static CopyTask *copy_task = NULL;
+static const char *copy_source = NULL;
 
 /* COPY FROM's data source: hands out the current chunk's bytes. */
 static int
@@ -113,8 +118,6 @@ discard_row(int32 source_id, const CopyTask *t, const char *reason,
 			const ChameleonCopyColumn *cols, int ncols, const char *line, int len)
 {
 	StringInfoData json;
-	char		idbuf[16];
-	const char *args[5];
 	int			col = 0;
 	int			start = 0;
 
@@ -141,14 +144,11 @@ discard_row(int32 source_id, const CopyTask *t, const char *reason,
 	}
 	appendStringInfoChar(&json, '}');
 
-	snprintf(idbuf, sizeof(idbuf), "%d", source_id);
-	args[0] = idbuf;
-	args[1] = t->target_schema;
-	args[2] = t->table_name;
-	args[3] = reason;
-	args[4] = json.data;
-	chameleon_spi_exec_args("INSERT INTO chameleon.discarded_row (source_id, schema_name, table_name, reason, row_data)"
-							" VALUES ($1::integer, $2, $3, $4, $5::jsonb)", 5, args);
+	CAT_RUN("INSERT INTO chameleon.discarded_row (source_id, schema_name, table_name,"
+			"                                     reason, row_data)"
+			" VALUES ($1, $2, $3, $4, $5::jsonb)",
+			cat_int4(source_id), cat_text(t->target_schema), cat_text(t->table_name),
+			cat_text(reason), cat_text(json.data));
 }
 
 /*
@@ -228,31 +228,28 @@ claim_table(int32 source_id, MemoryContext cxt)
 
 	chameleon_xact_begin("chameleon: claim a table");
 	/* a scalar subquery runs once: exactly one row is claimed */
-	chameleon_spi_exec(psprintf("UPDATE chameleon.table_progress p SET state = 'copying', started = clock_timestamp()"
-								" WHERE p.ctid = (SELECT ctid FROM chameleon.table_progress"
-								"         WHERE source_id = %d AND state = 'pending'"
-								"           AND NOT EXISTS (SELECT 1 FROM chameleon.table_progress f"
-								"                            WHERE f.source_id = %d AND f.state = 'failed')"
-								"         ORDER BY rows_estimated DESC NULLS LAST, schema_name, table_name"
-								"         LIMIT 1 FOR UPDATE SKIP LOCKED)"
-								" RETURNING p.source_schema, p.source_table, p.schema_name, p.table_name,"
-								"           p.load_schema, p.post_data",
-								source_id, source_id));
-	if (SPI_processed > 0)
+	if (CAT_RUN("UPDATE chameleon.table_progress p SET state = 'copying', started = clock_timestamp()"
+				" WHERE p.ctid = (SELECT ctid FROM chameleon.table_progress"
+				"         WHERE source_id = $1 AND state = 'pending'"
+				"           AND NOT EXISTS (SELECT 1 FROM chameleon.table_progress f"
+				"                            WHERE f.source_id = $1 AND f.state = 'failed')"
+				"         ORDER BY rows_estimated DESC NULLS LAST, schema_name, table_name"
+				"         LIMIT 1 FOR UPDATE SKIP LOCKED)"
+				" RETURNING p.source_schema, p.source_table, p.schema_name, p.table_name,"
+				"           p.load_schema, p.post_data",
+				cat_int4(source_id)) > 0)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 		bool		isnull;
 		Datum		d;
 
 		t = palloc0(sizeof(CopyTask));
-		t->source_schema = SPI_getvalue(tup, desc, 1);
-		t->source_table = SPI_getvalue(tup, desc, 2);
-		t->target_schema = SPI_getvalue(tup, desc, 3);
-		t->table_name = SPI_getvalue(tup, desc, 4);
-		t->load_schema = SPI_getvalue(tup, desc, 5);
-		d = SPI_getbinval(tup, desc, 6, &isnull);
+		t->source_schema = cat_get_text(0, 1);
+		t->source_table = cat_get_text(0, 2);
+		t->target_schema = cat_get_text(0, 3);
+		t->table_name = cat_get_text(0, 4);
+		t->load_schema = cat_get_text(0, 5);
+		d = cat_get_datum(0, 6, &isnull);
 		if (!isnull)
 		{
 			Datum	   *elems;
@@ -270,15 +267,14 @@ claim_table(int32 source_id, MemoryContext cxt)
 	return t;
 }
 
-/* Sets a table's progress columns (state, counters, snapshot, error). */
+/* Sets a table's progress: rows copied and discarded so far. */
 static void
-progress_update(int32 source_id, const CopyTask *t, const char *set_clause)
+progress_rows(int32 source_id, const CopyTask *t, uint64 copied, uint64 discarded)
 {
-	const char *args[2] = {t->target_schema, t->table_name};
-
-	chameleon_spi_exec_args(psprintf("UPDATE chameleon.table_progress SET %s"
-									 " WHERE source_id = %d AND schema_name = $1 AND table_name = $2",
-									 set_clause, source_id), 2, args);
+	CAT_RUN("UPDATE chameleon.table_progress SET rows_copied = $4, rows_discarded = $5"
+			" WHERE source_id = $1 AND schema_name = $2 AND table_name = $3",
+			cat_int4(source_id), cat_text(t->target_schema), cat_text(t->table_name),
+			cat_int8((int64) copied), cat_int8((int64) discarded));
 }
 
 /*
@@ -410,11 +406,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	if (strcmp(t->load_schema, t->target_schema) == 0)
 	{
 		chameleon_xact_begin("chameleon: empty a kept table");
-		chameleon_spi_exec(psprintf("DO $chameleon$BEGIN"
-									" IF EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = %u) THEN"
-									" DELETE FROM %s; ELSE TRUNCATE %s; END IF; END$chameleon$",
-									relid, chameleon_qualified(t->load_schema, t->table_name),
-									chameleon_qualified(t->load_schema, t->table_name)));
+		CAT_RUN("SELECT chameleon._empty_table($1)", cat_datum(REGCLASSOID, ObjectIdGetDatum(relid), false));
 		chameleon_xact_commit();
 	}
 
@@ -443,8 +435,6 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 
 	while (!eof)
 	{
-		char	   *set;
-
 		chunk.nlines = 0;
 		resetStringInfo(&chunk.data);
 
@@ -507,9 +497,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 			total += load_chunk(conf->source_id, t, rel, attnames, &chunk, cols, ncols, &discarded);
 			table_close(rel, NoLock);
 		}
-		set = psprintf("rows_copied = %llu, rows_discarded = %llu",
-					   (unsigned long long) total, (unsigned long long) discarded);
-		progress_update(conf->source_id, t, set);
+		progress_rows(conf->source_id, t, total, discarded);
 		chameleon_xact_commit();
 	}
 	mysql_free_result(res);
@@ -520,25 +508,22 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 
 	/* keys and indexes after the data */
 	chameleon_xact_begin("chameleon: build indexes");
-	progress_update(conf->source_id, t, "state = 'indexing'");
+	CAT_RUN("UPDATE chameleon.table_progress SET state = 'indexing'"
+			" WHERE source_id = $1 AND schema_name = $2 AND table_name = $3",
+			cat_int4(conf->source_id), cat_text(t->target_schema), cat_text(t->table_name));
 	chameleon_xact_commit();
 	chameleon_xact_begin("chameleon: build indexes");
 	{
 		ListCell   *lc;
-		const char *args[5];
 
 		foreach(lc, t->post_data)
-			chameleon_spi_exec((char *) lfirst(lc));
-		args[0] = t->target_schema;
-		args[1] = t->table_name;
-		args[2] = file;
-		args[3] = psprintf("%lld", pos);
-		args[4] = gtid;
-		chameleon_spi_exec_args(psprintf("UPDATE chameleon.table_progress SET state = 'swapping',"
-										 " snapshot_file = $3, snapshot_pos = $4::bigint, snapshot_gtid = $5,"
-										 " finished = clock_timestamp()"
-										 " WHERE source_id = %d AND schema_name = $1 AND table_name = $2",
-										 conf->source_id), 5, args);
+			chameleon_cat_exec_dynamic((char *) lfirst(lc));
+		CAT_RUN("UPDATE chameleon.table_progress SET state = 'swapping',"
+				"       snapshot_file = $4, snapshot_pos = $5, snapshot_gtid = $6,"
+				"       finished = clock_timestamp()"
+				" WHERE source_id = $1 AND schema_name = $2 AND table_name = $3",
+				cat_int4(conf->source_id), cat_text(t->target_schema), cat_text(t->table_name),
+				cat_text(file), cat_int8(pos), cat_text(gtid));
 	}
 	chameleon_xact_commit();
 	if (discarded > 0)
@@ -546,6 +531,15 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 				(errmsg("%llu rows of MySQL table \"%s.%s\" could not be stored and were discarded",
 						(unsigned long long) discarded, t->source_schema, t->source_table),
 				 errhint("See chameleon.discarded_rows.")));
+}
+
+/* Error context of the copy: the table and the source. */
+static void
+copy_error_callback(void *arg)
+{
+	if (copy_task != NULL)
+		errcontext("copying table %s.%s of source \"%s\"", copy_task->source_schema,
+				   copy_task->source_table, copy_source);
 }
 
 /*
@@ -559,11 +553,18 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	int64		chunk_bytes = conf->copy_max_memory / (2 * Max(chameleon_copy_workers, 1));
+	ErrorContextCallback errcallback;
 
 	if (chunk_bytes < 1024 * 1024)
 		chunk_bytes = 1024 * 1024;
 	if (chunk_bytes > (int64) (MaxAllocSize / 2))
 		chunk_bytes = (int64) (MaxAllocSize / 2);
+
+	copy_source = conf->name;
+	errcallback.callback = copy_error_callback;
+	errcallback.arg = NULL;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	copy_conn = chameleon_mysql_connect(conf, "initial copy");
 	chameleon_mysql_exec(copy_conn, "SET SESSION time_zone = '+00:00'");
@@ -580,8 +581,9 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 		t = claim_table(conf->source_id, cxt);
 		if (t == NULL)
 			break;
+		copy_task = t;
 		ereport(DEBUG1,
-				(errmsg_internal("chameleon: copying %s.%s", t->source_schema, t->source_table)));
+				(errmsg_internal("copying %s.%s", t->source_schema, t->source_table)));
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("chameleon: copying %s.%s", t->source_schema, t->source_table));
 		PG_TRY();
@@ -591,7 +593,6 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 		PG_CATCH();
 		{
 			ErrorData  *edata;
-			const char *args[3];
 
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
@@ -599,20 +600,21 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 			AbortOutOfAnyTransaction();
 			FlushErrorState();
 			chameleon_xact_begin("chameleon: record a failed table");
-			args[0] = t->target_schema;
-			args[1] = t->table_name;
-			args[2] = edata->message;
-			chameleon_spi_exec_args(psprintf("UPDATE chameleon.table_progress SET state = 'failed', error = $3,"
-											 " finished = clock_timestamp()"
-											 " WHERE source_id = %d AND schema_name = $1 AND table_name = $2",
-											 conf->source_id), 3, args);
+			CAT_RUN("UPDATE chameleon.table_progress SET state = 'failed', error = $4,"
+					"       finished = clock_timestamp()"
+					" WHERE source_id = $1 AND schema_name = $2 AND table_name = $3",
+					cat_int4(conf->source_id), cat_text(t->target_schema),
+					cat_text(t->table_name), cat_text(edata->message));
 			chameleon_xact_commit();
+			copy_task = NULL;
 			break;
 		}
 		PG_END_TRY();
+		copy_task = NULL;
 	}
 	mysql_close(copy_conn);
 	copy_conn = NULL;
+	error_context_stack = errcallback.previous;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }
@@ -621,21 +623,16 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 void
 chameleon_copy_main(Datum main_arg)
 {
-	int32		extra[3];
+	ChameleonWorkerArgs args = chameleon_worker_begin();
 	ChameleonSourceConf *conf;
 	MemoryContext cxt;
 
-	memcpy(extra, MyBgworkerEntry->bgw_extra, sizeof(extra));
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid((Oid) extra[2], InvalidOid, 0);
 	chameleon_mysql_close_at_exit(&copy_conn);
-
 	cxt = AllocSetContextCreate(TopMemoryContext, "chameleon copy worker", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
 	chameleon_xact_begin("chameleon: copy worker start");
 	MemoryContextSwitchTo(cxt);
-	conf = chameleon_load_source_conf(extra[1]);
+	conf = chameleon_conf_load(args.source_id);
 	chameleon_xact_commit();
 	MemoryContextSwitchTo(cxt);
 	pgstat_report_appname(psprintf("chameleon init %s", conf->name));

@@ -4,8 +4,8 @@
  *	  Starting a source's background jobs from SQL: the parameters go to the
  *	  job worker through a pinned DSM segment (the calling transaction has
  *	  not committed, so the worker could not read them from a table), the
- *	  worker is registered as a dynamic background worker, and the caller
- *	  optionally waits for it to finish.
+ *	  worker is started (workers.c), and the caller optionally waits for it
+ *	  to finish.  Also chameleon._start_worker() for tests and tools.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,34 +43,6 @@ chameleon_job_name(ChameleonJobKind kind)
 			return "sync_tables";
 	}
 	return "job";
-}
-
-/*
- * Registers a dynamic worker of the given role for a source, notifying the
- * current process of its start and stop.  Returns false when no worker
- * slot is free.
- */
-bool
-chameleon_register_worker(int role, int32 source_id, const char *source_name,
-						  dsm_handle handle, BackgroundWorkerHandle **handle_out)
-{
-	BackgroundWorker worker;
-	/* job workers work in the database of the call that started them */
-	int32		extra[3] = {role, source_id, (int32) MyDatabaseId};
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "chameleon");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s",
-			 role == CHAMELEON_WORKER_JOB ? "chameleon_job_main" : "chameleon_copy_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "chameleon init %s", source_name);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "chameleon init %s", source_name);
-	worker.bgw_main_arg = UInt32GetDatum(handle);
-	worker.bgw_notify_pid = MyProcPid;
-	memcpy(worker.bgw_extra, extra, sizeof(extra));
-	return RegisterDynamicBackgroundWorker(&worker, handle_out);
 }
 
 /* Appends a length-prefixed string to a serialisation buffer. */
@@ -123,8 +95,8 @@ chameleon_sql_start_job(PG_FUNCTION_ARGS)
 	/* the worker unpins it once read; it must outlive this transaction */
 	dsm_pin_segment(seg);
 
-	if (!chameleon_register_worker(CHAMELEON_WORKER_JOB, source_id, source_name,
-								   dsm_segment_handle(seg), &handle))
+	if (!chameleon_start_worker(CHAMELEON_WORKER_JOB, source_id, source_name,
+								dsm_segment_handle(seg), MyProcPid, &handle))
 	{
 		dsm_unpin_segment(dsm_segment_handle(seg));
 		dsm_detach(seg);
@@ -199,31 +171,6 @@ chameleon_read_job(dsm_handle handle, int32 source_id)
 }
 
 /*
- * Registers a reader or replay worker of a source (role "reader" or
- * "replay"), to be notified to notify_pid (0: nobody).  Returns false when
- * no worker slot is free.
- */
-bool
-chameleon_register_stream_worker(const char *role, int32 source_id,
-								 const char *source_name, pid_t notify_pid,
-								 BackgroundWorkerHandle **handle_out)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "chameleon");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "chameleon_%s_main", role);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "chameleon %s %s", role, source_name);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "chameleon %s %s", role, source_name);
-	worker.bgw_main_arg = Int32GetDatum(source_id);
-	worker.bgw_notify_pid = notify_pid;
-	return RegisterDynamicBackgroundWorker(&worker, handle_out);
-}
-
-/*
  * chameleon._start_worker(role, source_id, source_name) returns the pid of
  * a reader or replay worker started outside the launcher (tests, tools).
  */
@@ -235,13 +182,18 @@ chameleon_sql_start_worker(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	BackgroundWorkerHandle *handle;
 	pid_t		pid = 0;
+	ChameleonWorkerKind kind;
 
-	if (strcmp(role, "reader") != 0 && strcmp(role, "replay") != 0)
+	if (strcmp(role, "reader") == 0)
+		kind = CHAMELEON_WORKER_READER;
+	else if (strcmp(role, "replay") == 0)
+		kind = CHAMELEON_WORKER_REPLAY;
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown worker role \"%s\"", role),
 				 errhint("Use reader or replay.")));
-	if (!chameleon_register_stream_worker(role, source_id, name, MyProcPid, &handle))
+	if (!chameleon_start_worker(kind, source_id, name, 0, MyProcPid, &handle))
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("no background worker slot is free for the %s of source \"%s\"", role, name),

@@ -36,27 +36,14 @@ typedef struct ChameleonJob
 	List	   *tables;			/* sync_tables: "schema.table" */
 } ChameleonJob;
 
-/* worker roles, in bgw_extra */
-/* advisory lock class of "one job per source" (session lock on the source id) */
-#define CHAMELEON_JOB_LOCK_CLASS 0x43484d4c
-
-#define CHAMELEON_WORKER_JOB	1
-#define CHAMELEON_WORKER_COPY	2
-
 /* settings */
 extern int	chameleon_copy_workers;
 
 /* jobs.c */
-extern bool chameleon_register_worker(int role, int32 source_id,
-									  const char *source_name, dsm_handle handle,
-									  BackgroundWorkerHandle **handle_out);
 extern const char *chameleon_job_name(ChameleonJobKind kind);
-extern bool chameleon_register_stream_worker(const char *role, int32 source_id,
-											 const char *source_name, pid_t notify_pid,
-											 BackgroundWorkerHandle **handle_out);
 extern ChameleonJob *chameleon_read_job(dsm_handle handle, int32 source_id);
 
-/* init_worker.c */
+/* copy_job.c */
 extern PGDLLEXPORT void chameleon_job_main(Datum main_arg);
 
 /* copy_worker.c */

@@ -26,7 +26,6 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
-#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -34,7 +33,7 @@
 #include "utils/snapmgr.h"
 
 #include "chameleon.h"
-#include "jobs.h"
+#include "catalog.h"
 
 /* A source as read from the catalogue in one cycle. */
 typedef struct LauncherSource
@@ -54,13 +53,11 @@ typedef struct LauncherWorkers
 {
 	int32		source_id;
 	char		source_name[NAMEDATALEN];
-	BackgroundWorkerHandle *handle[2];	/* reader, replay */
-	TimestampTz started[2];
-	TimestampTz next_start[2];	/* not before: back-off after a failure */
-	int			backoff_ms[2];
+	BackgroundWorkerHandle *handle[CHAMELEON_STREAM_WORKERS];	/* reader, replay */
+	TimestampTz started[CHAMELEON_STREAM_WORKERS];
+	TimestampTz next_start[CHAMELEON_STREAM_WORKERS];	/* back-off after a failure */
+	int			backoff_ms[CHAMELEON_STREAM_WORKERS];
 } LauncherWorkers;
-
-static const char *const worker_roles[2] = {"reader", "replay"};
 
 /* launcher-local: handles are only valid in the process that registered */
 static LauncherWorkers *workers = NULL;
@@ -73,24 +70,6 @@ static void launcher_cycle(void);
 static List *launcher_read_catalogue(bool *extension_present);
 static void launcher_update_slots(List *sources);
 static void launcher_manage_workers(List *sources);
-
-/* Registers the static launcher worker with the postmaster. */
-void
-chameleon_register_launcher(void)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	/* restarted by the postmaster after a crash or pg_terminate_backend */
-	worker.bgw_restart_time = 5;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "chameleon");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "chameleon_launcher_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "chameleon launcher");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "chameleon launcher");
-	RegisterBackgroundWorker(&worker);
-}
 
 /* Main loop of the launcher: read the catalogue, update slots, sleep. */
 void
@@ -106,23 +85,19 @@ chameleon_launcher_main(Datum main_arg)
 	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
 	ChameleonState->launcher_pid = MyProcPid;
 	ChameleonState->launcher_latch = MyLatch;
-	ChameleonState->launcher_started = GetCurrentTimestamp();
 
 	/*
 	 * Workers a previous launcher started (it was terminated, the server
 	 * was not restarted) are unknown to this one: stop them, so that no
-	 * source ever has two readers.
+	 * source ever has two readers.  They detach from the slot as they go.
 	 */
 	for (int i = 0; i < ChameleonState->nslots; i++)
 	{
 		ChameleonSlot *slot = &ChameleonState->slots[i];
 
-		/* only if the pid is still one of this server's processes */
-		if (slot->reader_pid != 0 && BackendPidGetProc(slot->reader_pid) != NULL)
-			(void) kill(slot->reader_pid, SIGTERM);
-		if (slot->replay_pid != 0 && BackendPidGetProc(slot->replay_pid) != NULL)
-			(void) kill(slot->replay_pid, SIGTERM);
-		slot->reader_pid = slot->replay_pid = 0;
+		for (int k = 0; k < CHAMELEON_STREAM_WORKERS; k++)
+			if (slot->in_use && slot->proc[k] != NULL)
+				(void) kill(slot->proc[k]->pid, SIGTERM);
 	}
 	LWLockRelease(ChameleonState->lock);
 	before_shmem_exit(launcher_detach, (Datum) 0);
@@ -230,35 +205,22 @@ launcher_read_catalogue(bool *extension_present)
 	*extension_present = OidIsValid(get_extension_oid(CHAMELEON_EXTENSION, true));
 	if (*extension_present)
 	{
-		int			ret;
-		uint64		i;
+		uint64		n;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		/* a source in error keeps its desired state but gets no workers */
-		ret = SPI_execute("SELECT source_id, source_name, "
-						  "desired_state = 'running' AND status = 'running' "
-						  "FROM chameleon.source ORDER BY source_id",
-						  true, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "cannot read chameleon.source: SPI error %d", ret);
-
-		for (i = 0; i < SPI_processed; i++)
+		n = CAT_RUN0("SELECT source_id, source_name,"
+					 "       desired_state = 'running' AND status = 'running'"
+					 "  FROM chameleon.source ORDER BY source_id");
+		for (uint64 i = 0; i < n; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		d;
-			LauncherSource *src;
-			MemoryContext old;
+			MemoryContext old = MemoryContextSwitchTo(LauncherCycleContext);
+			LauncherSource *src = palloc0(sizeof(LauncherSource));
 
-			old = MemoryContextSwitchTo(LauncherCycleContext);
-			src = palloc0(sizeof(LauncherSource));
-			src->source_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-			d = SPI_getbinval(tup, desc, 2, &isnull);
-			strlcpy(src->source_name, TextDatumGetCString(d), NAMEDATALEN);
-			d = SPI_getbinval(tup, desc, 3, &isnull);
-			src->want_running = !isnull && DatumGetBool(d);
+			src->source_id = cat_get_int4(i, 1, 0);
+			strlcpy(src->source_name, cat_get_text(i, 2), NAMEDATALEN);
+			src->want_running = cat_get_bool(i, 3, false);
 			result = lappend(result, src);
 			MemoryContextSwitchTo(old);
 		}
@@ -338,7 +300,6 @@ launcher_update_slots(List *sources)
 		}
 		/* a source may have been renamed; always refresh the name */
 		strlcpy(slot->source_name, src->source_name, NAMEDATALEN);
-		slot->want_running = src->want_running;
 	}
 
 	LWLockRelease(ChameleonState->lock);
@@ -369,26 +330,6 @@ workers_for(int32 source_id, const char *name)
 	return &workers[nworkers++];
 }
 
-/* Publishes a worker's pid in the source's slot (0: none). */
-static void
-slot_set_pid(int32 source_id, int role, pid_t pid)
-{
-	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ChameleonState->nslots; i++)
-	{
-		ChameleonSlot *slot = &ChameleonState->slots[i];
-
-		if (slot->in_use && slot->source_id == source_id)
-		{
-			if (role == 0)
-				slot->reader_pid = pid;
-			else
-				slot->replay_pid = pid;
-		}
-	}
-	LWLockRelease(ChameleonState->lock);
-}
-
 /*
  * Keeps one reader and one replay worker for every running source: starts
  * missing ones (after a back-off when the previous one failed), stops those
@@ -413,7 +354,7 @@ launcher_manage_workers(List *sources)
 				found = true;
 		if (!found)
 		{
-			for (int r = 0; r < 2; r++)
+			for (int r = 0; r < CHAMELEON_STREAM_WORKERS; r++)
 				if (workers[i].handle[r] != NULL)
 				{
 					TerminateBackgroundWorker(workers[i].handle[r]);
@@ -431,7 +372,7 @@ launcher_manage_workers(List *sources)
 
 		if (w == NULL)
 			continue;
-		for (int r = 0; r < 2; r++)
+		for (int r = 0; r < CHAMELEON_STREAM_WORKERS; r++)
 		{
 			pid_t		pid = 0;
 			BgwHandleStatus st = BGWH_STOPPED;
@@ -449,15 +390,11 @@ launcher_manage_workers(List *sources)
 					w->handle[r] = NULL;
 					w->backoff_ms[r] = 0;
 				}
-				slot_set_pid(src->source_id, r, st == BGWH_STARTED ? pid : 0);
 				continue;
 			}
 
 			if (w->handle[r] != NULL && st != BGWH_STOPPED)
-			{
-				slot_set_pid(src->source_id, r, st == BGWH_STARTED ? pid : 0);
 				continue;
-			}
 			if (w->handle[r] != NULL)
 			{
 				/* it exited: back off, more each time it dies young */
@@ -470,9 +407,8 @@ launcher_manage_workers(List *sources)
 				w->next_start[r] = TimestampTzPlusMilliseconds(now, w->backoff_ms[r]);
 				ereport(LOG,
 						(errmsg("chameleon %s of source \"%s\" exited; starting it again in %d ms",
-								worker_roles[r], src->source_name, w->backoff_ms[r])));
+								chameleon_worker_kind_name((ChameleonWorkerKind) r), src->source_name, w->backoff_ms[r])));
 			}
-			slot_set_pid(src->source_id, r, 0);
 			if (w->next_start[r] > now)
 			{
 				long		ms = TimestampDifferenceMilliseconds(now, w->next_start[r]) + 1;
@@ -481,9 +417,8 @@ launcher_manage_workers(List *sources)
 					next_wakeup_ms = ms;
 				continue;
 			}
-			if (!chameleon_register_stream_worker(worker_roles[r], src->source_id,
-												  src->source_name, MyProcPid,
-												  &w->handle[r]))
+			if (!chameleon_start_worker((ChameleonWorkerKind) r, src->source_id,
+										src->source_name, 0, MyProcPid, &w->handle[r]))
 			{
 				w->handle[r] = NULL;
 				w->next_start[r] = TimestampTzPlusMilliseconds(now, 5000);
@@ -492,7 +427,7 @@ launcher_manage_workers(List *sources)
 				ereport(WARNING,
 						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 						 errmsg("no background worker slot for the %s of chameleon source \"%s\"",
-								worker_roles[r], src->source_name),
+								chameleon_worker_kind_name((ChameleonWorkerKind) r), src->source_name),
 						 errhint("Raise max_worker_processes (currently %d).", max_worker_processes)));
 				continue;
 			}

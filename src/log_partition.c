@@ -57,15 +57,14 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "catalog.h"
 #include "chameleon.h"
 #include "log_partition.h"
+#include "names.h"
 #include "worker_util.h"
 
 /* maintenance interval of the replay when auto_maintenance is disabled */
 #define LOG_MAINT_DEFAULT_MS	(5 * 60 * 1000)
-
-/* how often the replay re-reads auto_maintenance */
-#define LOG_MAINT_CONFIG_MS		(10 * 1000)
 
 /* One range sub-partition: events first <= event_id < end. */
 typedef struct LogPart
@@ -84,10 +83,9 @@ typedef struct LogMaintState
 	int64		interval_ms;	/* between maintenance passes */
 	bool		auto_enabled;	/* auto_maintenance is an interval */
 	TimestampTz last_pass;
-	TimestampTz next_config;	/* when to re-read auto_maintenance */
 } LogMaintState;
 
-static LogMaintState maint = {-1, -1, LOG_MAINT_DEFAULT_MS, false, 0, 0};
+static LogMaintState maint = {-1, -1, LOG_MAINT_DEFAULT_MS, false, 0};
 
 PG_FUNCTION_INFO_V1(chameleon_sql_log_recycle);
 
@@ -98,7 +96,7 @@ static int64 create_partitions(int32 source_id, int64 first_id, int64 last_id,
 static RangeVar *
 log_parent_rv(int32 source_id)
 {
-	return makeRangeVar(CHAMELEON_SCHEMA, psprintf("log_event_%d", source_id), -1);
+	return makeRangeVar(CHAMELEON_SCHEMA, chameleon_log_table_name(source_id), -1);
 }
 
 /*
@@ -110,33 +108,25 @@ static LogPart *
 log_parts(int32 source_id, int *nparts)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	Oid			types[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(source_id)};
 	LogPart    *parts = NULL;
-	int			rc;
+	uint64		n;
 
 	*nparts = 0;
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT partition::oid, first_event_id, end_event_id"
-							   " FROM chameleon._log_partitions($1)",
-							   1, types, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not list the log partitions of source %d: %s",
-			 source_id, SPI_result_code_string(rc));
-	if (SPI_processed > 0)
+	n = CAT_RUN("SELECT partition::oid, first_event_id, end_event_id"
+				"  FROM chameleon._log_partitions($1)", cat_int4(source_id));
+	if (n > 0)
 	{
-		parts = MemoryContextAlloc(caller, sizeof(LogPart) * SPI_processed);
-		for (uint64 i = 0; i < SPI_processed; i++)
+		parts = MemoryContextAlloc(caller, sizeof(LogPart) * n);
+		for (uint64 i = 0; i < n; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
 			bool		isnull;
 
-			parts[i].relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-			parts[i].first = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-			parts[i].end = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+			parts[i].relid = DatumGetObjectId(cat_get_datum(i, 1, &isnull));
+			parts[i].first = cat_get_int8(i, 2, 0);
+			parts[i].end = cat_get_int8(i, 3, 0);
 		}
-		*nparts = (int) SPI_processed;
+		*nparts = (int) n;
 	}
 	SPI_finish();
 	return parts;
@@ -156,12 +146,8 @@ log_top(int32 source_id)
 static void
 log_exec(const char *sql)
 {
-	int			rc;
-
 	SPI_connect();
-	rc = SPI_execute(sql, false, 0);
-	if (rc < 0)
-		elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+	chameleon_cat_exec_dynamic(sql);
 	SPI_finish();
 }
 
@@ -237,9 +223,9 @@ create_partitions(int32 source_id, int64 first_id, int64 last_id, int64 goal,
 		log_exec(psprintf("CREATE TABLE %s.%s PARTITION OF %s.%s"
 						  " FOR VALUES FROM (" INT64_FORMAT ") TO (" INT64_FORMAT ")",
 						  CHAMELEON_SCHEMA,
-						  quote_identifier(psprintf("log_event_%d_" INT64_FORMAT, source_id, lower)),
+						  quote_identifier(chameleon_log_range_name(source_id, lower)),
 						  CHAMELEON_SCHEMA,
-						  quote_identifier(psprintf("log_event_%d", source_id)),
+						  quote_identifier(chameleon_log_table_name(source_id)),
 						  lower, upper));
 		lower = upper;
 	}
@@ -250,25 +236,12 @@ create_partitions(int32 source_id, int64 first_id, int64 last_id, int64 goal,
 static int64
 committed_replay_position(int32 source_id)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(source_id)};
 	int64		pos = -1;
-	int			rc;
 
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT replay_event_id FROM chameleon.source WHERE source_id = $1",
-							   1, types, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the replay position of source %d: %s",
-			 source_id, SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			pos = DatumGetInt64(d);
-	}
+	if (CAT_RUN("SELECT replay_event_id FROM chameleon.source WHERE source_id = $1",
+				cat_int4(source_id)) > 0)
+		pos = cat_get_int8(0, 1, -1);
 	SPI_finish();
 	return pos;
 }
@@ -336,50 +309,26 @@ chameleon_log_recycle(int32 source_id, int64 replayed_upto, bool wait, int64 *lo
 	return dropped;
 }
 
-/*
- * Reads auto_maintenance: the interval between maintenance passes, or the
- * default when it is disabled (batch_retention is honoured either way, so
- * that log_batch cannot grow without bound).
- */
-static void
-read_maint_config(int32 source_id)
-{
-	char	   *v = chameleon_spi_value(psprintf("SELECT CASE WHEN coalesce(config->>'auto_maintenance', 'disabled') = 'disabled'"
-												 " THEN -1 ELSE (extract(epoch FROM (config->>'auto_maintenance')::interval) * 1000)::bigint END"
-												 " FROM chameleon.source WHERE source_id = %d", source_id));
-	int64		ms = v ? pg_strtoint64(v) : -1;
-
-	maint.auto_enabled = ms > 0;
-	maint.interval_ms = ms > 0 ? Max(ms, 1000) : LOG_MAINT_DEFAULT_MS;
-}
-
 /* The work of chameleon_log_maintain(), errors left to the caller. */
 static void
 log_maintain(int32 source_id, const char *source_name, int64 replayed_upto,
 			 TimestampTz now)
 {
-	bool		config_due = now >= maint.next_config;
 	bool		pass_due;
 	bool		recycle_due;
 
 	recycle_due = maint.drop_at < 0 ||
 		(replayed_upto + 1 >= maint.drop_at && replayed_upto != maint.quiet_upto);
-	if (!config_due && !recycle_due &&
-		!TimestampDifferenceExceeds(maint.last_pass, now, (int) Min(maint.interval_ms, INT_MAX)))
+	pass_due = TimestampDifferenceExceeds(maint.last_pass, now,
+										  (int) Min(maint.interval_ms, INT_MAX));
+	if (!recycle_due && !pass_due)
 		return;
 
 	chameleon_xact_begin("chameleon replay: log maintenance");
-	if (config_due)
-	{
-		read_maint_config(source_id);
-		maint.next_config = TimestampTzPlusMilliseconds(now, LOG_MAINT_CONFIG_MS);
-	}
-	pass_due = TimestampDifferenceExceeds(maint.last_pass, now, (int) Min(maint.interval_ms, INT_MAX));
-	if (recycle_due || pass_due)
 	{
 		int64		lowest_end;
 		int			dropped = chameleon_log_recycle(source_id, replayed_upto, false, &lowest_end);
-		const char *purged = "0";
+		char	   *purged = NULL;
 
 		if (dropped >= 0)
 		{
@@ -388,19 +337,18 @@ log_maintain(int32 source_id, const char *source_name, int64 replayed_upto,
 		}
 		if (pass_due)
 		{
-			purged = chameleon_spi_value(psprintf("SELECT chameleon._purge_batches(%d, false)",
-												  source_id));
+			purged = CAT_VALUE("SELECT chameleon._purge_batches($1, false)",
+							   cat_int4(source_id));
 			maint.last_pass = now;
 			ereport(maint.auto_enabled ? LOG : DEBUG1,
-					(errmsg("chameleon replay %s: maintenance: %d log partitions dropped%s, %s replayed log batches deleted",
-							source_name, Max(dropped, 0),
+					(errmsg("maintenance: %d log partitions dropped%s, %s replayed log batches deleted",
+							Max(dropped, 0),
 							dropped < 0 ? " (log busy, retried later)" : "",
 							purged ? purged : "0")));
 		}
 		else if (dropped > 0)
 			ereport(DEBUG1,
-					(errmsg("chameleon replay %s: dropped %d replayed log partitions",
-							source_name, dropped)));
+					(errmsg("dropped %d replayed log partitions", dropped)));
 	}
 	chameleon_xact_commit();
 }
@@ -411,10 +359,15 @@ log_maintain(int32 source_id, const char *source_name, int64 replayed_upto,
  * replication: it is reported as a WARNING and retried later.
  */
 void
-chameleon_log_maintain(int32 source_id, const char *source_name, int64 replayed_upto)
+chameleon_log_maintain(int32 source_id, const char *source_name, int64 replayed_upto,
+					   int64 auto_maintenance_ms)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	TimestampTz now = GetCurrentTimestamp();
+
+	/* batch_retention is honoured even when auto_maintenance is disabled */
+	maint.auto_enabled = auto_maintenance_ms > 0;
+	maint.interval_ms = maint.auto_enabled ? Max(auto_maintenance_ms, 1000) : LOG_MAINT_DEFAULT_MS;
 
 	PG_TRY();
 	{
@@ -430,8 +383,7 @@ chameleon_log_maintain(int32 source_id, const char *source_name, int64 replayed_
 		AbortOutOfAnyTransaction();
 		MemoryContextSwitchTo(cxt);
 		ereport(WARNING,
-				(errmsg("chameleon replay %s: log maintenance failed: %s",
-						source_name, edata->message),
+				(errmsg("log maintenance failed: %s", edata->message),
 				 errhint("It is retried at the next maintenance pass; chameleon.run_maintenance('%s') runs it at once.",
 						 source_name)));
 		FreeErrorData(edata);

@@ -33,9 +33,10 @@ extern int	chameleon_log_recycle(int32 source_id, int64 replayed_upto, bool wait
 /*
  * Replay, outside any transaction, after each round: recycles the log when
  * the replay position has passed a sub-partition, and runs the periodic
- * maintenance (batch_retention) when it is due.  Never waits for a lock.
+ * maintenance (batch_retention) every auto_maintenance_ms (-1: disabled,
+ * then every 5 minutes, silently).  Never waits for a lock.
  */
 extern void chameleon_log_maintain(int32 source_id, const char *source_name,
-								   int64 replayed_upto);
+								   int64 replayed_upto, int64 auto_maintenance_ms);
 
 #endif							/* CHAMELEON_LOG_PARTITION_H */

@@ -27,7 +27,9 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "catalog.h"
 #include "jobs.h"
+#include "names.h"
 #include "pg_source.h"
 #include "worker_util.h"
 
@@ -286,7 +288,7 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 	{
 		const char *sschema = (const char *) lfirst(a);
 		const char *target = (const char *) lfirst(b);
-		char	   *load = psprintf("_chameleon_load_%d_%d", source_id, ++nschema);
+		char	   *load = chameleon_loading_schema_name(source_id, ++nschema);
 		const char *params[1] = {sschema};
 
 		res = src_exec("SELECT count(*) FROM pg_namespace WHERE nspname = $1", 1, params);
@@ -310,9 +312,6 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 			List	   *post = NIL;
 			List	   *columns = NIL;
 			uint64		rows = 0;
-			char		idbuf[16];
-			char		rowsbuf[32];
-			const char *args[8];
 			ListCell   *lc;
 
 			if (!chameleon_table_selected(conf, sschema, stable))
@@ -321,29 +320,20 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 			describe_table(sschema, stable, load, target, &create, &post, &columns);
 
 			chameleon_xact_begin("chameleon: copy a PostgreSQL table");
-			chameleon_spi_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(load)));
-			chameleon_spi_exec(create.data);
+			chameleon_cat_exec_dynamic(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(load)));
+			chameleon_cat_exec_dynamic(create.data);
 			if (with_data)
 				rows = copy_table(sschema, stable, load, columns);
 			foreach(lc, post)
-				chameleon_spi_exec((char *) lfirst(lc));
+				chameleon_cat_exec_dynamic((char *) lfirst(lc));
 
-			snprintf(idbuf, sizeof(idbuf), "%d", source_id);
-			snprintf(rowsbuf, sizeof(rowsbuf), "%llu", (unsigned long long) rows);
-			args[0] = idbuf;
-			args[1] = target;
-			args[2] = stable;
-			args[3] = sschema;
-			args[4] = stable;
-			args[5] = load;
-			args[6] = rowsbuf;
-			args[7] = with_data ? "true" : "false";
-			chameleon_spi_exec_args("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
-									" source_schema, source_table, load_schema, rows_estimated, rows_copied,"
-									" with_data, state, started, finished)"
-									" VALUES ($1::integer, $2, $3, $4, $5, $6, $7::bigint, $7::bigint,"
-									" $8::boolean, 'swapping', clock_timestamp(), clock_timestamp())",
-									8, args);
+			CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
+					"       source_schema, source_table, load_schema, rows_estimated, rows_copied,"
+					"       with_data, state, started, finished)"
+					" VALUES ($1, $2, $3, $4, $3, $5, $6, $6, $7, 'swapping',"
+					"         clock_timestamp(), clock_timestamp())",
+					cat_int4(source_id), cat_text(target), cat_text(stable), cat_text(sschema),
+					cat_text(load), cat_int8((int64) rows), cat_bool(with_data));
 			chameleon_xact_commit();
 		}
 		PQclear(res);

@@ -27,9 +27,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -40,8 +40,10 @@
 
 #include "binlog/stream.h"
 #include "chameleon.h"
-#include "reader.h"
+#include "position.h"
+#include "reader_internal.h"
 #include "replication.h"
+#include "source_state.h"
 #include "worker_util.h"
 
 /* heartbeat asked of the server, and the bound of one network read */
@@ -49,8 +51,6 @@
 #define READER_READ_TIMEOUT		5
 /* a complete transaction waits at most this long in the buffer */
 #define READER_FLUSH_MS			100
-/* advisory lock class of "one reader per source" ('CHRD') */
-#define READER_LOCK_CLASS		0x43485244
 /* MySQL error: the binlog to read from is gone (purged, unknown file) */
 #define ER_MASTER_FATAL_ERROR_READING_BINLOG 1236
 
@@ -78,27 +78,14 @@ reader_exit_cb(int code, Datum arg)
 }
 
 /* Records an error the reader must not retry, then exits with code 0. */
-static void
+static void pg_attribute_noreturn()
 reader_give_up(ReaderState *st, const char *message)
 {
-	char		idbuf[16];
-	const char *args[2];
+	ChameleonFailure f = {0};
 
-	ereport(LOG,
-			(errcode(ERRCODE_CONNECTION_FAILURE),
-			 errmsg("chameleon: reader of source \"%s\" stops: %s", st->source_name, message)));
 	reader_close();
-	chameleon_xact_begin("chameleon: reader error");
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	args[1] = message;
-	chameleon_spi_exec_args("UPDATE chameleon.source SET status = 'error', last_error = $2,"
-							" status_changed_at = now() WHERE source_id = $1::integer", 2, args);
-	chameleon_spi_exec_args("INSERT INTO chameleon.error_log (source_id, error_message)"
-							" VALUES ($1::integer, $2)", 2, args);
-	chameleon_notify(st->source_name, "error", message);
-	chameleon_xact_commit();
-	proc_exit(0);
+	f.message = message;
+	chameleon_state_stop_on_error(st->source_id, st->source_name, &f);
 }
 
 /* Waits ms milliseconds on the latch, interruptibly. */
@@ -126,18 +113,19 @@ reader_read_failed(ReaderState *st, const char *message, unsigned int server_err
 		reader_give_up(st, psprintf("%s (error %u; the binlog position %s:" UINT64_FORMAT
 									" cannot be read any more: run chameleon.init_replica() or chameleon.sync_tables() for the source)",
 									message, server_errno, st->done.file, st->done.pos));
-	if (st->on_error_exit)
+	if (st->conf->on_error_read_exit)
 		reader_give_up(st, psprintf("%s (on_error_read is exit: fix the cause, then run chameleon.enable_replica() and chameleon.start_replica())",
 									message));
 
 	ereport(LOG,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
-			 errmsg("chameleon: reader of source \"%s\": %s", st->source_name, message),
+			 errmsg("%s", message),
 			 errdetail("Reconnecting in %ld ms (on_error_read is continue).", *backoff_ms)));
 	reader_sleep(*backoff_ms);
 	*backoff_ms = Min(*backoff_ms * 2, 60000);
 
 	chameleon_xact_begin("chameleon: reader resume");
+	reader_refresh_conf(st);
 	reader_resume(st);
 	chameleon_xact_commit();
 }
@@ -164,10 +152,10 @@ reader_open(ReaderState *st, char *errbuf, size_t errlen, unsigned int *server_e
 	cfg.ssl_ca = conf->ssl_ca;
 	cfg.ssl_cert = conf->ssl_cert;
 	cfg.ssl_key = conf->ssl_key;
-	cfg.server_id = st->server_id;
+	cfg.server_id = conf->server_id;
 	cfg.start_file = st->done.file;
 	cfg.start_pos = st->done.pos;
-	if (st->gtid_enable && gtid != NULL)
+	if (conf->gtid_enable && gtid != NULL)
 		cfg.start_gtid = gtid;
 
 	pgstat_report_activity(STATE_RUNNING, "chameleon: connecting to MySQL");
@@ -186,7 +174,7 @@ reader_open(ReaderState *st, char *errbuf, size_t errlen, unsigned int *server_e
 	cbl_decoder_set_checksum_alg(reader_decoder, cbl_stream_has_checksum(s) ? 1 : 0);
 	cbl_decoder_set_tablemap_hook(reader_decoder, reader_meta_hook, st);
 	ereport(LOG,
-			(errmsg("chameleon: reader of source \"%s\" reads from %s:" UINT64_FORMAT "%s%s",
+			(errmsg("reading the binlog of source \"%s\" from %s:" UINT64_FORMAT "%s%s",
 					st->source_name, st->done.file, st->done.pos,
 					cfg.start_gtid ? " GTID " : "", cfg.start_gtid ? cfg.start_gtid : "")));
 	return s;
@@ -248,9 +236,17 @@ reader_rows(ReaderState *st, cbl_event *ev, const ReaderPos *ev_start,
 			return;
 	}
 	/* before the table's consistency point: its copy has these rows */
-	if (t->has_snapshot &&
-		reader_pos_cmp(st->xact_has_start ? &st->xact_start : ev_start, &t->snapshot) < 0)
-		return;
+	{
+		const ReaderPos *start = st->xact_has_start ? &st->xact_start : ev_start;
+
+		if (t->has_snapshot &&
+			chameleon_binlog_pos_cmp(start->file, (int64) start->pos,
+									 t->snapshot.file, (int64) t->snapshot.pos) < 0)
+			return;
+	}
+	st->ctx_schema = schema;
+	st->ctx_table = table;
+	st->ctx_op = kind == 'I' ? "INSERT" : (kind == 'U' ? "UPDATE" : "DELETE");
 	for (uint32 i = 0; i < map->ncols; i++)
 	{
 		if (map->cols[i].name.len == 0)
@@ -259,7 +255,7 @@ reader_rows(ReaderState *st, cbl_event *ev, const ReaderPos *ev_start,
 			if (!t->warned)
 				ereport(WARNING,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("chameleon: rows of MySQL table \"%s.%s\" are skipped: their columns are not known",
+						 errmsg("rows of MySQL table \"%s.%s\" are skipped: their columns are not known",
 								schema, table),
 						 errdetail("The binlog carries no column names, and information_schema does not describe the %u columns of the binlog (the table changed since).",
 								   map->ncols),
@@ -285,6 +281,7 @@ reader_rows(ReaderState *st, cbl_event *ev, const ReaderPos *ev_start,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("could not decode a row of MySQL table \"%s.%s\" at %s:" UINT64_FORMAT ": %s",
 						schema, table, st->cur.file, (uint64) err.offset, err.msg)));
+	st->ctx_schema = st->ctx_table = st->ctx_op = NULL;
 }
 
 /* Whether a statement is exactly the keyword (case and spaces ignored). */
@@ -456,7 +453,7 @@ reader_run(ReaderState *st)
 			/* not asked for (blocking dump), but harmless: reconnect later */
 			reader_flush(st, true);
 			reader_close();
-			reader_sleep(st->sleep_loop * 1000L);
+			reader_sleep(st->conf->sleep_loop * 1000L);
 			continue;
 		}
 		backoff_ms = 1000;
@@ -480,59 +477,59 @@ reader_run(ReaderState *st)
 	}
 }
 
-/* Entry point of the reader worker; main_arg is the source id. */
+/*
+ * Error context of the reader: every message says which source, binlog
+ * position and, while rows are decoded, which table and operation.
+ */
+static void
+reader_error_callback(void *arg)
+{
+	ReaderState *st = (ReaderState *) arg;
+
+	if (st->cur.file[0] == '\0')
+		errcontext("reading the binlog of source \"%s\"", st->source_name);
+	else if (st->ctx_table == NULL)
+		errcontext("reading the binlog of source \"%s\" at %s:" UINT64_FORMAT,
+				   st->source_name, st->cur.file, st->cur.pos);
+	else
+		errcontext("reading the binlog of source \"%s\" at %s:" UINT64_FORMAT ", table %s.%s, %s",
+				   st->source_name, st->cur.file, st->cur.pos,
+				   st->ctx_schema, st->ctx_table, st->ctx_op);
+}
+
+/* Entry point of the reader worker. */
 void
 chameleon_reader_main(Datum main_arg)
 {
+	ChameleonWorkerArgs args = chameleon_worker_begin();
 	ReaderState *st;
 	MemoryContext cxt;
-	bool		locked;
+	ErrorContextCallback errcallback;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(chameleon_database, NULL, 0);
 	before_shmem_exit(reader_exit_cb, (Datum) 0);
-
 	cxt = AllocSetContextCreate(TopMemoryContext, "chameleon reader", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
 	st = palloc0(sizeof(ReaderState));
-	st->source_id = DatumGetInt32(main_arg);
+	st->source_id = args.source_id;
 	st->source_name = psprintf("%d", st->source_id);
 	st->long_cxt = cxt;
 	st->batch_cxt = AllocSetContextCreate(cxt, "chameleon reader batch", ALLOCSET_DEFAULT_SIZES);
 	st->row_cxt = AllocSetContextCreate(cxt, "chameleon reader row", ALLOCSET_DEFAULT_SIZES);
 	cbl_buf_init(&st->text);
 
+	errcallback.callback = reader_error_callback;
+	errcallback.arg = st;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
 	PG_TRY();
 	{
 		chameleon_xact_begin("chameleon: reader start");
-		reader_load_config(st);
+		reader_refresh_conf(st);
 		pgstat_report_appname(psprintf("chameleon reader %s", st->source_name));
 		chameleon_xact_commit();
-
-		/*
-		 * A reader the launcher has just told to stop (a new launcher after
-		 * a restart of its own) may still hold the lock for a moment: wait
-		 * for it rather than fail, which would record a spurious error in
-		 * show_errors and put this worker in the launcher's back-off.
-		 */
-		for (int waited = 0;; waited++)
-		{
-			chameleon_xact_begin("chameleon: reader lock");
-			locked = DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
-													  Int32GetDatum(READER_LOCK_CLASS),
-													  Int32GetDatum(st->source_id)));
-			chameleon_xact_commit();
-			if (locked)
-				break;
-			if (waited == 0)
-				ereport(LOG,
-						(errcode(ERRCODE_OBJECT_IN_USE),
-						 errmsg("chameleon: another reader of source \"%s\" is running; waiting",
-								st->source_name)));
-			reader_sleep(1000);
-		}
+		chameleon_worker_attach(CHAMELEON_WORKER_READER, st->source_id);
+		(void) chameleon_state_lock(CHAMELEON_LOCK_READER, st->source_id, st->source_name, true);
 
 		chameleon_xact_begin("chameleon: reader start");
 		reader_log_init(st);
@@ -559,22 +556,18 @@ chameleon_reader_main(Datum main_arg)
 		 * restart: with on_error_read = exit the source stops in "error"
 		 * instead of being restarted for ever.
 		 */
-		if (st->on_error_exit && edata->sqlerrcode == ERRCODE_DATA_CORRUPTED)
+		if (st->conf != NULL && st->conf->on_error_read_exit &&
+			edata->sqlerrcode == ERRCODE_DATA_CORRUPTED)
 			reader_give_up(st, psprintf("%s (on_error_read is exit: fix the cause, then run chameleon.enable_replica() and chameleon.start_replica())",
 										edata->message));
 		/* recorded for show_errors; the launcher restarts us (exit 1) */
 		PG_TRY();
 		{
-			char		idbuf[16];
-			const char *args[2];
+			ChameleonFailure f = {0};
 
-			snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-			args[0] = idbuf;
-			args[1] = psprintf("reader: %s", edata->message);
+			f.message = psprintf("reader: %s", edata->message);
 			chameleon_xact_begin("chameleon: reader error");
-			chameleon_spi_exec_args("INSERT INTO chameleon.error_log (source_id, error_message)"
-									" SELECT $1::integer, $2 WHERE EXISTS (SELECT 1 FROM chameleon.source"
-									" WHERE source_id = $1::integer)", 2, args);
+			chameleon_state_record_error(st->source_id, st->source_name, &f, false);
 			chameleon_xact_commit();
 		}
 		PG_CATCH();

@@ -20,8 +20,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "catalog/namespace.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -30,9 +29,12 @@
 #include "utils/memutils.h"
 #include "utils/typcache.h"
 
-#include "log_partition.h"
+#include "catalog.h"
 #include "chameleon.h"
-#include "reader.h"
+#include "log_partition.h"
+#include "names.h"
+#include "position.h"
+#include "reader_internal.h"
 #include "worker_util.h"
 
 /* columns of chameleon.log_event, in order */
@@ -48,17 +50,6 @@ enum
 
 /* a batch is inserted in slices of about this size */
 #define READER_INSERT_SLICE_BYTES	(1024 * 1024)
-
-/* Orders two binlog coordinates (file name, then offset). */
-int
-reader_pos_cmp(const ReaderPos *a, const ReaderPos *b)
-{
-	int			c = strcmp(a->file, b->file);
-
-	if (c != 0)
-		return c;
-	return a->pos < b->pos ? -1 : (a->pos > b->pos ? 1 : 0);
-}
 
 /* Length of the key part of a GTID: "d-" (MariaDB) or "uuid:" (MySQL). */
 static size_t
@@ -148,21 +139,19 @@ reader_gtid_text(ReaderState *st)
 	return buf.data;
 }
 
-/* Looks up the log_event row type and prepares the kept insert plan. */
+/* Looks up the log_event row type and the statement that writes events. */
 void
 reader_log_init(ReaderState *st)
 {
+	Oid			relid;
 	Oid			reltype;
 	TupleDesc	desc;
 	MemoryContext old;
-	char	   *sql;
-	Oid			argtypes[1];
-	char	   *typname;
 
-	typname = chameleon_spi_value("SELECT 'chameleon.log_event'::regtype::oid");
-	if (typname == NULL)
+	relid = get_relname_relid("log_event", get_namespace_oid(CHAMELEON_SCHEMA, false));
+	reltype = OidIsValid(relid) ? get_rel_type_id(relid) : InvalidOid;
+	if (!OidIsValid(reltype))
 		elog(ERROR, "type chameleon.log_event is missing");
-	reltype = (Oid) strtoul(typname, NULL, 10);
 	st->event_array_type = get_array_type(reltype);
 	if (!OidIsValid(st->event_array_type))
 		elog(ERROR, "type chameleon.log_event has no array type");
@@ -173,22 +162,15 @@ reader_log_init(ReaderState *st)
 	/* heap_form_tuple stamps these into each composite datum */
 	st->event_desc->tdtypeid = reltype;
 	st->event_desc->tdtypmod = -1;
+	/* straight into the source's partition: no tuple routing per row */
+	st->insert_sql = psprintf("INSERT INTO %s.%s SELECT * FROM pg_catalog.unnest($1)",
+							  CHAMELEON_SCHEMA,
+							  quote_identifier(chameleon_log_table_name(st->source_id)));
 	MemoryContextSwitchTo(old);
 	ReleaseTupleDesc(desc);
 	if (st->event_desc->natts != EV_NCOLS)
 		elog(ERROR, "chameleon.log_event has %d columns, the reader writes %d",
 			 st->event_desc->natts, EV_NCOLS);
-
-	/* straight into the source's partition: no tuple routing per row */
-	sql = psprintf("INSERT INTO chameleon.%s SELECT * FROM pg_catalog.unnest($1)",
-				   quote_identifier(psprintf("log_event_%d", st->source_id)));
-	argtypes[0] = st->event_array_type;
-	st->insert_plan = SPI_prepare(sql, 1, argtypes);
-	if (st->insert_plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(st->insert_plan) != 0)
-		elog(ERROR, "could not keep the reader's insert plan");
 }
 
 /*
@@ -200,64 +182,50 @@ reader_log_init(ReaderState *st)
 void
 reader_resume(ReaderState *st)
 {
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(st->source_id)};
-	HeapTuple	tup;
-	TupleDesc	desc;
-	char	   *file;
-	char	   *pos;
-	char	   *gtid;
+	char	   *dropped;
 
 	/*
 	 * The replay position is a 'C' too: the partition that held it may
 	 * have been dropped already (log_partition.c).
 	 */
-	if (SPI_execute_with_args("WITH last_c AS (SELECT greatest(coalesce(max(event_id), 0),"
-							  "     (SELECT replay_event_id FROM chameleon.source WHERE source_id = $1)) AS id"
-							  "   FROM chameleon.log_event WHERE source_id = $1 AND event_kind = 'C'),"
-							  " del AS (DELETE FROM chameleon.log_event e USING last_c"
-							  "   WHERE e.source_id = $1 AND e.event_id > last_c.id RETURNING 1),"
-							  " delb AS (DELETE FROM chameleon.log_batch b USING last_c"
-							  "   WHERE b.source_id = $1 AND b.first_event_id > last_c.id"
-							  "     AND last_c.id > 0 RETURNING 1)"
-							  " SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM delb)",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not drop the unfinished transaction of source %d", st->source_id);
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	if (strcmp(SPI_getvalue(tup, desc, 1), "0") != 0)
+	dropped = CAT_VALUE("WITH last_c AS (SELECT greatest(coalesce(max(event_id), 0),"
+						"       (SELECT replay_event_id FROM chameleon.source WHERE source_id = $1)) AS id"
+						"   FROM chameleon.log_event WHERE source_id = $1 AND event_kind = 'C'),"
+						" del AS (DELETE FROM chameleon.log_event e USING last_c"
+						"   WHERE e.source_id = $1 AND e.event_id > last_c.id RETURNING 1),"
+						" delb AS (DELETE FROM chameleon.log_batch b USING last_c"
+						"   WHERE b.source_id = $1 AND b.first_event_id > last_c.id"
+						"     AND last_c.id > 0 RETURNING 1)"
+						" SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM delb)",
+						cat_int4(st->source_id));
+	if (dropped != NULL && strcmp(dropped, "0") != 0)
 		ereport(LOG,
-				(errmsg("chameleon: reader of source \"%s\" dropped %s logged events of a transaction whose end was not read",
-						st->source_name, SPI_getvalue(tup, desc, 1))));
+				(errmsg("dropped %s logged events of a transaction whose end was not read",
+						dropped)));
 
-	if (SPI_execute_with_args("SELECT s.read_file, s.read_pos, s.read_gtid,"
-							  " greatest(s.read_event_id, s.replay_event_id,"
-							  "   (SELECT max(event_id) FROM chameleon.log_event WHERE source_id = $1)) + 1,"
-							  " coalesce((SELECT max(batch_id) FROM chameleon.log_batch WHERE source_id = $1), 0) + 1"
-							  " FROM chameleon.source s WHERE s.source_id = $1",
-							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed == 0)
+	if (CAT_RUN("SELECT s.read_file, s.read_pos, s.read_gtid,"
+				"       greatest(s.read_event_id, s.replay_event_id,"
+				"         (SELECT max(event_id) FROM chameleon.log_event WHERE source_id = $1)) + 1,"
+				"       coalesce((SELECT max(batch_id) FROM chameleon.log_batch"
+				"                  WHERE source_id = $1), 0) + 1"
+				"  FROM chameleon.source s WHERE s.source_id = $1",
+				cat_int4(st->source_id)) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("source %d does not exist", st->source_id)));
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	file = SPI_getvalue(tup, desc, 1);
-	pos = SPI_getvalue(tup, desc, 2);
-	gtid = SPI_getvalue(tup, desc, 3);
-	if (file == NULL || pos == NULL)
+	if (cat_isnull(0, 1) || cat_isnull(0, 2))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("source \"%s\" has no read position", st->source_name),
 				 errhint("Run chameleon.init_replica() for the source first.")));
-	strlcpy(st->done.file, file, READER_FILE_LEN);
-	st->done.pos = (uint64) pg_strtoint64(pos);
+	strlcpy(st->done.file, cat_get_text(0, 1), READER_FILE_LEN);
+	st->done.pos = (uint64) cat_get_int8(0, 2, 0);
 	st->cur = st->done;
 	st->written = st->done;
-	reader_gtid_set(st, gtid);
-	st->next_event_id = pg_strtoint64(SPI_getvalue(tup, desc, 4));
+	reader_gtid_set(st, cat_get_text(0, 3));
+	st->next_event_id = cat_get_int8(0, 4, 1);
 	st->last_written_event_id = st->next_event_id - 1;
-	st->next_batch_id = pg_strtoint64(SPI_getvalue(tup, desc, 5));
+	st->next_batch_id = cat_get_int8(0, 5, 1);
 
 	st->xact_open = false;
 	st->xact_has_start = false;
@@ -294,7 +262,7 @@ append_event(ReaderState *st, Datum *values, bool *nulls, TimestampTz time)
 	tup = heap_form_tuple(st->event_desc, values, nulls);
 	if (st->nevents >= st->maxevents)
 	{
-		int			n = st->maxevents ? st->maxevents * 2 : Min(st->batch_size + 16, 4096);
+		int			n = st->maxevents ? st->maxevents * 2 : Min(st->conf->replica_batch_size + 16, 4096);
 
 		st->events = st->events ? repalloc(st->events, sizeof(Datum) * n)
 			: palloc(sizeof(Datum) * n);
@@ -514,19 +482,18 @@ static void
 write_discarded(ReaderState *st)
 {
 	ListCell   *lc;
-	char		idbuf[16];
 
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
 	foreach(lc, st->discarded)
 	{
 		ReaderDiscard *d = (ReaderDiscard *) lfirst(lc);
-		const char *args[5] = {idbuf, d->schema, d->table, d->reason, d->row_json};
 
-		chameleon_spi_exec_args("INSERT INTO chameleon.discarded_row (source_id, schema_name,"
-								" table_name, reason, row_data)"
-								" VALUES ($1::integer, $2, $3, $4, $5::jsonb)", 5, args);
+		CAT_RUN("INSERT INTO chameleon.discarded_row (source_id, schema_name,"
+				"                                     table_name, reason, row_data)"
+				" VALUES ($1, $2, $3, $4, $5::jsonb)",
+				cat_int4(st->source_id), cat_text(d->schema), cat_text(d->table),
+				cat_text(d->reason), cat_text(d->row_json));
 		ereport(WARNING,
-				(errmsg("chameleon: a row of table \"%s.%s\" could not be logged and went to chameleon.discarded_rows",
+				(errmsg("a row of table \"%s.%s\" could not be logged and went to chameleon.discarded_rows",
 						d->schema, d->table),
 				 errdetail("%s", d->reason)));
 	}
@@ -541,20 +508,16 @@ write_discarded(ReaderState *st)
 void
 reader_flush(ReaderState *st, bool idle)
 {
-	char		idbuf[16];
-	char		evbuf[32];
-	char		posbuf[32];
-	char	   *gtid;
-	char	   *pending;
-	const char *args[6];
 	bool		reload;
+	TimestampTz pending;
 
 	/* between transactions only: callers inside one hold table entries */
 	reload = !st->xact_open && !st->xact_has_start &&
 		(st->tables_stale ||
 		 TimestampDifferenceExceeds(st->tables_loaded, GetCurrentTimestamp(), 5000));
 	if (st->nevents == 0 && st->discarded == NIL &&
-		reader_pos_cmp(&st->done, &st->written) == 0 && !reload)
+		chameleon_binlog_pos_cmp(st->done.file, st->done.pos,
+								 st->written.file, st->written.pos) == 0 && !reload)
 		return;
 
 	/* in a short transaction of its own: see log_partition.c on locks */
@@ -563,15 +526,9 @@ reader_flush(ReaderState *st, bool idle)
 							 st->next_event_id - 1, &st->log_covered);
 
 	chameleon_xact_begin("chameleon: write log batch");
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
 	if (st->nevents > 0)
 	{
 		int			first = 0;
-		char		batchbuf[32];
-		char		firstbuf[32];
-		char		rowsbuf[16];
-		char		ddlbuf[16];
-		const char *bargs[10];
 
 		/*
 		 * In slices of about READER_INSERT_SLICE_BYTES: the array and the
@@ -582,10 +539,8 @@ reader_flush(ReaderState *st, bool idle)
 		{
 			MemoryContext old;
 			ArrayType  *arr;
-			Datum		arg;
 			Size		bytes = 0;
 			int			n = 0;
-			int			rc;
 
 			while (first + n < st->nevents && (n == 0 || bytes < READER_INSERT_SLICE_BYTES))
 			{
@@ -595,63 +550,42 @@ reader_flush(ReaderState *st, bool idle)
 			old = MemoryContextSwitchTo(st->batch_cxt);
 			arr = construct_array(st->events + first, n, st->event_desc->tdtypeid,
 								  -1, false, TYPALIGN_DOUBLE);
-			arg = PointerGetDatum(arr);
 			MemoryContextSwitchTo(old);
-			rc = SPI_execute_plan(st->insert_plan, &arg, NULL, false, 0);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "could not write %d log events: %s", st->nevents,
-					 SPI_result_code_string(rc));
+			chameleon_cat_run(st->insert_sql, 1,
+							  (const CatArg[]) {cat_datum(st->event_array_type,
+														  PointerGetDatum(arr), false)});
 			pfree(arr);
 			first += n;
 		}
 
-		snprintf(batchbuf, sizeof(batchbuf), INT64_FORMAT, st->next_batch_id);
-		snprintf(firstbuf, sizeof(firstbuf), INT64_FORMAT, st->next_event_id - st->nevents);
-		snprintf(evbuf, sizeof(evbuf), INT64_FORMAT, st->next_event_id - 1);
-		snprintf(posbuf, sizeof(posbuf), UINT64_FORMAT, st->done.pos);
-		snprintf(rowsbuf, sizeof(rowsbuf), "%d", st->nrows);
-		snprintf(ddlbuf, sizeof(ddlbuf), "%d", st->nddl);
-		bargs[0] = idbuf;
-		bargs[1] = batchbuf;
-		bargs[2] = firstbuf;
-		bargs[3] = evbuf;
-		bargs[4] = st->done.file;
-		bargs[5] = posbuf;
-		bargs[6] = reader_gtid_text(st);
-		bargs[7] = rowsbuf;
-		bargs[8] = ddlbuf;
-		bargs[9] = timestamptz_to_str(st->first_event_time);
-		chameleon_spi_exec_args("INSERT INTO chameleon.log_batch (source_id, batch_id,"
-								" first_event_id, last_event_id, binlog_file, binlog_pos, gtid,"
-								" row_count, ddl_count, first_event_time)"
-								" VALUES ($1::integer, $2::bigint, $3::bigint, $4::bigint, $5,"
-								" $6::bigint, $7, $8::integer, $9::integer, $10::timestamptz)",
-								10, bargs);
+		CAT_RUN("INSERT INTO chameleon.log_batch (source_id, batch_id, first_event_id,"
+				"       last_event_id, binlog_file, binlog_pos, gtid, row_count, ddl_count,"
+				"       first_event_time)"
+				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+				cat_int4(st->source_id), cat_int8(st->next_batch_id),
+				cat_int8(st->next_event_id - st->nevents), cat_int8(st->next_event_id - 1),
+				cat_text(st->done.file), cat_int8((int64) st->done.pos),
+				cat_text(reader_gtid_text(st)), cat_int4(st->nrows), cat_int4(st->nddl),
+				cat_timestamptz(st->first_event_time));
 		st->next_batch_id++;
 		st->last_written_event_id = st->next_event_id - 1;
 	}
 	write_discarded(st);
 
-	snprintf(evbuf, sizeof(evbuf), INT64_FORMAT, st->last_written_event_id);
-	snprintf(posbuf, sizeof(posbuf), UINT64_FORMAT, st->done.pos);
-	gtid = reader_gtid_text(st);
 	/* the newest change read stands for the oldest one not read yet */
-	pending = idle ? NULL : pstrdup(timestamptz_to_str(st->last_event_time ? st->last_event_time
-													  : GetCurrentTimestamp()));
-	args[0] = idbuf;
-	args[1] = evbuf;
-	args[2] = st->done.file;
-	args[3] = posbuf;
-	args[4] = gtid;
-	args[5] = pending;
-	if (chameleon_spi_exec_args("UPDATE chameleon.source SET read_event_id = $2::bigint,"
-								" read_file = $3, read_pos = $4::bigint, read_gtid = $5,"
-								" last_read = now(), read_pending_since = $6::timestamptz"
-								" WHERE source_id = $1::integer", 6, args) == 0)
+	pending = idle ? 0 : (st->last_event_time ? st->last_event_time : GetCurrentTimestamp());
+	if (CAT_RUN("UPDATE chameleon.source SET read_event_id = $2, read_file = $3,"
+				"       read_pos = $4, read_gtid = $5, last_read = now(),"
+				"       read_pending_since = $6"
+				" WHERE source_id = $1",
+				cat_int4(st->source_id), cat_int8(st->last_written_event_id),
+				cat_text(st->done.file), cat_int8((int64) st->done.pos),
+				cat_text(reader_gtid_text(st)), cat_timestamptz(pending)) == 0)
 		ereport(FATAL,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("source %d was dropped; its reader stops", st->source_id)));
-	if (reload)
+	reader_refresh_conf(st);
+	if (reload || st->tables_stale)
 		reader_load_tables(st);
 	chameleon_xact_commit();
 	if (st->nevents > 0)
@@ -666,5 +600,5 @@ reader_flush(ReaderState *st, bool idle)
 bool
 reader_buffer_full(ReaderState *st)
 {
-	return st->nrows >= st->batch_size || st->nbytes >= READER_MAX_BATCH_BYTES;
+	return st->nrows >= st->conf->replica_batch_size || st->nbytes >= READER_MAX_BATCH_BYTES;
 }

@@ -20,7 +20,7 @@
 #include "utils/memutils.h"
 
 #include "mysql_client.h"
-#include "reader.h"
+#include "reader_internal.h"
 
 /* The information_schema description of one table. */
 typedef struct MetaTable

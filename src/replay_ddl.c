@@ -19,14 +19,11 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
 
+#include "catalog.h"
 #include "ddl/cddl.h"
-#include "replay.h"
-#include "translate_ddl.h"
+#include "replay_internal.h"
 #include "worker_util.h"
 
 /* The translator's schema mapping: the source's schema_mappings. */
@@ -43,13 +40,6 @@ schema_of(const cddl_name *n, const char *default_schema)
 	return n->schema ? n->schema : default_schema;
 }
 
-/* Runs a catalogue statement with text parameters (NULL: SQL NULL). */
-static void
-exec_args(const char *sql, int nargs, const char *const *args)
-{
-	(void) chameleon_spi_exec_args(sql, nargs, args);
-}
-
 /*
  * Reads the replica identity of a replicated table back from the
  * PostgreSQL catalogue into replica_table.
@@ -57,58 +47,38 @@ exec_args(const char *sql, int nargs, const char *const *args)
 static void
 refresh_identity(ReplayState *st, const char *schema, const char *table)
 {
-	char		idbuf[16];
-	const char *args[3];
-
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	args[1] = schema;
-	args[2] = table;
-	exec_args("SELECT chameleon._refresh_identity($1::integer, $2, $3)", 3, args);
+	CAT_RUN("SELECT chameleon._refresh_identity($1, $2, $3)",
+			cat_int4(st->source_id), cat_text(schema), cat_text(table));
 }
 
 /* Records a table created by the replay in replica_table (consistent). */
 static void
 add_table(ReplayState *st, const char *schema, const char *table, const char *pg_schema)
 {
-	char		idbuf[16];
-	const char *args[4];
 	ListCell   *lc;
 
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	args[1] = schema;
-	args[2] = table;
-	args[3] = pg_schema;
-	exec_args("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
-			  " schema_name, table_name, enabled, consistent)"
-			  " VALUES ($1::integer, $2, $3, $4, $3, true, true)"
-			  " ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
-			  "   schema_name = excluded.schema_name, table_name = excluded.table_name,"
-			  "   enabled = true, consistent = true, disabled_reason = NULL,"
-			  "   snapshot_file = NULL, snapshot_pos = NULL, snapshot_gtid = NULL",
-			  4, args);
+	CAT_RUN("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
+			"       schema_name, table_name, enabled, consistent)"
+			" VALUES ($1, $2, $3, $4, $3, true, true)"
+			" ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
+			"   schema_name = excluded.schema_name, table_name = excluded.table_name,"
+			"   enabled = true, consistent = true, disabled_reason = NULL,"
+			"   snapshot_file = NULL, snapshot_pos = NULL, snapshot_gtid = NULL",
+			cat_int4(st->source_id), cat_text(schema), cat_text(table), cat_text(pg_schema));
 	refresh_identity(st, schema, table);
 	foreach(lc, st->conf->grant_select_to)
-		chameleon_spi_exec(psprintf("GRANT SELECT ON %s TO %s",
-									chameleon_qualified(pg_schema, table),
-									quote_identifier((const char *) lfirst(lc))));
+		chameleon_cat_exec_dynamic(psprintf("GRANT SELECT ON %s TO %s",
+											chameleon_qualified(pg_schema, table),
+											quote_identifier((const char *) lfirst(lc))));
 }
 
 /* Removes a dropped table from replica_table. */
 static void
 drop_table(ReplayState *st, const char *schema, const char *table)
 {
-	char		idbuf[16];
-	const char *args[3];
-
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	args[1] = schema;
-	args[2] = table;
-	exec_args("DELETE FROM chameleon.replica_table"
-			  " WHERE source_id = $1::integer AND source_schema = $2 AND source_table = $3",
-			  3, args);
+	CAT_RUN("DELETE FROM chameleon.replica_table"
+			" WHERE source_id = $1 AND source_schema = $2 AND source_table = $3",
+			cat_int4(st->source_id), cat_text(schema), cat_text(table));
 }
 
 /*
@@ -119,30 +89,25 @@ drop_table(ReplayState *st, const char *schema, const char *table)
 static void
 rename_indexes(const char *pg_schema, const char *from_table, const char *to_table)
 {
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
 	List	   *stmts = NIL;
 	ListCell   *lc;
+	uint64		n;
 
-	values[0] = CStringGetTextDatum(pg_schema);
-	values[1] = CStringGetTextDatum(from_table);
-	values[2] = CStringGetTextDatum(to_table);
-	if (SPI_execute_with_args("SELECT pg_catalog.format('ALTER INDEX %I.%I RENAME TO %I', n.nspname, c.relname,"
-							  "        $3 || pg_catalog.substr(c.relname, pg_catalog.length($2) + 1))"
-							  "  FROM pg_catalog.pg_index i"
-							  "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-							  " WHERE i.indrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1, $3))"
-							  "   AND pg_catalog.left(c.relname, pg_catalog.length($2) + 1) = $2 || '_'"
-							  "   AND pg_catalog.left(c.relname, pg_catalog.length($3) + 1) <> $3 || '_'"
-							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class o WHERE o.relnamespace = c.relnamespace"
-							  "        AND o.relname = $3 || pg_catalog.substr(c.relname, pg_catalog.length($2) + 1))",
-							  3, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list the indexes of table \"%s.%s\"", pg_schema, to_table);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		stmts = lappend(stmts, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	n = CAT_RUN("SELECT pg_catalog.format('ALTER INDEX %I.%I RENAME TO %I', n.nspname, c.relname,"
+				"        $3 || pg_catalog.substr(c.relname, pg_catalog.length($2) + 1))"
+				"  FROM pg_catalog.pg_index i"
+				"  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE i.indrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1, $3))"
+				"   AND pg_catalog.left(c.relname, pg_catalog.length($2) + 1) = $2 || '_'"
+				"   AND pg_catalog.left(c.relname, pg_catalog.length($3) + 1) <> $3 || '_'"
+				"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class o WHERE o.relnamespace = c.relnamespace"
+				"        AND o.relname = $3 || pg_catalog.substr(c.relname, pg_catalog.length($2) + 1))",
+				cat_text(pg_schema), cat_text(from_table), cat_text(to_table));
+	for (uint64 i = 0; i < n; i++)
+		stmts = lappend(stmts, cat_get_text(i, 1));
 	foreach(lc, stmts)
-		chameleon_spi_exec((const char *) lfirst(lc));
+		chameleon_cat_exec_dynamic((const char *) lfirst(lc));
 }
 
 /* Follows a renamed table in replica_table (out of the mapped schemas: removed). */
@@ -151,25 +116,17 @@ rename_table(ReplayState *st, const char *from_schema, const char *from_table,
 			 const char *to_schema, const char *to_table)
 {
 	const char *pg_schema = chameleon_map_schema(st->conf, to_schema);
-	char		idbuf[16];
-	const char *args[6];
 
 	if (pg_schema == NULL)
 	{
 		drop_table(st, from_schema, from_table);
 		return;
 	}
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	args[1] = from_schema;
-	args[2] = from_table;
-	args[3] = to_schema;
-	args[4] = to_table;
-	args[5] = pg_schema;
-	exec_args("UPDATE chameleon.replica_table SET source_schema = $4, source_table = $5,"
-			  " schema_name = $6, table_name = $5"
-			  " WHERE source_id = $1::integer AND source_schema = $2 AND source_table = $3",
-			  6, args);
+	CAT_RUN("UPDATE chameleon.replica_table SET source_schema = $4, source_table = $5,"
+			"       schema_name = $6, table_name = $5"
+			" WHERE source_id = $1 AND source_schema = $2 AND source_table = $3",
+			cat_int4(st->source_id), cat_text(from_schema), cat_text(from_table),
+			cat_text(to_schema), cat_text(to_table), cat_text(pg_schema));
 	if (strcmp(from_table, to_table) != 0)
 		rename_indexes(pg_schema, from_table, to_table);
 	refresh_identity(st, to_schema, to_table);
@@ -197,8 +154,7 @@ stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
 	{
 		case CDDL_STMT_IGNORED:
 			ereport(LOG,
-					(errmsg("chameleon replay %s: skipped a statement with no PostgreSQL meaning (%s)",
-							st->source_name, s->ignored_what ? s->ignored_what : "statement")));
+					(errmsg("skipped a statement with no PostgreSQL meaning (%s)", s->ignored_what ? s->ignored_what : "statement")));
 			return false;
 		case CDDL_STMT_DROP_TABLE:
 		case CDDL_STMT_TRUNCATE:
@@ -228,35 +184,35 @@ stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
 	}
 	if (n == NULL || n->name == NULL || schema_of(n, defschema) == NULL)
 		return false;
-	st->cur_schema = pstrdup(schema_of(n, defschema));
-	st->cur_table = pstrdup(n->name);
-	if (chameleon_map_schema(st->conf, st->cur_schema) == NULL)
+	st->ctx.schema = pstrdup(schema_of(n, defschema));
+	st->ctx.table = pstrdup(n->name);
+	if (chameleon_map_schema(st->conf, st->ctx.schema) == NULL)
 	{
 		ereport(LOG,
-				(errmsg("chameleon replay %s: skipped %s on \"%s.%s\": schema not replicated",
-						st->source_name, what, st->cur_schema, st->cur_table)));
+				(errmsg("skipped %s on \"%s.%s\": schema not replicated",
+						what, st->ctx.schema, st->ctx.table)));
 		return false;
 	}
 	if (s->kind == CDDL_STMT_CREATE_TABLE || s->kind == CDDL_STMT_CREATE_TABLE_LIKE ||
 		s->kind == CDDL_STMT_CREATE_TABLE_SELECT)
 	{
-		if (!chameleon_table_selected(st->conf, st->cur_schema, st->cur_table))
+		if (!chameleon_table_selected(st->conf, st->ctx.schema, st->ctx.table))
 		{
 			ereport(LOG,
-					(errmsg("chameleon replay %s: skipped %s of \"%s.%s\": excluded by limit_tables/skip_tables",
-							st->source_name, what, st->cur_schema, st->cur_table)));
+					(errmsg("skipped %s of \"%s.%s\": excluded by limit_tables/skip_tables",
+							what, st->ctx.schema, st->ctx.table)));
 			return false;
 		}
 		/* IF NOT EXISTS on a table we have: nothing to do */
-		if (s->if_not_exists && replay_table_active(st->cur_schema, st->cur_table))
+		if (s->if_not_exists && replay_table_active(st->ctx.schema, st->ctx.table))
 			return false;
 		return true;
 	}
-	if (!table_replicated(st->cur_schema, st->cur_table))
+	if (!table_replicated(st->ctx.schema, st->ctx.table))
 	{
 		ereport(LOG,
-				(errmsg("chameleon replay %s: skipped %s on \"%s.%s\": table not replicated or disabled",
-						st->source_name, what, st->cur_schema, st->cur_table)));
+				(errmsg("skipped %s on \"%s.%s\": table not replicated or disabled",
+						what, st->ctx.schema, st->ctx.table)));
 		return false;
 	}
 	return true;
@@ -270,8 +226,8 @@ follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema)
 	{
 		case CDDL_STMT_CREATE_TABLE:
 		case CDDL_STMT_CREATE_TABLE_LIKE:
-			add_table(st, st->cur_schema, st->cur_table,
-					  chameleon_map_schema(st->conf, st->cur_schema));
+			add_table(st, st->ctx.schema, st->ctx.table,
+					  chameleon_map_schema(st->conf, st->ctx.schema));
 			break;
 		case CDDL_STMT_DROP_TABLE:
 			for (const cddl_namelist *l = s->tables; l; l = l->next)
@@ -284,8 +240,8 @@ follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema)
 			break;
 		case CDDL_STMT_ALTER_TABLE:
 			{
-				const char *schema = st->cur_schema;
-				const char *table = st->cur_table;
+				const char *schema = st->ctx.schema;
+				const char *table = st->ctx.table;
 
 				for (const cddl_alter_cmd *c = s->cmds; c; c = c->next)
 					if (c->kind == CDDL_AT_RENAME_TABLE && c->new_table.name)
@@ -301,7 +257,7 @@ follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema)
 			}
 		case CDDL_STMT_CREATE_INDEX:
 		case CDDL_STMT_DROP_INDEX:
-			refresh_identity(st, st->cur_schema, st->cur_table);
+			refresh_identity(st, st->ctx.schema, st->ctx.table);
 			break;
 		default:
 			break;
@@ -320,26 +276,17 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 	cddl_doc   *volatile doc = NULL;
 	cddl_options opts;
 	volatile bool ran = false;
-	cddl_type_override *ov = NULL;
-	size_t		nov = 0;
-
-	st->cur_schema = NULL;
-	st->cur_table = NULL;
-	st->cur_sql = ev->query;
+	replay_ctx_set(st, NULL, NULL, "DDL", ev->query);
 	if (ev->query == NULL)
 		return false;
 
 	memset(&err, 0, sizeof(err));
 	memset(&opts, 0, sizeof(opts));
-	if (st->conf->type_override_json != NULL)
-		ov = chameleon_parse_type_overrides(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																			   CStringGetDatum(st->conf->type_override_json))),
-											&nov);
 	opts.mysql_schema = defschema;
 	opts.map_schema = map_schema_cb;
 	opts.map_ctx = st->conf;
-	opts.overrides = ov;
-	opts.noverrides = nov;
+	opts.overrides = st->conf->overrides;
+	opts.noverrides = st->conf->noverrides;
 
 	PG_TRY();
 	{
@@ -358,7 +305,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 			if (!stmt_wanted(st, s, defschema))
 				continue;
 			/* unqualified names: the mapped schema of the statement's table */
-			target = chameleon_map_schema(st->conf, st->cur_schema);
+			target = chameleon_map_schema(st->conf, st->ctx.schema);
 			opts.target_schema = (defschema && chameleon_map_schema(st->conf, defschema))
 				? chameleon_map_schema(st->conf, defschema) : target;
 			memset(&out, 0, sizeof(out));
@@ -366,24 +313,24 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot translate MySQL statement on \"%s.%s\": %s",
-								st->cur_schema, st->cur_table, err.message),
+								st->ctx.schema, st->ctx.table, err.message),
 						 errhint("Copy the table again with chameleon.sync_tables() once the cause is fixed.")));
 			for (const cddl_sql *n = out.notes; n; n = n->next)
 				ereport(LOG,
-						(errmsg("chameleon replay %s: %s", st->source_name, n->text)));
+						(errmsg("%s", n->text)));
 			if (out.statements == NULL && s->kind != CDDL_STMT_DROP_TABLE &&
 				s->kind != CDDL_STMT_RENAME_TABLE)
 			{
 				ereport(LOG,
-						(errmsg("chameleon replay %s: skipped %s on \"%s.%s\": nothing to do in PostgreSQL",
-								st->source_name, cddl_stmt_kind_name(s->kind),
-								st->cur_schema, st->cur_table)));
+						(errmsg("skipped %s on \"%s.%s\": nothing to do in PostgreSQL",
+								cddl_stmt_kind_name(s->kind),
+								st->ctx.schema, st->ctx.table)));
 				continue;
 			}
 			for (const cddl_sql *q = out.statements; q; q = q->next)
 			{
-				st->cur_sql = pstrdup(q->text);
-				chameleon_spi_exec(q->text);
+				st->ctx.sql = pstrdup(q->text);
+				chameleon_cat_exec_dynamic(q->text);
 			}
 			follow_stmt(st, s, defschema);
 			ran = true;

@@ -30,9 +30,10 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "jobs.h"
-#include "replay.h"
-#include "worker_util.h"
+#include "catalog.h"
+#include "position.h"
+#include "replay_internal.h"
+#include "source_state.h"
 
 /* A table the replay treats specially this round. */
 typedef struct HoldTable
@@ -60,19 +61,13 @@ static bool txn_held = false;
 static uint64
 release_orphans(ReplayState *st)
 {
-	char		idbuf[16];
-	const char *args[2];
-
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	args[1] = psprintf("%d", CHAMELEON_JOB_LOCK_CLASS);
-	return chameleon_spi_exec_args("UPDATE chameleon.replica_table SET syncing = false"
-								   " WHERE source_id = $1::integer AND syncing"
-								   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
-								   "                    WHERE l.locktype = 'advisory' AND l.granted"
-								   "                      AND l.classid = $2::integer::oid"
-								   "                      AND l.objid = $1::integer::oid AND l.objsubid = 2)",
-								   2, args);
+	return CAT_RUN("UPDATE chameleon.replica_table SET syncing = false"
+				   " WHERE source_id = $1 AND syncing"
+				   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
+				   "                    WHERE l.locktype = 'advisory' AND l.granted"
+				   "                      AND l.classid = $2::oid"
+				   "                      AND l.objid = $1::oid AND l.objsubid = 2)",
+				   cat_int4(st->source_id), cat_int8(CHAMELEON_LOCK_JOB));
 }
 
 /*
@@ -84,8 +79,6 @@ release_orphans(ReplayState *st)
 void
 replay_hold_load(ReplayState *st)
 {
-	char		idbuf[16];
-	const char *args[1];
 	bool		orphans_checked = false;
 
 	if (hold_cxt == NULL)
@@ -93,37 +86,33 @@ replay_hold_load(ReplayState *st)
 										 ALLOCSET_SMALL_SIZES);
 	txn_end_id = 0;
 	txn_held = false;
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
 
 	for (;;)
 	{
 		bool		any_syncing = false;
+		uint64		n;
 
 		MemoryContextReset(hold_cxt);
 		hold_tables = NIL;
-		chameleon_spi_exec_args("SELECT source_schema, source_table, syncing,"
-								" CASE WHEN NOT consistent THEN snapshot_file END,"
-								" CASE WHEN NOT consistent THEN snapshot_pos END"
-								"  FROM chameleon.replica_table"
-								" WHERE source_id = $1::integer AND (syncing OR (enabled AND NOT consistent))",
-								1, args);
-		for (uint64 i = 0; i < SPI_processed; i++)
+		n = CAT_RUN("SELECT source_schema, source_table, syncing,"
+					"       CASE WHEN NOT consistent THEN snapshot_file END,"
+					"       CASE WHEN NOT consistent THEN snapshot_pos END"
+					"  FROM chameleon.replica_table"
+					" WHERE source_id = $1 AND (syncing OR (enabled AND NOT consistent))",
+					cat_int4(st->source_id));
+		for (uint64 i = 0; i < n; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
 			MemoryContext old = MemoryContextSwitchTo(hold_cxt);
 			HoldTable  *h = palloc0(sizeof(HoldTable));
-			char	   *pos;
 
-			h->schema = SPI_getvalue(tup, desc, 1);
-			h->table = SPI_getvalue(tup, desc, 2);
-			h->syncing = strcmp(SPI_getvalue(tup, desc, 3), "t") == 0;
-			h->snapshot_file = SPI_getvalue(tup, desc, 4);
-			pos = SPI_getvalue(tup, desc, 5);
-			h->snapshot_pos = pos ? pg_strtoint64(pos) : 0;
-			if (h->snapshot_file != NULL && pos == NULL)
-				h->snapshot_file = NULL;
+			h->schema = cat_get_text(i, 1);
+			h->table = cat_get_text(i, 2);
+			h->syncing = cat_get_bool(i, 3, false);
+			if (!cat_isnull(i, 4) && !cat_isnull(i, 5))
+			{
+				h->snapshot_file = cat_get_text(i, 4);
+				h->snapshot_pos = cat_get_int8(i, 5, 0);
+			}
 			hold_tables = lappend(hold_tables, h);
 			any_syncing |= h->syncing;
 			MemoryContextSwitchTo(old);
@@ -158,30 +147,22 @@ hold_lookup(const char *schema, const char *table)
 static void
 txn_end_lookup(ReplayState *st, int64 event_id)
 {
-	Datum		args[2];
-	Oid			types[2] = {INT4OID, INT8OID};
-	bool		isnull;
 	MemoryContext old;
 
 	if (txn_end_id > event_id)
 		return;
-	args[0] = Int32GetDatum(st->source_id);
-	args[1] = Int64GetDatum(event_id);
-	if (SPI_execute_with_args("SELECT event_id, binlog_file, binlog_pos FROM chameleon.log_event"
-							  " WHERE source_id = $1 AND event_id > $2 AND event_kind = 'C'"
-							  " ORDER BY event_id LIMIT 1", 2, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "reading the change log failed");
-	if (SPI_processed == 0)
+	if (CAT_RUN("SELECT event_id, binlog_file, binlog_pos FROM chameleon.log_event"
+				" WHERE source_id = $1 AND event_id > $2 AND event_kind = 'C'"
+				" ORDER BY event_id LIMIT 1",
+				cat_int4(st->source_id), cat_int8(event_id)) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("the change log of source \"%s\" has no end for the transaction of event " INT64_FORMAT,
 						st->source_name, event_id)));
 	old = MemoryContextSwitchTo(hold_cxt);
-	txn_end_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	txn_end_file = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	txn_end_pos = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	if (isnull)
-		txn_end_file = NULL;
+	txn_end_id = cat_get_int8(0, 1, 0);
+	txn_end_file = cat_isnull(0, 3) ? NULL : cat_get_text(0, 2);
+	txn_end_pos = cat_get_int8(0, 3, 0);
 	MemoryContextSwitchTo(old);
 }
 
@@ -189,42 +170,29 @@ txn_end_lookup(ReplayState *st, int64 event_id)
 static bool
 before_snapshot(const HoldTable *h, const char *file, int64 pos)
 {
-	int			c;
-
 	if (h->snapshot_file == NULL || file == NULL)
 		return false;
-	c = strcmp(file, h->snapshot_file);
-	return c < 0 || (c == 0 && pos <= h->snapshot_pos);
+	return chameleon_binlog_pos_cmp(file, pos, h->snapshot_file, h->snapshot_pos) <= 0;
 }
 
 /* Keeps a row event in chameleon.log_held. */
 static void
 hold_row(ReplayState *st, const ReplayEvent *ev)
 {
-	Datum		values[9];
-	char		nulls[10] = "         ";
-	Oid			types[9] = {INT4OID, INT8OID, CHAROID, TEXTOID, TEXTOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	ArrayType  *arrays[4] = {ev->before_names, ev->before_values,
 	ev->after_names, ev->after_values};
+	CatArg		a[4];
 
-	values[0] = Int32GetDatum(st->source_id);
-	values[1] = Int64GetDatum(ev->event_id);
-	values[2] = CharGetDatum(ev->kind);
-	values[3] = CStringGetTextDatum(ev->schema);
-	values[4] = CStringGetTextDatum(ev->table);
 	for (int i = 0; i < 4; i++)
-	{
-		values[5 + i] = arrays[i] ? PointerGetDatum(arrays[i]) : (Datum) 0;
-		if (arrays[i] == NULL)
-			nulls[5 + i] = 'n';
-	}
-	if (SPI_execute_with_args("INSERT INTO chameleon.log_held (source_id, event_id, event_kind,"
-							  " source_schema, source_table, before_names, before_values,"
-							  " after_names, after_values) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-							  " ON CONFLICT DO NOTHING",
-							  9, types, values, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not keep event " INT64_FORMAT " in chameleon.log_held", ev->event_id);
+		a[i] = cat_datum(TEXTARRAYOID, PointerGetDatum(arrays[i]), arrays[i] == NULL);
+	CAT_RUN("INSERT INTO chameleon.log_held (source_id, event_id, event_kind,"
+			"       source_schema, source_table, before_names, before_values,"
+			"       after_names, after_values)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+			" ON CONFLICT DO NOTHING",
+			cat_int4(st->source_id), cat_int8(ev->event_id),
+			cat_datum(CHAROID, CharGetDatum(ev->kind), false),
+			cat_text(ev->schema), cat_text(ev->table), a[0], a[1], a[2], a[3]);
 	txn_held = true;
 }
 
@@ -257,18 +225,13 @@ replay_hold_row_fate(ReplayState *st, const ReplayEvent *ev)
 void
 replay_hold_txn_end(ReplayState *st, const ReplayEvent *c)
 {
-	char		idbuf[16];
-	const char *args[3];
-
 	if (!txn_held)
 		return;
 	txn_held = false;
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	args[1] = c->binlog_file;
-	args[2] = c->binlog_file ? psprintf(INT64_FORMAT, c->binlog_pos) : NULL;
-	chameleon_spi_exec_args("UPDATE chameleon.log_held SET txn_file = $2, txn_pos = $3::bigint"
-							" WHERE source_id = $1::integer AND txn_file IS NULL", 3, args);
+	CAT_RUN("UPDATE chameleon.log_held SET txn_file = $2, txn_pos = $3"
+			" WHERE source_id = $1 AND txn_file IS NULL",
+			cat_int4(st->source_id), cat_text(c->binlog_file),
+			cat_datum(INT8OID, Int64GetDatum(c->binlog_pos), c->binlog_file == NULL));
 }
 
 /* Forgets a transaction that was rolled back (its held rows went with it). */
@@ -286,23 +249,21 @@ replay_hold_txn_abort(void)
 List *
 replay_hold_released(ReplayState *st)
 {
-	char		idbuf[16];
-	const char *args[1];
 	List	   *out = NIL;
+	uint64		n;
 
-	snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-	args[0] = idbuf;
-	chameleon_spi_exec_args("SELECT DISTINCT h.source_schema, h.source_table"
-							"  FROM chameleon.log_held h"
-							"  LEFT JOIN chameleon.replica_table t ON t.source_id = h.source_id"
-							"   AND t.source_schema = h.source_schema AND t.source_table = h.source_table"
-							" WHERE h.source_id = $1::integer AND t.syncing IS NOT TRUE", 1, args);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	n = CAT_RUN("SELECT DISTINCT h.source_schema, h.source_table"
+				"  FROM chameleon.log_held h"
+				"  LEFT JOIN chameleon.replica_table t ON t.source_id = h.source_id"
+				"   AND t.source_schema = h.source_schema AND t.source_table = h.source_table"
+				" WHERE h.source_id = $1 AND t.syncing IS NOT TRUE",
+				cat_int4(st->source_id));
+	for (uint64 i = 0; i < n; i++)
 	{
 		char	  **pair = palloc(sizeof(char *) * 2);
 
-		pair[0] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		pair[1] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		pair[0] = cat_get_text(i, 1);
+		pair[1] = cat_get_text(i, 2);
 		out = lappend(out, pair);
 	}
 	return out;
@@ -328,6 +289,7 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 	args[0] = Int32GetDatum(st->source_id);
 	args[1] = CStringGetTextDatum(schema);
 	args[2] = CStringGetTextDatum(table);
+	/* a cursor, not a catalogue statement: the held rows may be many */
 	portal = SPI_cursor_open_with_args(NULL,
 									   "SELECT h.event_id, h.event_kind, h.before_names, h.before_values,"
 									   " h.after_names, h.after_values"
@@ -337,7 +299,8 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 									   " WHERE h.source_id = $1 AND h.source_schema = $2 AND h.source_table = $3"
 									   "   AND t.enabled AND NOT t.syncing"
 									   "   AND (t.consistent OR t.snapshot_file IS NULL OR h.txn_file IS NULL"
-									   "        OR (h.txn_file, h.txn_pos) > (t.snapshot_file, t.snapshot_pos))"
+									   "        OR chameleon._binlog_pos_cmp(h.txn_file, h.txn_pos,"
+									   "                                     t.snapshot_file, t.snapshot_pos) > 0)"
 									   " ORDER BY h.event_id",
 									   3, types, args, NULL, true, 0);
 	for (;;)
@@ -371,10 +334,10 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 				d = SPI_getbinval(tt->vals[i], tt->tupdesc, 3 + k, &isnull);
 				*arrays[k] = isnull ? NULL : DatumGetArrayTypePCopy(d);
 			}
-			st->cur_event = &ev;
+			st->ctx.event_id = ev.event_id;
 			if (replay_apply_row(st, &ev))
 				applied++;
-			st->cur_event = NULL;
+			st->ctx.event_id = 0;
 			MemoryContextSwitchTo(old);
 		}
 		SPI_freetuptable(tt);
@@ -382,17 +345,8 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 	SPI_cursor_close(portal);
 	MemoryContextDelete(rowcxt);
 
-	{
-		char		idbuf[16];
-		const char *dargs[3];
-
-		snprintf(idbuf, sizeof(idbuf), "%d", st->source_id);
-		dargs[0] = idbuf;
-		dargs[1] = schema;
-		dargs[2] = table;
-		chameleon_spi_exec_args("DELETE FROM chameleon.log_held"
-								" WHERE source_id = $1::integer AND source_schema = $2 AND source_table = $3",
-								3, dargs);
-	}
+	CAT_RUN("DELETE FROM chameleon.log_held"
+			" WHERE source_id = $1 AND source_schema = $2 AND source_table = $3",
+			cat_int4(st->source_id), cat_text(schema), cat_text(table));
 	return applied;
 }

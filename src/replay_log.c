@@ -19,46 +19,22 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "replay.h"
+#include "catalog.h"
+#include "chameleon.h"
+#include "names.h"
+#include "replay_internal.h"
 
 /* rows per fetch at most, and the memory a chunk may use */
 #define REPLAY_CHUNK_ROWS	1000
 #define REPLAY_CHUNK_BYTES	(32 * 1024 * 1024)
 
-static SPIPlanPtr fetch_plan = NULL;
-
 /*
- * Prepares (once) the query that reads a chunk of the log.  It names the
- * source's own partition: a kept plan on chameleon.log_event would turn
- * generic and lock every source's log ranges, so that another source's
- * range creation or drop could make this replay wait.
+ * The query that reads a chunk of the log.  It names the source's own
+ * partition: a kept plan on chameleon.log_event would turn generic and
+ * lock every source's log ranges, so that another source's range creation
+ * or drop could make this replay wait.
  */
-static SPIPlanPtr
-fetch_plan_get(int32 source_id)
-{
-	if (fetch_plan == NULL)
-	{
-		Oid			types[4] = {INT4OID, INT8OID, INT8OID, INT8OID};
-		SPIPlanPtr	p;
-		char	   *sql;
-
-		sql = psprintf("SELECT event_id, event_kind, source_schema, source_table,"
-					   " before_names, before_values, after_names, after_values,"
-					   " query, binlog_file, binlog_pos, gtid, event_time"
-					   " FROM chameleon.%s"
-					   " WHERE source_id = $1 AND event_id > $2 AND event_id <= $3"
-					   " ORDER BY event_id LIMIT $4",
-					   quote_identifier(psprintf("log_event_%d", source_id)));
-		p = SPI_prepare(sql, 4, types);
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for the log query: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		fetch_plan = p;
-		pfree(sql);
-	}
-	return fetch_plan;
-}
+static char *fetch_sql = NULL;
 
 /* Sets up a cursor (its memory lives under TopMemoryContext). */
 void
@@ -69,6 +45,16 @@ replay_cursor_init(ReplayCursor *cur, int32 source_id)
 	cur->cxt = AllocSetContextCreate(TopMemoryContext, "chameleon replay chunk",
 									 ALLOCSET_DEFAULT_SIZES);
 	cur->limit = REPLAY_CHUNK_ROWS;
+	if (fetch_sql == NULL)
+		fetch_sql = MemoryContextStrdup(TopMemoryContext,
+										psprintf("SELECT event_id, event_kind, source_schema, source_table,"
+												 " before_names, before_values, after_names, after_values,"
+												 " query, binlog_file, binlog_pos, gtid, event_time"
+												 " FROM %s.%s"
+												 " WHERE source_id = $1 AND event_id > $2 AND event_id <= $3"
+												 " ORDER BY event_id LIMIT $4",
+												 CHAMELEON_SCHEMA,
+												 quote_identifier(chameleon_log_table_name(source_id))));
 }
 
 /* Positions the cursor after event "after", up to event "end" included. */
@@ -112,8 +98,6 @@ copy_array(HeapTuple tup, TupleDesc desc, int col, Size *bytes)
 static bool
 fetch_chunk(ReplayCursor *cur)
 {
-	Datum		args[4];
-	int			rc;
 	uint64		n;
 	Size		bytes = 0;
 	MemoryContext old;
@@ -126,14 +110,9 @@ fetch_chunk(ReplayCursor *cur)
 	if (cur->pos >= cur->end)
 		return false;
 
-	args[0] = Int32GetDatum(cur->source_id);
-	args[1] = Int64GetDatum(cur->pos);
-	args[2] = Int64GetDatum(cur->end);
-	args[3] = Int64GetDatum(cur->limit);
-	rc = SPI_execute_plan(fetch_plan_get(cur->source_id), args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading the change log failed: %s", SPI_result_code_string(rc));
-	n = SPI_processed;
+	n = chameleon_cat_run(fetch_sql, 4,
+						  (const CatArg[]) {cat_int4(cur->source_id), cat_int8(cur->pos),
+						  cat_int8(cur->end), cat_int8(cur->limit)});
 	if (n == 0)
 	{
 		SPI_freetuptable(SPI_tuptable);

@@ -14,7 +14,6 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
-#include "storage/procarray.h"
 #include "storage/shmem.h"
 
 #include "chameleon.h"
@@ -94,9 +93,6 @@ chameleon_wake_launcher(void)
 void
 chameleon_wake_replay(int32 source_id)
 {
-	pid_t		pid = 0;
-	PGPROC	   *proc;
-
 	if (ChameleonState == NULL)
 		return;
 	LWLockAcquire(ChameleonState->lock, LW_SHARED);
@@ -104,16 +100,12 @@ chameleon_wake_replay(int32 source_id)
 	{
 		ChameleonSlot *slot = &ChameleonState->slots[i];
 
-		if (slot->in_use && slot->source_id == source_id)
-			pid = slot->replay_pid;
+		/* attached workers detach before their PGPROC is given away */
+		if (slot->in_use && slot->source_id == source_id &&
+			slot->proc[CHAMELEON_WORKER_REPLAY] != NULL)
+			SetLatch(&slot->proc[CHAMELEON_WORKER_REPLAY]->procLatch);
 	}
 	LWLockRelease(ChameleonState->lock);
-	if (pid == 0)
-		return;
-	/* a stale pid finds no process, or one whose latch a spurious set harms not */
-	proc = BackendPidGetProc(pid);
-	if (proc != NULL)
-		SetLatch(&proc->procLatch);
 }
 
 /* Sets the launcher's latch after a commit that changed the catalogue. */

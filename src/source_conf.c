@@ -1,155 +1,331 @@
 /*-------------------------------------------------------------------------
  *
  * source_conf.c
- *	  Reads a replication source's configuration from the catalogue into a
- *	  ChameleonSourceConf for the workers, and answers the questions the
- *	  workers ask of it (schema mapping, table filters, sizes).
+ *	  The one place a source's settings are read from the catalogue into a
+ *	  ChameleonSourceConf, and the questions the code asks of them (schema
+ *	  mapping, table filters).
  *
- *	  The configuration was validated and normalised by add_source(), so
- *	  every key is present with its default; the password comes from
- *	  chameleon.source_secret, which workers (superuser) may read.
+ *	  The stored configuration goes through config.c's parser again
+ *	  (JSON is YAML): it fills every key from config.c's table of defaults,
+ *	  so that a key added by a later version gets its default for sources
+ *	  created before it, and no default is written twice.  The password
+ *	  comes from chameleon.source_secret.
+ *
+ *	  Workers keep their source's settings (chameleon_conf_current) and
+ *	  read them again only when the catalogue's triggers announce a change
+ *	  of chameleon.source or chameleon.source_secret with a relcache
+ *	  invalidation, the way pg_cron keeps its job list.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <ctype.h>
-
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "utils/array.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
 
+#include "catalog.h"
+#include "chameleon.h"
+#include "config.h"
 #include "source_conf.h"
+#include "translate_ddl.h"
 
-#define NCONF_COLS 27
+PG_FUNCTION_INFO_V1(chameleon_sql_source_changed);
 
-static const char *const conf_query =
-"SELECT s.source_name, s.source_type, s.status,"
-"       c->'db_conn'->>'host', (c->'db_conn'->>'port')::int,"
-"       c->'db_conn'->>'user', sec.password, c->'db_conn'->>'charset',"
-"       (c->'db_conn'->>'connect_timeout')::int, c->'db_conn'->>'ssl_mode',"
-"       c->'db_conn'->>'ssl_ca', c->'db_conn'->>'ssl_cert',"
-"       c->'db_conn'->>'ssl_key', c->'db_conn'->>'database',"
-"       ARRAY(SELECT key FROM jsonb_each_text(c->'schema_mappings') ORDER BY key),"
-"       ARRAY(SELECT value FROM jsonb_each_text(c->'schema_mappings') ORDER BY key),"
-"       ARRAY(SELECT jsonb_array_elements_text(coalesce(c->'limit_tables', '[]'))),"
-"       ARRAY(SELECT jsonb_array_elements_text(coalesce(c->'skip_tables', '[]'))),"
-"       ARRAY(SELECT jsonb_array_elements_text(coalesce(c->'grant_select_to', '[]'))),"
-"       coalesce(c->'type_override', '{}')::text, c->>'lock_timeout',"
-"       c->>'copy_max_memory', coalesce((c->>'keep_existing_schema')::boolean, false),"
-"       c->>'copy_mode', c->>'out_dir', s.source_id, 0"
-"  FROM chameleon.source s"
-"  LEFT JOIN chameleon.source_secret sec USING (source_id),"
-"       LATERAL (SELECT s.config AS c) cfg"
-" WHERE s.source_id = $1";
+/* the settings a worker keeps, and whether they are still current */
+static ChameleonSourceConf *current_conf = NULL;
+static MemoryContext current_cxt = NULL;
+static bool current_valid = false;
+static bool callback_registered = false;
+static Oid	source_relid = InvalidOid;
+static Oid	secret_relid = InvalidOid;
 
-/* Returns column i (1-based) of the current SPI row as a palloc'd string. */
-static char *
-get_text(HeapTuple tup, TupleDesc desc, int i)
+/* The value of key in a jsonb object, or NULL when absent or JSON null. */
+static JsonbValue *
+jb_get(JsonbContainer *obj, const char *key)
 {
-	char	   *v = SPI_getvalue(tup, desc, i);
+	JsonbValue *v;
 
+	if (obj == NULL)
+		return NULL;
+	v = getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
 	return v;
 }
 
-/* Turns a text[] column into a List of palloc'd strings. */
-static List *
-get_text_list(HeapTuple tup, TupleDesc desc, int i)
+/* The object (or array) container of key, or NULL. */
+static JsonbContainer *
+jb_container(JsonbContainer *obj, const char *key)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, i, &isnull);
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
+	JsonbValue *v = jb_get(obj, key);
+
+	return (v != NULL && v->type == jbvBinary) ? v->val.binary.data : NULL;
+}
+
+/* A scalar of key as palloc'd text (numbers and booleans too), or NULL. */
+static char *
+jb_text(JsonbContainer *obj, const char *key)
+{
+	JsonbValue *v = jb_get(obj, key);
+
+	if (v == NULL)
+		return NULL;
+	switch (v->type)
+	{
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out,
+													   NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		default:
+			elog(ERROR, "configuration key \"%s\" is not a scalar", key);
+	}
+	return NULL;
+}
+
+/* An integer key (config.c filled it in, so it is there). */
+static int64
+jb_int(JsonbContainer *obj, const char *key, int64 dflt)
+{
+	char	   *s = jb_text(obj, key);
+
+	return s ? pg_strtoint64(s) : dflt;
+}
+
+/* A boolean key. */
+static bool
+jb_bool(JsonbContainer *obj, const char *key)
+{
+	JsonbValue *v = jb_get(obj, key);
+
+	return v != NULL && v->type == jbvBool && v->val.boolean;
+}
+
+/* The strings of an array key, as a List of palloc'd C strings. */
+static List *
+jb_string_list(JsonbContainer *obj, const char *key)
+{
+	JsonbContainer *arr = jb_container(obj, key);
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
 	List	   *out = NIL;
 
-	if (isnull)
+	if (arr == NULL)
 		return NIL;
-	arr = DatumGetArrayTypeP(d);
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	for (int k = 0; k < n; k++)
-		if (!nulls[k])
-			out = lappend(out, TextDatumGetCString(elems[k]));
+	it = JsonbIteratorInit(arr);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_ELEM && v.type == jbvString)
+			out = lappend(out, pnstrdup(v.val.string.val, v.val.string.len));
 	return out;
 }
 
-/*
- * Reads a source's configuration, in the caller's memory context.  Needs a
- * transaction; connects to SPI itself (nested use is fine).
- */
-ChameleonSourceConf *
-chameleon_load_source_conf(int32 source_id)
+/* An interval key as milliseconds; -1 for "disabled". */
+static int64
+jb_interval_ms(JsonbContainer *obj, const char *key)
 {
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(source_id)};
-	ChameleonSourceConf *conf;
-	HeapTuple	tup;
-	TupleDesc	desc;
-	char	   *v;
-	MemoryContext callercxt = CurrentMemoryContext;
-	MemoryContext oldcxt;
+	char	   *s = jb_text(obj, key);
+	Interval   *span;
+
+	if (s == NULL || strcmp(s, "disabled") == 0)
+		return -1;
+	span = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(s),
+												 ObjectIdGetDatum(InvalidOid),
+												 Int32GetDatum(-1)));
+	return (span->time + ((int64) span->month * DAYS_PER_MONTH + span->day) * USECS_PER_DAY) / 1000;
+}
+
+/* Orders a List of C strings. */
+static int
+cstring_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* schema_mappings in key order, into the two parallel lists. */
+static void
+load_mappings(ChameleonSourceConf *conf, JsonbContainer *obj)
+{
+	JsonbContainer *map = jb_container(obj, "schema_mappings");
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	List	   *keys = NIL;
+	ListCell   *lc;
+
+	if (map == NULL)
+		return;
+	it = JsonbIteratorInit(map);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY)
+			keys = lappend(keys, pnstrdup(v.val.string.val, v.val.string.len));
+	list_sort(keys, cstring_cmp);
+	foreach(lc, keys)
+	{
+		conf->map_mysql = lappend(conf->map_mysql, lfirst(lc));
+		conf->map_pg = lappend(conf->map_pg, jb_text(map, (const char *) lfirst(lc)));
+	}
+}
+
+/* Fills the settings from the normalised configuration. */
+static void
+conf_from_json(ChameleonSourceConf *conf, const char *json)
+{
+	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	JsonbContainer *root = &jb->root;
+	JsonbContainer *db = jb_container(root, "db_conn");
+	JsonbContainer *skip = jb_container(root, "skip_events");
+	JsonbValue *ov = jb_get(root, "type_override");
+	int64		server_id = jb_int(root, "my_server_id", 0);
+
+	conf->type = jb_text(root, "type");
+	conf->is_pgsql = strcmp(conf->type, "pgsql") == 0;
+	conf->host = jb_text(db, "host");
+	conf->port = (int) jb_int(db, "port", 0);
+	conf->user = jb_text(db, "user");
+	conf->charset = jb_text(db, "charset");
+	conf->connect_timeout = (int) jb_int(db, "connect_timeout", 0);
+	conf->ssl_mode = jb_text(db, "ssl_mode");
+	conf->ssl_ca = jb_text(db, "ssl_ca");
+	conf->ssl_cert = jb_text(db, "ssl_cert");
+	conf->ssl_key = jb_text(db, "ssl_key");
+	conf->database = jb_text(db, "database");
+
+	load_mappings(conf, root);
+	conf->limit_tables = jb_string_list(root, "limit_tables");
+	conf->skip_tables = jb_string_list(root, "skip_tables");
+	conf->skip_insert = jb_string_list(skip, "insert");
+	conf->skip_update = jb_string_list(skip, "update");
+	conf->skip_delete = jb_string_list(skip, "delete");
+	conf->grant_select_to = jb_string_list(root, "grant_select_to");
+	if (ov != NULL && ov->type == jbvBinary)
+		conf->overrides = chameleon_parse_type_overrides(JsonbValueToJsonb(ov),
+														 &conf->noverrides);
+
+	conf->lock_timeout = jb_text(root, "lock_timeout");
+	/* a stable id of our own, far from the ids DBAs usually give servers */
+	conf->server_id = server_id > 0 ? (uint32) server_id : (uint32) (1000000 + conf->source_id);
+	conf->replica_batch_size = (int) jb_int(root, "replica_batch_size", 0);
+	conf->replay_max_rows = (int) jb_int(root, "replay_max_rows", 0);
+	conf->batch_retention_ms = jb_interval_ms(root, "batch_retention");
+	if (!chameleon_parse_size(jb_text(root, "copy_max_memory"), &conf->copy_max_memory))
+		elog(ERROR, "invalid copy_max_memory in the configuration of source \"%s\"", conf->name);
+	conf->copy_mode = jb_text(root, "copy_mode");
+	conf->out_dir = jb_text(root, "out_dir");
+	conf->sleep_loop = (int) jb_int(root, "sleep_loop", 0);
+	conf->on_error_replay_exit = strcmp(jb_text(root, "on_error_replay"), "exit") == 0;
+	conf->on_error_read_exit = strcmp(jb_text(root, "on_error_read"), "exit") == 0;
+	conf->auto_maintenance_ms = jb_interval_ms(root, "auto_maintenance");
+	conf->gtid_enable = jb_bool(root, "gtid_enable");
+	conf->keep_existing_schema = jb_bool(root, "keep_existing_schema");
+}
+
+/* See source_conf.h. */
+ChameleonSourceConf *
+chameleon_conf_load(int32 source_id)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ChameleonSourceConf *conf = palloc0(sizeof(ChameleonSourceConf));
+	char	   *stored;
 
 	SPI_connect();
-	if (SPI_execute_with_args(conf_query, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the configuration of source %d", source_id);
-	if (SPI_processed == 0)
+	if (CAT_RUN("SELECT s.source_name, s.config::text, sec.password"
+				"  FROM chameleon.source s"
+				"  LEFT JOIN chameleon.source_secret sec USING (source_id)"
+				" WHERE s.source_id = $1", cat_int4(source_id)) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("source with id %d does not exist", source_id),
 				 errhint("It may have been dropped while the worker started.")));
-
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	oldcxt = MemoryContextSwitchTo(callercxt);
-	conf = palloc0(sizeof(ChameleonSourceConf));
-
+	MemoryContextSwitchTo(caller);
 	conf->source_id = source_id;
-	conf->name = get_text(tup, desc, 1);
-	conf->type = get_text(tup, desc, 2);
-	conf->status = get_text(tup, desc, 3);
-	conf->host = get_text(tup, desc, 4);
-	v = get_text(tup, desc, 5);
-	conf->port = v ? atoi(v) : 3306;
-	conf->user = get_text(tup, desc, 6);
-	conf->password = get_text(tup, desc, 7);
-	conf->charset = get_text(tup, desc, 8);
-	v = get_text(tup, desc, 9);
-	conf->connect_timeout = v ? atoi(v) : 10;
-	conf->ssl_mode = get_text(tup, desc, 10);
-	conf->ssl_ca = get_text(tup, desc, 11);
-	conf->ssl_cert = get_text(tup, desc, 12);
-	conf->ssl_key = get_text(tup, desc, 13);
-	conf->database = get_text(tup, desc, 14);
-	conf->map_mysql = get_text_list(tup, desc, 15);
-	conf->map_pg = get_text_list(tup, desc, 16);
-	conf->limit_tables = get_text_list(tup, desc, 17);
-	conf->skip_tables = get_text_list(tup, desc, 18);
-	conf->grant_select_to = get_text_list(tup, desc, 19);
-	conf->type_override_json = get_text(tup, desc, 20);
-	conf->lock_timeout = get_text(tup, desc, 21);
-	v = get_text(tup, desc, 22);
-	conf->copy_max_memory = v ? chameleon_parse_size(v) : -1;
-	if (conf->copy_max_memory <= 0)
-		conf->copy_max_memory = (int64) 300 * 1024 * 1024;
-	v = get_text(tup, desc, 23);
-	conf->keep_existing_schema = (v != NULL && v[0] == 't');
-	conf->copy_mode = get_text(tup, desc, 24);
-	conf->out_dir = get_text(tup, desc, 25);
-	if (conf->host == NULL)
-		conf->host = pstrdup("127.0.0.1");
-	if (conf->charset == NULL)
-		conf->charset = pstrdup("utf8mb4");
-	if (conf->lock_timeout == NULL)
-		conf->lock_timeout = pstrdup("120s");
-
-	MemoryContextSwitchTo(oldcxt);
+	conf->name = cat_get_text(0, 1);
+	stored = cat_get_text(0, 2);
+	conf->password = cat_get_text(0, 3);
 	SPI_finish();
+	MemoryContextSwitchTo(caller);
+
+	conf_from_json(conf, chameleon_parse_source_config(stored, false));
+	pfree(stored);
 	return conf;
 }
 
-/* The PostgreSQL schema a MySQL schema maps to, or NULL. */
+/*
+ * chameleon._source_changed() trigger: a statement changed a source's
+ * settings or secret; the workers reload them once it commits (see
+ * chameleon_conf_current).
+ */
+Datum
+chameleon_sql_source_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("chameleon._source_changed() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}
+
+/* Relcache callback: a change of the source catalogue was committed. */
+static void
+conf_invalidate(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == source_relid || relid == secret_relid)
+		current_valid = false;
+}
+
+/* See source_conf.h. */
+ChameleonSourceConf *
+chameleon_conf_current(int32 source_id, bool *reloaded)
+{
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(conf_invalidate, (Datum) 0);
+		callback_registered = true;
+		current_cxt = AllocSetContextCreate(TopMemoryContext, "chameleon source settings",
+											ALLOCSET_SMALL_SIZES);
+	}
+	if (!OidIsValid(source_relid) || !OidIsValid(secret_relid))
+	{
+		Oid			nsp = get_namespace_oid(CHAMELEON_SCHEMA, false);
+
+		source_relid = get_relname_relid("source", nsp);
+		secret_relid = get_relname_relid("source_secret", nsp);
+	}
+	AcceptInvalidationMessages();
+	if (reloaded != NULL)
+		*reloaded = false;
+	if (current_valid && current_conf != NULL && current_conf->source_id == source_id)
+		return current_conf;
+
+	/* valid from now on: a change committed while we read makes it stale */
+	current_valid = true;
+	MemoryContextReset(current_cxt);
+	current_conf = NULL;
+	{
+		MemoryContext old = MemoryContextSwitchTo(current_cxt);
+
+		current_conf = chameleon_conf_load(source_id);
+		MemoryContextSwitchTo(old);
+	}
+	if (reloaded != NULL)
+		*reloaded = true;
+	return current_conf;
+}
+
+/* See source_conf.h. */
 const char *
 chameleon_map_schema(const ChameleonSourceConf *conf, const char *mysql_schema)
 {
@@ -164,7 +340,15 @@ chameleon_map_schema(const ChameleonSourceConf *conf, const char *mysql_schema)
 	return NULL;
 }
 
-/* Whether a filter list names "schema.table" (MySQL names). */
+/* Whether item is "schema.table" for these names. */
+static bool
+item_is_table(const char *item, const char *schema, size_t slen, const char *table)
+{
+	return strncmp(item, schema, slen) == 0 && item[slen] == '.' &&
+		strcmp(item + slen + 1, table) == 0;
+}
+
+/* See source_conf.h. */
 bool
 chameleon_list_has_table(const List *list, const char *schema, const char *table)
 {
@@ -172,17 +356,25 @@ chameleon_list_has_table(const List *list, const char *schema, const char *table
 	size_t		slen = strlen(schema);
 
 	foreach(lc, list)
-	{
-		const char *item = (const char *) lfirst(lc);
-
-		if (strncmp(item, schema, slen) == 0 && item[slen] == '.' &&
-			strcmp(item + slen + 1, table) == 0)
+		if (item_is_table((const char *) lfirst(lc), schema, slen, table))
 			return true;
-	}
 	return false;
 }
 
-/* Whether limit_tables/skip_tables let schema.table be replicated. */
+/* See source_conf.h. */
+bool
+chameleon_list_has_schema_or_table(const List *list, const char *schema,
+								   const char *table)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp((const char *) lfirst(lc), schema) == 0)
+			return true;
+	return chameleon_list_has_table(list, schema, table);
+}
+
+/* See source_conf.h. */
 bool
 chameleon_table_selected(const ChameleonSourceConf *conf, const char *schema,
 						 const char *table)
@@ -205,40 +397,4 @@ chameleon_table_selected(const ChameleonSourceConf *conf, const char *schema,
 			return false;
 	}
 	return !chameleon_list_has_table(conf->skip_tables, schema, table);
-}
-
-/* Parses a size such as "300M" or "1GB" into bytes (-1 if invalid). */
-int64
-chameleon_parse_size(const char *text)
-{
-	char	   *end;
-	double		v = strtod(text, &end);
-	int64		unit = 1;
-
-	if (end == text || v < 0)
-		return -1;
-	while (*end == ' ')
-		end++;
-	switch (toupper((unsigned char) *end))
-	{
-		case '\0':
-		case 'B':
-			unit = 1;
-			break;
-		case 'K':
-			unit = 1024;
-			break;
-		case 'M':
-			unit = 1024 * 1024;
-			break;
-		case 'G':
-			unit = (int64) 1024 * 1024 * 1024;
-			break;
-		case 'T':
-			unit = (int64) 1024 * 1024 * 1024 * 1024;
-			break;
-		default:
-			return -1;
-	}
-	return (int64) (v * (double) unit);
 }

@@ -1,8 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * source_conf.h
- *	  A replication source's configuration as the workers use it: read from
- *	  chameleon.source (normalised jsonb) and chameleon.source_secret.
+ *	  A source's settings as the C code uses them: one struct holding every
+ *	  configuration key of SPEC section 3, loaded in one place
+ *	  (source_conf.c) from the catalogue, with the defaults of config.c's
+ *	  key table, and reloaded by the workers when the catalogue says the
+ *	  source changed.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,52 +16,87 @@
 
 #include "nodes/pg_list.h"
 
+#include "ddl/cddl.h"
+
 typedef struct ChameleonSourceConf
 {
 	int32		source_id;
 	char	   *name;
 	char	   *type;			/* "mysql" or "pgsql" */
-	char	   *status;
+	bool		is_pgsql;
+
 	/* db_conn */
 	char	   *host;
 	int			port;
 	char	   *user;
-	char	   *password;		/* never printed */
+	char	   *password;		/* from chameleon.source_secret; never printed */
 	char	   *charset;
-	int			connect_timeout;
-	char	   *ssl_mode;
+	int			connect_timeout;	/* seconds */
+	char	   *ssl_mode;		/* NULL when not set */
 	char	   *ssl_ca;
 	char	   *ssl_cert;
 	char	   *ssl_key;
 	char	   *database;		/* pgsql sources */
-	/* schema_mappings: parallel lists of char *, MySQL name -> PG name */
-	List	   *map_mysql;
-	List	   *map_pg;
+
+	/* what is replicated */
+	List	   *map_mysql;		/* schema_mappings: parallel lists of */
+	List	   *map_pg;			/* char *, MySQL name -> PostgreSQL name */
 	List	   *limit_tables;	/* "schema.table" (MySQL names) */
 	List	   *skip_tables;
-	List	   *grant_select_to;
-	char	   *type_override_json; /* the type_override object as JSON text */
-	char	   *lock_timeout;
+	List	   *skip_insert;	/* skip_events: "schema" or "schema.table" */
+	List	   *skip_update;
+	List	   *skip_delete;
+	List	   *grant_select_to;	/* role names */
+	cddl_type_override *overrides;	/* type_override, the translator's form */
+	size_t		noverrides;
+
+	/* how */
+	char	   *lock_timeout;	/* a GUC time value, e.g. "120s" */
+	uint32		server_id;		/* my_server_id, or one derived from the id */
+	int			replica_batch_size;
+	int			replay_max_rows;
+	int64		batch_retention_ms;
 	int64		copy_max_memory;	/* bytes */
-	bool		keep_existing_schema;
-	char	   *copy_mode;
+	char	   *copy_mode;		/* "direct" or "file" */
 	char	   *out_dir;
+	int			sleep_loop;		/* seconds */
+	bool		on_error_replay_exit;	/* on_error_replay = exit */
+	bool		on_error_read_exit; /* on_error_read = exit */
+	int64		auto_maintenance_ms;	/* -1: disabled */
+	bool		gtid_enable;
+	bool		keep_existing_schema;
 } ChameleonSourceConf;
 
-/* Reads a source's configuration in the caller's context (needs a transaction). */
-extern ChameleonSourceConf *chameleon_load_source_conf(int32 source_id);
+/*
+ * Reads a source's settings into the caller's memory context (needs a
+ * transaction).  ERROR 42704 when the source does not exist.
+ */
+extern ChameleonSourceConf *chameleon_conf_load(int32 source_id);
+
+/*
+ * A worker's settings of its source: loaded on the first call, then again
+ * only after a change of chameleon.source or chameleon.source_secret was
+ * committed (a relcache invalidation the catalogue's triggers send, as
+ * pg_cron does for its jobs).  Needs a transaction.  *reloaded (if not
+ * NULL) tells whether this call read the catalogue.  The result stays
+ * valid until a later call reloads it.
+ */
+extern ChameleonSourceConf *chameleon_conf_current(int32 source_id, bool *reloaded);
 
 /* The PostgreSQL schema a MySQL schema maps to, or NULL. */
 extern const char *chameleon_map_schema(const ChameleonSourceConf *conf,
 										const char *mysql_schema);
 
-/* Whether limit_tables/skip_tables let schema.table be replicated. */
+/* Whether a filter list names "schema.table" (MySQL names). */
 extern bool chameleon_list_has_table(const List *list, const char *schema,
 									 const char *table);
+
+/* Whether a skip_events list names the schema or "schema.table". */
+extern bool chameleon_list_has_schema_or_table(const List *list, const char *schema,
+											   const char *table);
+
+/* Whether limit_tables/skip_tables let schema.table be replicated. */
 extern bool chameleon_table_selected(const ChameleonSourceConf *conf,
 									 const char *schema, const char *table);
-
-/* Parses a size such as "300M" or "1GB" into bytes (-1 if invalid). */
-extern int64 chameleon_parse_size(const char *text);
 
 #endif							/* CHAMELEON_SOURCE_CONF_H */

@@ -43,6 +43,7 @@ chameleon_sql_worker_status(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ChameleonSlot *copy;
+	pid_t	   *pids;
 	pid_t		launcher_pid;
 	int			nslots;
 	int			i;
@@ -52,8 +53,13 @@ chameleon_sql_worker_status(PG_FUNCTION_ARGS)
 
 	nslots = ChameleonState->nslots;
 	copy = palloc(sizeof(ChameleonSlot) * nslots);
+	pids = palloc0(sizeof(pid_t) * nslots * CHAMELEON_STREAM_WORKERS);
 	LWLockAcquire(ChameleonState->lock, LW_SHARED);
 	memcpy(copy, ChameleonState->slots, sizeof(ChameleonSlot) * nslots);
+	for (i = 0; i < nslots; i++)
+		for (int k = 0; k < CHAMELEON_STREAM_WORKERS; k++)
+			if (copy[i].proc[k] != NULL)
+				pids[i * CHAMELEON_STREAM_WORKERS + k] = copy[i].proc[k]->pid;
 	launcher_pid = ChameleonState->launcher_pid;
 	LWLockRelease(ChameleonState->lock);
 
@@ -68,10 +74,13 @@ chameleon_sql_worker_status(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(copy[i].source_name);
 		values[2] = Int32GetDatum(launcher_pid);
 		nulls[2] = (launcher_pid == 0);
-		values[3] = Int32GetDatum(copy[i].reader_pid);
-		nulls[3] = (copy[i].reader_pid == 0);
-		values[4] = Int32GetDatum(copy[i].replay_pid);
-		nulls[4] = (copy[i].replay_pid == 0);
+		for (int k = 0; k < CHAMELEON_STREAM_WORKERS; k++)
+		{
+			pid_t		pid = pids[i * CHAMELEON_STREAM_WORKERS + k];
+
+			values[3 + k] = Int32GetDatum(pid);
+			nulls[3 + k] = (pid == 0);
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -1,20 +1,21 @@
 /*-------------------------------------------------------------------------
  *
- * replay.h
+ * replay_internal.h
  *	  What the files of the replay worker share: a logged event as the
  *	  replay reads it, the cursor that streams the log in bounded chunks,
- *	  the worker's state, and the row and DDL appliers.
+ *	  the worker's state and error context, and the row and DDL appliers.
  *
- *	  replay.c         the worker: batches, positions, errors
+ *	  replay.c         the worker: rounds, positions, errors
  *	  replay_log.c     reading chameleon.log_event in chunks
- *	  replay_apply.c   row images -> target tables (per table, operation and
- *	                   column set: executor routines or a kept SPI plan)
+ *	  replay_apply.c   row images -> target tables (replay_apply_internal.h:
+ *	                   the relation cache and two apply methods)
  *	  replay_ddl.c     DDL events -> translated statements + replica_table
+ *	  replay_hold.c    rows of tables synced while the source runs
  *
  *-------------------------------------------------------------------------
  */
-#ifndef CHAMELEON_REPLAY_H
-#define CHAMELEON_REPLAY_H
+#ifndef CHAMELEON_REPLAY_INTERNAL_H
+#define CHAMELEON_REPLAY_INTERNAL_H
 
 #include "postgres.h"
 
@@ -59,30 +60,51 @@ typedef struct ReplayCursor
 	int			limit;			/* rows per fetch, adapted to row sizes */
 } ReplayCursor;
 
+/*
+ * What the replay is doing, for its error context callback (every message
+ * names the source, event, table and operation) and for the handler that
+ * decides, after an error, which table to blame.
+ */
+typedef struct ReplayErrorContext
+{
+	int64		event_id;		/* 0: none */
+	const char *schema;			/* MySQL names of the table being changed */
+	const char *table;
+	const char *op;				/* "INSERT", "UPDATE", "DELETE", "DDL"... */
+	const char *sql;			/* the statement that ran, for error_log */
+} ReplayErrorContext;
+
 /* The worker's state. */
 typedef struct ReplayState
 {
 	int32		source_id;
 	char	   *source_name;
-	ChameleonSourceConf *conf;	/* reloaded every batch */
-	bool		exit_on_error;	/* on_error_replay = exit */
-
-	/* what the event being applied touches, for error handling */
-	const ReplayEvent *cur_event;
-	char	   *cur_schema;		/* MySQL schema/table to disable on error */
-	char	   *cur_table;
-	char	   *cur_sql;		/* the statement that ran */
+	ChameleonSourceConf *conf;	/* current settings (chameleon_conf_current) */
+	ReplayErrorContext ctx;
 } ReplayState;
+
+/* Sets what the replay works on now (strings must outlive the error). */
+static inline void
+replay_ctx_set(ReplayState *st, const char *schema, const char *table,
+			   const char *op, const char *sql)
+{
+	st->ctx.schema = schema;
+	st->ctx.table = table;
+	st->ctx.op = op;
+	st->ctx.sql = sql;
+}
 
 /* replay_log.c */
 extern void replay_cursor_init(ReplayCursor *cur, int32 source_id);
 extern void replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end);
 extern ReplayEvent *replay_cursor_next(ReplayCursor *cur);
 
-/* replay_apply.c */
+/* replay_relation.c */
 extern void replay_tables_load(ReplayState *st);
 extern void replay_tables_invalidate(void);
 extern bool replay_table_active(const char *schema, const char *table);
+
+/* replay_apply.c */
 extern bool replay_apply_row(ReplayState *st, const ReplayEvent *ev);
 
 /* replay_hold.c: rows of tables synced while the source runs */
@@ -103,4 +125,4 @@ extern int64 replay_hold_apply(ReplayState *st, const char *schema, const char *
 /* replay_ddl.c */
 extern bool replay_apply_ddl(ReplayState *st, const ReplayEvent *ev);
 
-#endif							/* CHAMELEON_REPLAY_H */
+#endif							/* CHAMELEON_REPLAY_INTERNAL_H */

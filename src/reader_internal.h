@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * reader.h
+ * reader_internal.h
  *	  Internal state of the reader worker (see replication.h for its
  *	  contract), shared by its files: reader.c (the binlog stream, positions
  *	  and transaction boundaries), reader_log.c (buffering events and
@@ -10,13 +10,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef CHAMELEON_READER_H
-#define CHAMELEON_READER_H
+#ifndef CHAMELEON_READER_INTERNAL_H
+#define CHAMELEON_READER_INTERNAL_H
 
 #include "postgres.h"
 
 #include "access/tupdesc.h"
-#include "executor/spi.h"
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
@@ -61,18 +60,8 @@ typedef struct ReaderState
 {
 	int32		source_id;
 	char	   *source_name;
-	ChameleonSourceConf *conf;
+	ChameleonSourceConf *conf;	/* current settings (chameleon_conf_current) */
 	MemoryContext long_cxt;		/* lives as long as the worker */
-
-	/* configuration read from chameleon.source.config */
-	int			batch_size;
-	int			sleep_loop;
-	bool		on_error_exit;
-	uint32		server_id;
-	bool		gtid_enable;
-	List	   *skip_insert;	/* "schema" or "schema.table" */
-	List	   *skip_update;
-	List	   *skip_delete;
 
 	/* the stream: the position after the last event read */
 	ReaderPos	cur;
@@ -113,13 +102,19 @@ typedef struct ReaderState
 	/* PostgreSQL objects */
 	TupleDesc	event_desc;		/* row type of chameleon.log_event */
 	Oid			event_array_type;
-	SPIPlanPtr	insert_plan;
+	char	   *insert_sql;		/* writes a slice of events (kept plan) */
 
 	/* tables */
 	HTAB	   *tables;
+	MemoryContext tables_cxt;	/* the table cache; reset when reloaded */
 	TimestampTz tables_loaded;
 	bool		tables_stale;
 	cbl_buf		text;			/* value formatting buffer */
+
+	/* what is being read, for the error context */
+	const char *ctx_schema;
+	const char *ctx_table;
+	const char *ctx_op;
 } ReaderState;
 
 /* A row that could not be converted, written to chameleon.discarded_row. */
@@ -144,13 +139,12 @@ extern void reader_add_commit(ReaderState *st, TimestampTz time);
 extern void reader_flush(ReaderState *st, bool idle);
 extern void reader_discard_buffer(ReaderState *st);
 extern bool reader_buffer_full(ReaderState *st);
-extern int	reader_pos_cmp(const ReaderPos *a, const ReaderPos *b);
 extern void reader_gtid_set(ReaderState *st, const char *text);
 extern void reader_gtid_advance(ReaderState *st, const char *gtid, bool mariadb);
 extern char *reader_gtid_text(ReaderState *st);
 
 /* reader_tables.c */
-extern void reader_load_config(ReaderState *st);
+extern void reader_refresh_conf(ReaderState *st);
 extern void reader_load_tables(ReaderState *st);
 extern ReaderTable *reader_table(ReaderState *st, const char *schema,
 								 const char *table);
@@ -162,4 +156,4 @@ extern int	reader_meta_hook(void *arg, cbl_table *table, cbl_error *err);
 extern void reader_meta_invalidate(void);
 extern void reader_meta_close(void);
 
-#endif							/* CHAMELEON_READER_H */
+#endif							/* CHAMELEON_READER_INTERNAL_H */

@@ -1,0 +1,133 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  The one way C code runs statements on chameleon's catalogue: typed
+ *	  parameters (CatArg) instead of text pasted into SQL or passed through
+ *	  casts, and a plan kept per statement text, so that a worker's fixed
+ *	  statements are planned once per process.
+ *
+ *	  CAT_RUN("UPDATE chameleon.source SET last_error = $2"
+ *			  " WHERE source_id = $1", cat_int4(id), cat_text(msg));
+ *
+ *	  Results are in SPI_tuptable, read with the cat_get_* helpers.  The
+ *	  caller is connected to SPI (chameleon_xact_begin does that).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CHAMELEON_CATALOG_H
+#define CHAMELEON_CATALOG_H
+
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "nodes/pg_list.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+/* One parameter of a catalogue statement. */
+typedef struct CatArg
+{
+	Oid			type;
+	Datum		value;
+	bool		isnull;
+} CatArg;
+
+/* An integer parameter. */
+static inline CatArg
+cat_int4(int32 v)
+{
+	CatArg		a = {INT4OID, Int32GetDatum(v), false};
+
+	return a;
+}
+
+/* A bigint parameter. */
+static inline CatArg
+cat_int8(int64 v)
+{
+	CatArg		a = {INT8OID, Int64GetDatum(v), false};
+
+	return a;
+}
+
+/* A boolean parameter. */
+static inline CatArg
+cat_bool(bool v)
+{
+	CatArg		a = {BOOLOID, BoolGetDatum(v), false};
+
+	return a;
+}
+
+/* A text parameter; NULL gives SQL NULL. */
+static inline CatArg
+cat_text(const char *s)
+{
+	CatArg		a = {TEXTOID, s ? CStringGetTextDatum(s) : (Datum) 0, s == NULL};
+
+	return a;
+}
+
+/* A timestamptz parameter; 0 gives SQL NULL. */
+static inline CatArg
+cat_timestamptz(TimestampTz t)
+{
+	CatArg		a = {TIMESTAMPTZOID, TimestampTzGetDatum(t), t == 0};
+
+	return a;
+}
+
+/* A text[] parameter from a List of C strings. */
+extern CatArg cat_text_array(const List *strings);
+
+/* Any other datum. */
+static inline CatArg
+cat_datum(Oid type, Datum value, bool isnull)
+{
+	CatArg		a = {type, value, isnull};
+
+	return a;
+}
+
+/*
+ * Runs a statement with the given parameters through a plan kept for its
+ * text; returns SPI_processed.  ERROR when the statement fails.
+ */
+extern uint64 chameleon_cat_run(const char *sql, int nargs, const CatArg *args);
+
+#define CAT_RUN(sql, ...) \
+	chameleon_cat_run((sql), lengthof(((const CatArg[]) {__VA_ARGS__})), \
+					  ((const CatArg[]) {__VA_ARGS__}))
+
+/* Runs a statement without parameters (kept plan too). */
+#define CAT_RUN0(sql) chameleon_cat_run((sql), 0, NULL)
+
+/*
+ * Runs a statement built at run time (utility statements, names quoted
+ * by the caller): planned once, not kept.  ERROR when it fails.
+ */
+extern void chameleon_cat_exec_dynamic(const char *sql);
+
+/* Column col (1-based) of result row row, as palloc'd text; NULL: SQL NULL. */
+extern char *cat_get_text(uint64 row, int col);
+
+/* Column col of result row row as a bigint/integer/bool; dflt when NULL. */
+extern int64 cat_get_int8(uint64 row, int col, int64 dflt);
+extern int32 cat_get_int4(uint64 row, int col, int32 dflt);
+extern bool cat_get_bool(uint64 row, int col, bool dflt);
+
+/* Whether column col of result row row is NULL. */
+extern bool cat_isnull(uint64 row, int col);
+
+/* Column col of result row row as a datum (valid until SPI_finish). */
+extern Datum cat_get_datum(uint64 row, int col, bool *isnull);
+
+/* The value of a one-row, one-column query as text (NULL: none/SQL NULL). */
+extern char *cat_value(const char *sql, int nargs, const CatArg *args);
+
+#define CAT_VALUE(sql, ...) \
+	cat_value((sql), lengthof(((const CatArg[]) {__VA_ARGS__})), \
+			  ((const CatArg[]) {__VA_ARGS__}))
+
+#endif							/* CHAMELEON_CATALOG_H */
