@@ -493,7 +493,8 @@ parse_payload(cbl_decoder *d, cbl_event *ev, cbl_rd *r, cbl_error *err)
 			break;
 		if (cbl_rd_lenenc(r, &flen, err, "TRANSACTION_PAYLOAD field length") < 0)
 			return -1;
-		if (flen > 8)
+		/* a length-encoded value takes at most 9 bytes (0xfe + 8) */
+		if (flen > 9)
 		{
 			if (cbl_rd_skip(r, flen, err, "TRANSACTION_PAYLOAD field") < 0)
 				return -1;
