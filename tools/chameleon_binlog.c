@@ -3,9 +3,13 @@
  * chameleon_binlog.c
  *	  Command-line decoder for MySQL/MariaDB binary logs (SPEC section 6).
  *
- *	  chameleon_binlog FILE...
+ *	  chameleon_binlog [--max-payload BYTES] FILE...
  *	  chameleon_binlog --host H --port P --user U --password-file F
  *					   (--start FILE:POS | --start-gtid GTID)
+ *					   [--max-payload BYTES]
+ *
+ * --max-payload bounds what one compressed event or TRANSACTION_PAYLOAD
+ * may unpack to (default 1 GiB; K, M and G suffixes are binary units).
  *
  * Prints one JSON object per line: every event, and every row change with
  * its values as the PostgreSQL text they would be stored as.  It uses the
@@ -99,9 +103,19 @@ emit_pushed(cbl_decoder *d, cli_out *o, cbl_error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Report a decoding error of a file, with a hint for the payload limit. */
+static void
+report_error(const char *path, const cbl_error *err)
+{
+	fprintf(stderr, "chameleon_binlog: %s: error at byte offset %llu: %s\n",
+			path, (unsigned long long) err->offset, err->msg);
+	if (err->code == CBL_ERR_LIMIT)
+		fprintf(stderr, "chameleon_binlog: hint: a larger --max-payload lets it through\n");
+}
+
 /* Decode one binlog file. Returns the exit status. */
 static int
-run_file(const char *path, cli_out *o)
+run_file(const char *path, size_t max_payload, cli_out *o)
 {
 	int			fd;
 	struct stat st;
@@ -159,6 +173,7 @@ run_file(const char *path, cli_out *o)
 		return 1;
 	}
 	cbl_decoder_set_file_mode(d, true);
+	cbl_decoder_set_max_payload(d, max_payload);
 
 	for (;;)
 	{
@@ -186,8 +201,7 @@ run_file(const char *path, cli_out *o)
 	}
 	out_flush(o);
 	if (status != 0)
-		fprintf(stderr, "chameleon_binlog: %s: error at byte offset %llu: %s\n",
-				path, (unsigned long long) err.offset, err.msg);
+		report_error(path, &err);
 	else if (encrypted_events > 1)
 	{
 		/* ciphertext cannot be decoded without the server's key: say so */
@@ -212,6 +226,7 @@ typedef struct live_opts
 	unsigned long long start_pos;
 	const char *start_gtid;
 	unsigned	server_id;
+	size_t		max_payload;	/* 0: the decoder's default */
 } live_opts;
 
 /*
@@ -259,6 +274,7 @@ run_live(const live_opts *lo, cli_out *o)
 	c.o = o;
 	if (c.d == NULL)
 		return 1;
+	cbl_decoder_set_max_payload(c.d, lo->max_payload);
 	/* proposed seam: the stream client calls live_event per raw event */
 	rc = cbl_stream_cli_run(lo->host, lo->port, lo->user, lo->password_file,
 							lo->start_file, lo->start_pos, lo->start_gtid,
@@ -278,10 +294,39 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-			"usage: chameleon_binlog FILE...\n"
+			"usage: chameleon_binlog [--max-payload BYTES] FILE...\n"
 			"       chameleon_binlog --host H [--port P] --user U --password-file F\n"
-			"                        (--start FILE:POS | --start-gtid GTID) [--server-id N]\n");
+			"                        (--start FILE:POS | --start-gtid GTID) [--server-id N]\n"
+			"                        [--max-payload BYTES]\n"
+			"--max-payload: largest uncompressed event content (default 1G; K/M/G suffixes)\n");
 	return 2;
+}
+
+/* Parse a byte count with an optional K, M or G suffix; 0 when invalid. */
+static size_t
+parse_bytes(const char *v)
+{
+	char	   *end;
+	unsigned long long n;
+	int			shift = 0;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end != '\0' || n > (SIZE_MAX >> shift))
+		return 0;
+	return (size_t) n << shift;
 }
 
 /* Entry point: parse arguments and run file or live mode. */
@@ -357,6 +402,13 @@ main(int argc, char **argv)
 				return usage();
 			lo.server_id = (unsigned) strtoul(v, NULL, 10);
 		}
+		else if (strcmp(a, "--max-payload") == 0)
+		{
+			/* valid in both modes: not counted as a live option */
+			if ((lo.max_payload = parse_bytes(NEXT_ARG())) == 0)
+				return usage();
+			continue;
+		}
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 		{
 			usage();
@@ -390,7 +442,15 @@ main(int argc, char **argv)
 		if (nfiles == 0)
 			return usage();
 		for (int i = 1; i < argc && status == 0; i++)
-			status = run_file(argv[i], &o);
+		{
+			/* the only option file mode takes, checked above */
+			if (strcmp(argv[i], "--max-payload") == 0)
+			{
+				i++;
+				continue;
+			}
+			status = run_file(argv[i], lo.max_payload, &o);
+		}
 	}
 	out_flush(&o);
 	if (fflush(stdout) != 0 || o.failed)

@@ -30,6 +30,7 @@ CBL_UNIT_BINS := $(patsubst t/unit/binlog/%.c,$(CBL_BUILD)/unit-binlog/%,$(CBL_U
 FUZZ_SECONDS ?= 60
 CBL_FUZZ_CC ?= clang
 CBL_FIXTURE_DIRS := $(wildcard $(CHAMELEON_FIXTURES)) $(wildcard /usr/share/mysql/mysql-test/std_data)
+CBL_SEED_DIR	:= t/fuzz/seeds/binlog
 
 .PHONY: unit-binlog unit-binlog-valgrind fuzz-binlog clean-binlog
 
@@ -52,7 +53,8 @@ unit-binlog-valgrind: $(CBL_UNIT_BINS)
 		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null; \
 		echo "ok - $$t clean under valgrind"; done
 
-# libFuzzer target, seeded with every fixture binlog found
+# libFuzzer target, seeded with every fixture binlog found and the hostile
+# inputs kept in t/fuzz/seeds/binlog/
 $(CBL_BUILD)/binlog_fuzz: t/fuzz/binlog_fuzz.c $(BINLOG_SRCS) $(CBL_HDRS)
 	@mkdir -p $(CBL_BUILD)
 	$(CBL_FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -63,6 +65,7 @@ fuzz-binlog: $(CBL_BUILD)/binlog_fuzz
 	@for d in $(CBL_FIXTURE_DIRS); do \
 		find $$d -type f \( -name '*bin*' -o -name '*.00*' -o -name '*relay*' \) ! -name '*.gz' ! -name '*.info' ! -name '*.frm' \
 			-size -256k -exec cp {} $(CBL_BUILD)/fuzz-seed/ \; ; done; true
+	@if [ -d $(CBL_SEED_DIR) ]; then cp $(CBL_SEED_DIR)/* $(CBL_BUILD)/fuzz-seed/; fi
 	$(CBL_BUILD)/binlog_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		$(CBL_BUILD)/fuzz-corpus $(CBL_BUILD)/fuzz-seed

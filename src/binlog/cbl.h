@@ -41,7 +41,8 @@ typedef enum cbl_errcode
 	CBL_ERR_UNSUPPORTED,		/* valid but not handled (old DECIMAL...) */
 	CBL_ERR_NOMEM,
 	CBL_ERR_NO_TABLE_MAP,		/* rows event for an unknown table id */
-	CBL_ERR_ENCODING			/* text not valid in its charset */
+	CBL_ERR_ENCODING,			/* text not valid in its charset */
+	CBL_ERR_LIMIT				/* larger than a decoder limit allows */
 } cbl_errcode;
 
 typedef struct cbl_error
@@ -556,6 +557,25 @@ extern void cbl_decoder_set_file_mode(cbl_decoder *d, bool file_mode);
 
 /* Whether CRC32 checksums are verified (default true). */
 extern void cbl_decoder_set_verify_checksum(cbl_decoder *d, bool verify);
+
+/* Default of cbl_decoder_set_max_payload(): MySQL's largest event, 1 GiB */
+#define CBL_DEFAULT_MAX_PAYLOAD ((size_t) 1 << 30)
+
+/*
+ * Largest content, in bytes, the decoder unpacks from one event: the
+ * uncompressed size of a MariaDB compressed event (QUERY or rows, zlib)
+ * and of a MySQL TRANSACTION_PAYLOAD (zstd, or the events of an
+ * uncompressed one).  A few compressed bytes can claim a gigabyte, so the
+ * size an event claims is checked before anything is allocated, and a
+ * stream producing more than it claimed is an error: such events fail with
+ * CBL_ERR_LIMIT (claim above the limit) or CBL_ERR_CORRUPT (impossible
+ * claim, lying stream), never with a larger allocation.  0 restores the
+ * default, CBL_DEFAULT_MAX_PAYLOAD.
+ */
+extern void cbl_decoder_set_max_payload(cbl_decoder *d, size_t bytes);
+
+/* The limit in force (see cbl_decoder_set_max_payload). */
+extern size_t cbl_decoder_max_payload(const cbl_decoder *d);
 
 /*
  * Tell the decoder the checksum algorithm before any FORMAT_DESCRIPTION

@@ -245,6 +245,7 @@ struct cbl_decoder
 	/* decompression buffer for MariaDB compressed events */
 	uint8_t    *unz;
 	size_t		unz_cap;
+	size_t		max_payload;	/* cbl_decoder_set_max_payload() */
 
 	/* row decoding scratch */
 	cbl_value  *before;

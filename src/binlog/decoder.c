@@ -96,6 +96,7 @@ cbl_decoder_new(void)
 	d->header_len = CBL_V4_HEADER_LEN;
 	d->binlog_version = 4;
 	d->verify_checksum = true;
+	d->max_payload = CBL_DEFAULT_MAX_PAYLOAD;
 	set_default_post_headers(d);
 	cbl_buf_init(&d->tmp);
 	return d;
@@ -138,6 +139,20 @@ void
 cbl_decoder_set_verify_checksum(cbl_decoder *d, bool verify)
 {
 	d->verify_checksum = verify;
+}
+
+/* Bound what one event may unpack to (0: the default). */
+void
+cbl_decoder_set_max_payload(cbl_decoder *d, size_t bytes)
+{
+	d->max_payload = bytes == 0 ? CBL_DEFAULT_MAX_PAYLOAD : bytes;
+}
+
+/* The unpacking limit in force. */
+size_t
+cbl_decoder_max_payload(const cbl_decoder *d)
+{
+	return d->max_payload;
 }
 
 /* Set the checksum algorithm before a FORMAT_DESCRIPTION arrives. */

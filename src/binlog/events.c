@@ -493,7 +493,8 @@ parse_payload(cbl_decoder *d, cbl_event *ev, cbl_rd *r, cbl_error *err)
 			break;
 		if (cbl_rd_lenenc(r, &flen, err, "TRANSACTION_PAYLOAD field length") < 0)
 			return -1;
-		if (flen > 8)
+		/* a length-encoded value takes at most 9 bytes (0xfe + 8) */
+		if (flen > 9)
 		{
 			if (cbl_rd_skip(r, flen, err, "TRANSACTION_PAYLOAD field") < 0)
 				return -1;
@@ -534,6 +535,11 @@ parse_payload(cbl_decoder *d, cbl_event *ev, cbl_rd *r, cbl_error *err)
 	{
 		size_t		n = cbl_rd_left(r);
 
+		/* no bomb here (n is in the event), but the same limit applies */
+		if (n > d->max_payload)
+			return cbl_seterr(err, CBL_ERR_LIMIT, cbl_rd_off(r),
+							  "TRANSACTION_PAYLOAD of %zu bytes, more than the limit of %zu",
+							  n, d->max_payload);
 		if (n > d->payload_cap)
 		{
 			uint8_t    *np = realloc(d->payload, n);

@@ -8,14 +8,37 @@
  * The before document is loaded into a small tree (nodes from a private
  * arena, scalars still pointing at their binary encoding), each diff
  * (REPLACE / INSERT / REMOVE at a JSON path such as $.a[2]."b c") is
- * applied, and the tree is printed as MySQL prints JSON.
+ * applied, and the tree is printed as MySQL prints JSON.  Loading shares
+ * jsonbin.c's container checks and work budget, so a document whose entries
+ * point at shared bytes cannot make the tree (or the arena) grow beyond a
+ * small multiple of the input.
  *
  *-------------------------------------------------------------------------
  */
 #include "cbl_int.h"
 #include "jsonbin.h"
 
-#define DIFF_MAX_DEPTH 150
+#define DIFF_MAX_DEPTH CBL_JB_MAX_DEPTH
+
+/*
+ * Members all the diffs of one document may walk past.  Each path leg
+ * walks the members of its container in order, so k diffs into a
+ * container of n members cost k*n steps: quadratic in the row (10000 diffs
+ * at the end of a 100000-element array, a 630 KB row, took 1.3 s).  A step
+ * costs about a nanosecond, so this bounds a row to 20 ms plus 0.3 s per
+ * MB.  MySQL logs diffs only for the paths of one JSON_SET, JSON_REPLACE or
+ * JSON_REMOVE call, and the bound still allows some 750 paths at the very
+ * end of an array of any length, 2000 into one of 10000 elements.
+ */
+#define DIFF_WALK_ALLOWANCE ((uint64_t) 1 << 24)
+#define DIFF_WALK_PER_BYTE 256
+
+typedef struct walk_budget
+{
+	uint64_t	left;
+	uint64_t	limit;
+	bool		over;			/* set when a walk ran out */
+} walk_budget;
 
 typedef struct jnode
 {
@@ -39,20 +62,16 @@ new_node(cbl_arena *a)
 	return n;
 }
 
-/* Build a tree for the value of `type` at p (len bytes available). */
+/*
+ * Build a tree for the value of `type` at p (len bytes available); every
+ * byte read is charged to b (see cbl_jb_budget_init).
+ */
 static jnode *
 load(cbl_arena *a, uint8_t type, const uint8_t *p, size_t len, bool inlined,
-	 int depth, cbl_error *err)
+	 int depth, cbl_jb_budget *b, cbl_error *err)
 {
 	jnode	   *n = new_node(a);
-	bool		large,
-				is_obj;
-	uint32_t	count,
-				size;
-	size_t		osz,
-				hdr,
-				kesz,
-				vesz;
+	cbl_jb_container c;
 	jnode	   *last = NULL;
 
 	if (n == NULL)
@@ -72,65 +91,26 @@ load(cbl_arena *a, uint8_t type, const uint8_t *p, size_t len, bool inlined,
 		(void) cbl_seterr(err, CBL_ERR_CORRUPT, 0, "JSON nested too deeply");
 		return NULL;
 	}
-	large = type == JB_LARGE_OBJECT || type == JB_LARGE_ARRAY;
-	is_obj = type == JB_SMALL_OBJECT || type == JB_LARGE_OBJECT;
-	n->type = is_obj ? JB_SMALL_OBJECT : JB_SMALL_ARRAY;
-	osz = large ? 4 : 2;
-	hdr = 2 * osz;
-	if (len < hdr)
-	{
-		(void) cbl_seterr(err, CBL_ERR_TRUNCATED, 0, "truncated JSON container");
+	if (cbl_jb_open(&c, type, p, len, b, err) < 0)
 		return NULL;
-	}
-	count = (uint32_t) cbl_leN(p, (int) osz);
-	size = (uint32_t) cbl_leN(p + osz, (int) osz);
-	kesz = is_obj ? osz + 2 : 0;
-	vesz = 1 + osz;
-	if (size > len || size < hdr ||
-		(uint64_t) count * (kesz + vesz) > size - hdr)
+	n->type = c.is_obj ? JB_SMALL_OBJECT : JB_SMALL_ARRAY;
+	for (uint32_t i = 0; i < c.count; i++)
 	{
-		(void) cbl_seterr(err, CBL_ERR_CORRUPT, 0, "bad JSON container header");
-		return NULL;
-	}
-	for (uint32_t i = 0; i < count; i++)
-	{
-		const uint8_t *ve = p + hdr + (size_t) count * kesz + (size_t) i * vesz;
-		jnode	   *c;
+		cbl_jb_elem e;
+		jnode	   *child;
 
-		if (cbl_jb_inlined(ve[0], large))
-			c = load(a, ve[0], ve + 1, osz, true, depth + 1, err);
-		else
-		{
-			uint32_t	vo = (uint32_t) cbl_leN(ve + 1, (int) osz);
-
-			if (vo >= size)
-			{
-				(void) cbl_seterr(err, CBL_ERR_CORRUPT, 0, "JSON value outside its container");
-				return NULL;
-			}
-			c = load(a, ve[0], p + vo, size - vo, false, depth + 1, err);
-		}
-		if (c == NULL)
+		if (cbl_jb_element(&c, i, &e, b, err) < 0)
 			return NULL;
-		if (is_obj)
-		{
-			const uint8_t *ke = p + hdr + (size_t) i * kesz;
-			uint32_t	ko = (uint32_t) cbl_leN(ke, (int) osz);
-			uint32_t	kl = cbl_le16(ke + osz);
-
-			if (ko > size || kl > size - ko)
-			{
-				(void) cbl_seterr(err, CBL_ERR_CORRUPT, 0, "JSON key outside its object");
-				return NULL;
-			}
-			c->key = p + ko;
-			c->keylen = kl;
-		}
+		child = load(a, e.type, e.data, e.len, e.inlined, depth + 1, b, err);
+		if (child == NULL)
+			return NULL;
+		child->key = e.key;
+		child->keylen = e.keylen;
 		if (last)
-			last->next = c;
+			last->next = child;
 		else
-			n->child = c;
-		last = c;
+			n->child = child;
+		last = child;
 	}
 	return n;
 }
@@ -193,21 +173,34 @@ parse_path(cbl_arena *a, const uint8_t *p, size_t len, leg *legs, int maxlegs,
 			legs[n].is_member = true;
 			if (i < len && p[i] == '"')
 			{
-				uint8_t    *dst = cbl_arena_alloc(a, len);
+				size_t		end = ++i;
 				uint32_t	o = 0;
+				uint8_t    *dst;
 
+				/*
+				 * Measure first, so the copy costs the name's length, not
+				 * the whole path's for every quoted leg.
+				 */
+				while (end < len && p[end] != '"')
+				{
+					if (p[end] == '\\' && end + 1 < len)
+						end++;
+					end++;
+					o++;
+				}
+				if (end >= len)
+					return cbl_seterr(err, CBL_ERR_CORRUPT, 0, "unterminated key in JSON diff path");
+				dst = cbl_arena_alloc(a, o > 0 ? o : 1);
 				if (dst == NULL)
 					return cbl_seterr(err, CBL_ERR_NOMEM, 0, "out of memory");
-				i++;
-				while (i < len && p[i] != '"')
+				o = 0;
+				while (i < end)
 				{
 					if (p[i] == '\\' && i + 1 < len)
 						i++;
 					dst[o++] = p[i++];
 				}
-				if (i >= len)
-					return cbl_seterr(err, CBL_ERR_CORRUPT, 0, "unterminated key in JSON diff path");
-				i++;
+				i = end + 1;
 				legs[n].name = dst;
 				legs[n].namelen = o;
 			}
@@ -242,9 +235,12 @@ parse_path(cbl_arena *a, const uint8_t *p, size_t len, leg *legs, int maxlegs,
 	return 0;
 }
 
-/* Find the slot (pointer to the link) holding the child matching a leg. */
+/*
+ * Find the slot (pointer to the link) holding the child matching a leg;
+ * NULL when there is none or when the walk budget runs out (w->over).
+ */
 static jnode **
-find_slot(jnode *parent, const leg *l)
+find_slot(jnode *parent, const leg *l, walk_budget *w)
 {
 	jnode	  **slot = &parent->child;
 	uint32_t	i = 0;
@@ -255,6 +251,12 @@ find_slot(jnode *parent, const leg *l)
 		return NULL;
 	for (; *slot; slot = &(*slot)->next, i++)
 	{
+		if (w->left == 0)
+		{
+			w->over = true;
+			return NULL;
+		}
+		w->left--;
 		if (l->is_member)
 		{
 			if ((*slot)->keylen == l->namelen &&
@@ -267,10 +269,22 @@ find_slot(jnode *parent, const leg *l)
 	return NULL;
 }
 
-/* Apply one diff operation. */
+/* The error for a diff vector that walked past its budget. */
+static int
+walk_error(const walk_budget *w, cbl_error *err)
+{
+	return cbl_seterr(err, CBL_ERR_CORRUPT, 0,
+					  "JSON diffs walk past more than %llu container members",
+					  (unsigned long long) w->limit);
+}
+
+/*
+ * Apply one diff operation.  The INSERT walks below go no further than
+ * the find_slot() just before them, so the walk budget bounds them too.
+ */
 static int
 apply_one(cbl_arena *a, jnode *root, int op, const leg *legs, int nlegs,
-		  jnode *value, cbl_error *err)
+		  jnode *value, walk_budget *w, cbl_error *err)
 {
 	jnode	   *parent = root;
 	jnode	  **slot;
@@ -287,13 +301,17 @@ apply_one(cbl_arena *a, jnode *root, int op, const leg *legs, int nlegs,
 	}
 	for (int i = 0; i < nlegs - 1; i++)
 	{
-		slot = find_slot(parent, &legs[i]);
+		slot = find_slot(parent, &legs[i], w);
+		if (slot == NULL && w->over)
+			return walk_error(w, err);
 		if (slot == NULL)
 			return cbl_seterr(err, CBL_ERR_CORRUPT, 0, "JSON diff path not found in before image");
 		parent = *slot;
 	}
 	last = &legs[nlegs - 1];
-	slot = find_slot(parent, last);
+	slot = find_slot(parent, last, w);
+	if (slot == NULL && w->over)
+		return walk_error(w, err);
 	switch (op)
 	{
 		case 0:				/* REPLACE */
@@ -363,15 +381,23 @@ cbl_json_apply_diff(const uint8_t *doc, size_t doclen, const uint8_t *diff,
 					size_t difflen, cbl_buf *out, cbl_error *err)
 {
 	cbl_arena	a = {NULL};
+	cbl_jb_budget b;
+	walk_budget w;
 	jnode	   *root;
 	cbl_rd		r;
 	int			rc = -1;
 	leg			legs[DIFF_MAX_DEPTH];
 
+	/* one budget for the document and every value in the diff */
+	cbl_jb_budget_init(&b, doclen + difflen);
+	w.limit = DIFF_WALK_ALLOWANCE +
+		(uint64_t) DIFF_WALK_PER_BYTE * ((uint64_t) doclen + difflen);
+	w.left = w.limit;
+	w.over = false;
 	if (doclen == 0)
-		root = load(&a, JB_LITERAL, (const uint8_t *) "\0", 1, true, 0, err);
+		root = load(&a, JB_LITERAL, (const uint8_t *) "\0", 1, true, 0, &b, err);
 	else
-		root = load(&a, doc[0], doc + 1, doclen - 1, false, 0, err);
+		root = load(&a, doc[0], doc + 1, doclen - 1, false, 0, &b, err);
 	if (root == NULL)
 		goto done;
 
@@ -405,12 +431,12 @@ cbl_json_apply_diff(const uint8_t *doc, size_t doclen, const uint8_t *diff,
 				(void) cbl_seterr(err, CBL_ERR_CORRUPT, 0, "empty JSON diff value");
 				goto done;
 			}
-			value = load(&a, val[0], val + 1, vlen - 1, false, 0, err);
+			value = load(&a, val[0], val + 1, vlen - 1, false, 0, &b, err);
 			if (value == NULL)
 				goto done;
 		}
 		if (parse_path(&a, path, plen, legs, DIFF_MAX_DEPTH, &nlegs, err) < 0 ||
-			apply_one(&a, root, op, legs, nlegs, value, err) < 0)
+			apply_one(&a, root, op, legs, nlegs, value, &w, err) < 0)
 			goto done;
 	}
 	rc = print_node(out, root, 0, err);

@@ -347,6 +347,16 @@ cbl_rows_next(cbl_decoder *d, cbl_event *ev, cbl_row *row, cbl_error *err)
 		default:
 			return 0;
 	}
+
+	/*
+	 * Column bitmaps that select no column make every row image empty: the
+	 * bytes left could never be consumed, and returning the same empty row
+	 * forever would hang the caller.
+	 */
+	if (r.p == ri->data + ri->cursor)
+		return cbl_seterr(err, CBL_ERR_CORRUPT, row->offset,
+						  "empty row image with %zu bytes of the rows event left",
+						  ri->data_len - ri->cursor);
 	ri->cursor = (size_t) (r.p - ri->data);
 	return 1;
 }

@@ -3,10 +3,14 @@
  * binlog_fuzz.c
  *	  libFuzzer target over the whole binlog decoder: the input is treated
  *	  as a binlog file (magic optional), every event is framed, decoded,
- *	  printed as JSON, and every row value is formatted; the first bytes
- *	  also drive the JSON-binary printer and the JSON diff applier.
+ *	  printed as JSON, and every row value is formatted; the whole input
+ *	  also drives the JSON-binary printer, and the JSON diff applier with
+ *	  the input split in three: a 2-byte little-endian document length,
+ *	  the before document, the diff vector.
  *
- *	  Built and run by `make fuzz-binlog` (src/binlog/binlog.mk).
+ *	  Built and run by `make fuzz-binlog` (src/binlog/binlog.mk), seeded
+ *	  with fixture binlogs and the hostile inputs of t/fuzz/seeds/binlog/
+ *	  (written by t/unit/binlog/test_limits.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +35,8 @@ fuzz_file(const uint8_t *data, size_t size, bool checksums)
 	cbl_decoder_set_file_mode(d, true);
 	/* the fuzzer cannot forge CRC32s, so also explore without checking */
 	cbl_decoder_set_verify_checksum(d, checksums);
+	/* exercise the limit, and keep decompression bombs small */
+	cbl_decoder_set_max_payload(d, 16 << 20);
 	cbl_buf_init(&out);
 	cbl_buf_init(&scratch);
 	if (size >= 4 && memcmp(data, CBL_BINLOG_MAGIC, 4) == 0)
@@ -99,11 +105,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cbl_json_binary_to_text(data, size, &out, &err);
 	if (size > 2)
 	{
-		size_t		split = data[0] % size;
+		size_t		doclen = ((size_t) data[0] | ((size_t) data[1] << 8)) % (size - 1);
 
 		out.len = 0;
-		cbl_json_apply_diff(data + 1, split > 0 ? split - 1 : 0, data + split,
-							size - split, &out, &err);
+		cbl_json_apply_diff(data + 2, doclen, data + 2 + doclen,
+							size - 2 - doclen, &out, &err);
 	}
 	cbl_buf_free(&out);
 	return 0;
