@@ -28,6 +28,7 @@ char	   *chameleon_database = NULL;
 int			chameleon_max_sources = 8;
 int			chameleon_launcher_naptime = 10;
 int			chameleon_log_partition_events = 1000000;
+int			chameleon_max_event_payload = 256 * 1024;	/* kB */
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -91,6 +92,15 @@ _PG_init(void)
 							1000000, 100, INT_MAX,
 							PGC_SIGHUP,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("chameleon.max_event_payload",
+							"Largest size a compressed binlog event may unpack to in the reader.",
+							"MariaDB compressed events and MySQL transaction payloads claim their size; a larger claim stops the reader with an error instead of allocating it.",
+							&chameleon_max_event_payload,
+							256 * 1024, 1024, 1024 * 1024,
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("chameleon");

@@ -26,6 +26,7 @@ extern char *chameleon_database;
 extern int	chameleon_max_sources;
 extern int	chameleon_launcher_naptime;
 extern int	chameleon_log_partition_events;
+extern int	chameleon_max_event_payload;	/* kB */
 
 /* The kinds of background workers chameleon starts for a source. */
 typedef enum ChameleonWorkerKind

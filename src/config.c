@@ -169,32 +169,34 @@ document_root(yaml_document_t *doc)
 	return root;
 }
 
-/* See config.h. */
-char *
-chameleon_parse_source_config(const char *yaml_text, bool partial)
+/* What one of the entry points does with a loaded document. */
+typedef void (*ConfigDocumentFn) (ConfigWalk *w, yaml_node_t *root, void *arg);
+
+/*
+ * Loads YAML text and hands its root to fn with a walk that writes into
+ * out.  libyaml allocates with malloc: its parser and document are freed
+ * on every path, errors included.
+ */
+static void
+with_document(const char *yaml_text, StringInfo out, ConfigDocumentFn fn, void *arg)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	volatile bool loaded = false;
-	StringInfoData out;
 
-	initStringInfo(&out);
 	if (!yaml_parser_initialize(&parser))
 		elog(ERROR, "could not initialise the YAML parser");
 	PG_TRY();
 	{
 		ConfigWalk	w;
-		yaml_node_t *root;
 
 		load_document(&parser, &doc, yaml_text);
 		loaded = true;
-		root = document_root(&doc);
-
 		w.doc = &doc;
-		w.out = &out;
+		w.out = out;
 		w.visited = 0;
-		w.partial = partial;
-		config_walk_source(&w, root, "", NULL);
+		w.partial = false;
+		fn(&w, document_root(&doc), arg);
 	}
 	PG_FINALLY();
 	{
@@ -203,47 +205,48 @@ chameleon_parse_source_config(const char *yaml_text, bool partial)
 		yaml_parser_delete(&parser);
 	}
 	PG_END_TRY();
+}
+
+/* Walks one source block (arg: the partial flag). */
+static void
+source_document(ConfigWalk *w, yaml_node_t *root, void *arg)
+{
+	w->partial = *(bool *) arg;
+	config_walk_source(w, root, "", NULL);
+}
+
+/* See config.h. */
+char *
+chameleon_parse_source_config(const char *yaml_text, bool partial)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	with_document(yaml_text, &out, source_document, &partial);
 	return out.data;
+}
+
+/* Walks a schema_mappings value alone. */
+static void
+mappings_document(ConfigWalk *w, yaml_node_t *root, void *arg)
+{
+	int			i;
+
+	for (i = 0; config_source_keys[i].name != NULL; i++)
+		if (config_source_keys[i].kind == CK_SCHEMA_MAP)
+			break;
+	config_count_node(w, root);
+	config_walk_schema_map(w, &config_source_keys[i], root, "schema_mappings");
 }
 
 /* See config.h. */
 char *
 chameleon_parse_schema_mappings(const char *yaml_text)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	volatile bool loaded = false;
 	StringInfoData out;
 
 	initStringInfo(&out);
-	if (!yaml_parser_initialize(&parser))
-		elog(ERROR, "could not initialise the YAML parser");
-	PG_TRY();
-	{
-		ConfigWalk	w;
-		yaml_node_t *root;
-		int			i;
-
-		load_document(&parser, &doc, yaml_text);
-		loaded = true;
-		root = document_root(&doc);
-		w.doc = &doc;
-		w.out = &out;
-		w.visited = 0;
-		w.partial = false;
-		for (i = 0; config_source_keys[i].name != NULL; i++)
-			if (config_source_keys[i].kind == CK_SCHEMA_MAP)
-				break;
-		config_count_node(&w, root);
-		config_walk_schema_map(&w, &config_source_keys[i], root, "schema_mappings");
-	}
-	PG_FINALLY();
-	{
-		if (loaded)
-			yaml_document_delete(&doc);
-		yaml_parser_delete(&parser);
-	}
-	PG_END_TRY();
+	with_document(yaml_text, &out, mappings_document, NULL);
 	return out.data;
 }
 
@@ -263,85 +266,82 @@ notice_ignored_key(const char *name, yaml_node_t *k)
 						   (int) k->start_mark.line + 1)));
 }
 
+/* What walking a whole configuration file collects. */
+typedef struct ConfigFile
+{
+	const char *path;
+	List	   *names;
+	List	   *configs;
+} ConfigFile;
+
+/*
+ * Walks a whole pg_chameleon configuration file: each block under
+ * "sources", with the global type_override; other global keys get a NOTICE.
+ */
+static void
+file_document(ConfigWalk *w, yaml_node_t *root, void *arg)
+{
+	ConfigFile *f = (ConfigFile *) arg;
+	yaml_node_t *sources = NULL;
+	yaml_node_t *global_override = NULL;
+	yaml_node_pair_t *pair;
+
+	if (root->type != YAML_MAPPING_NODE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("configuration file \"%s\" is not a YAML mapping", f->path),
+				 errhint("A pg_chameleon configuration file has a \"sources\" mapping at its top level.")));
+
+	for (pair = root->data.mapping.pairs.start;
+		 pair < root->data.mapping.pairs.top; pair++)
+	{
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+		char	   *name;
+
+		config_count_node(w, k);
+		name = config_need_scalar(NULL, k, "", "a key name");
+		if (strcmp(name, "sources") == 0)
+			sources = v;
+		else if (strcmp(name, "type_override") == 0)
+			global_override = v;
+		else
+			notice_ignored_key(name, k);
+	}
+	if (sources == NULL || sources->type != YAML_MAPPING_NODE ||
+		sources->data.mapping.pairs.start == sources->data.mapping.pairs.top)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("configuration file \"%s\" has no sources", f->path),
+				 errhint("Add a \"sources\" mapping with one block per MySQL source.")));
+	if (global_override != NULL && config_is_null_node(global_override))
+		global_override = NULL;
+
+	for (pair = sources->data.mapping.pairs.start;
+		 pair < sources->data.mapping.pairs.top; pair++)
+	{
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+		StringInfoData out;
+		char	   *name;
+
+		name = config_need_scalar(NULL, k, "sources", "a source name");
+		initStringInfo(&out);
+		w->out = &out;
+		config_walk_source(w, v, config_join_path("sources", name), global_override);
+		f->names = lappend(f->names, name);
+		f->configs = lappend(f->configs, out.data);
+	}
+}
+
 /* See config.h. */
 void
 chameleon_parse_config_file(const char *yaml_text, const char *path,
 							List **names, List **configs)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	volatile bool loaded = false;
+	ConfigFile	f = {path, NIL, NIL};
 
-	*names = NIL;
-	*configs = NIL;
-	if (!yaml_parser_initialize(&parser))
-		elog(ERROR, "could not initialise the YAML parser");
-	PG_TRY();
-	{
-		ConfigWalk	w;
-		yaml_node_t *root;
-		yaml_node_t *sources = NULL;
-		yaml_node_t *global_override = NULL;
-		yaml_node_pair_t *pair;
-
-		load_document(&parser, &doc, yaml_text);
-		loaded = true;
-		root = document_root(&doc);
-		w.doc = &doc;
-		w.visited = 0;
-		w.partial = false;
-		if (root->type != YAML_MAPPING_NODE)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("configuration file \"%s\" is not a YAML mapping", path),
-					 errhint("A pg_chameleon configuration file has a \"sources\" mapping at its top level.")));
-
-		for (pair = root->data.mapping.pairs.start;
-			 pair < root->data.mapping.pairs.top; pair++)
-		{
-			yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
-			yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
-			char	   *name;
-
-			config_count_node(&w, k);
-			name = config_need_scalar(NULL, k, "", "a key name");
-			if (strcmp(name, "sources") == 0)
-				sources = v;
-			else if (strcmp(name, "type_override") == 0)
-				global_override = v;
-			else
-				notice_ignored_key(name, k);
-		}
-		if (sources == NULL || sources->type != YAML_MAPPING_NODE ||
-			sources->data.mapping.pairs.start == sources->data.mapping.pairs.top)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("configuration file \"%s\" has no sources", path),
-					 errhint("Add a \"sources\" mapping with one block per MySQL source.")));
-		if (global_override != NULL && config_is_null_node(global_override))
-			global_override = NULL;
-
-		for (pair = sources->data.mapping.pairs.start;
-			 pair < sources->data.mapping.pairs.top; pair++)
-		{
-			yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
-			yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
-			StringInfoData out;
-			char	   *name;
-
-			name = config_need_scalar(NULL, k, "sources", "a source name");
-			initStringInfo(&out);
-			w.out = &out;
-			config_walk_source(&w, v, config_join_path("sources", name), global_override);
-			*names = lappend(*names, name);
-			*configs = lappend(*configs, out.data);
-		}
-	}
-	PG_FINALLY();
-	{
-		if (loaded)
-			yaml_document_delete(&doc);
-		yaml_parser_delete(&parser);
-	}
-	PG_END_TRY();
+	with_document(yaml_text, NULL, file_document, &f);
+	*names = f.names;
+	*configs = f.configs;
 }

@@ -465,46 +465,59 @@ walk_type_override(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	appendStringInfoChar(w->out, '}');
 }
 
+/*
+ * Reads the keys of a mapping node into found[] (indexed like keys[]),
+ * rejecting unknown and repeated keys.  what names the mapping in hints.
+ */
+static void
+collect_keys(ConfigWalk *w, yaml_node_t *node, const char *prefix,
+			 const ConfigKey *keys, yaml_node_t **found, const char *what)
+{
+	yaml_node_pair_t *pair;
+	int			i;
+
+	memset(found, 0, sizeof(yaml_node_t *) * CONFIG_MAX_KEYS);
+	for (pair = node->data.mapping.pairs.start;
+		 pair < node->data.mapping.pairs.top; pair++)
+	{
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		char	   *name;
+		char	   *path;
+
+		config_count_node(w, k);
+		name = config_need_scalar(NULL, k, prefix, "a key name");
+		path = config_join_path(prefix, name);
+		for (i = 0; keys[i].name != NULL; i++)
+			if (strcmp(keys[i].name, name) == 0)
+				break;
+		if (keys[i].name == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown configuration key \"%s\"", path),
+					 errdetail("Line %d.", (int) k->start_mark.line + 1),
+					 errhint("Valid keys%s are: %s.", what, key_names(keys))));
+		if (found[i] != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("duplicate configuration key \"%s\"", path),
+					 errdetail("Line %d.", (int) k->start_mark.line + 1),
+					 errhint("Write each key once.")));
+		found[i] = yaml_document_get_node(w->doc, pair->value);
+	}
+}
+
 /* Writes db_conn, filling defaults (the port's depends on the type). */
 static void
 walk_db_conn(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			 const char *path, const char *source_type)
 {
 	yaml_node_t *found[CONFIG_MAX_KEYS];
-	yaml_node_pair_t *pair;
 	bool		first = true;
 	int			i;
 
-	memset(found, 0, sizeof(found));
 	if (node->type != YAML_MAPPING_NODE)
 		bad_value(key, node, path, "a mapping with host, port, user, password");
-	for (pair = node->data.mapping.pairs.start;
-		 pair < node->data.mapping.pairs.top; pair++)
-	{
-		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
-		char	   *name;
-		char	   *sub;
-
-		config_count_node(w, k);
-		name = config_need_scalar(NULL, k, path, "a key name");
-		sub = config_join_path(path, name);
-		for (i = 0; config_db_conn_keys[i].name != NULL; i++)
-			if (strcmp(config_db_conn_keys[i].name, name) == 0)
-				break;
-		if (config_db_conn_keys[i].name == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown configuration key \"%s\"", sub),
-					 errdetail("Line %d.", (int) k->start_mark.line + 1),
-					 errhint("Valid keys in db_conn are: %s.", key_names(config_db_conn_keys))));
-		if (found[i] != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("duplicate configuration key \"%s\"", sub),
-					 errdetail("Line %d.", (int) k->start_mark.line + 1),
-					 errhint("Write each key once.")));
-		found[i] = yaml_document_get_node(w->doc, pair->value);
-	}
+	collect_keys(w, node, path, config_db_conn_keys, found, " in db_conn");
 
 	appendStringInfoChar(w->out, '{');
 	for (i = 0; config_db_conn_keys[i].name != NULL; i++)
@@ -665,10 +678,9 @@ source_type_of(ConfigWalk *w, yaml_node_t *node)
 /* Validates a source block and writes it as one JSON object. */
 void
 config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
-			yaml_node_t *global_override)
+				   yaml_node_t *global_override)
 {
 	yaml_node_t *found[CONFIG_MAX_KEYS];
-	yaml_node_pair_t *pair;
 	const char *type;
 	bool		first = true;
 	int			i;
@@ -681,35 +693,7 @@ config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
 				 errdetail("Line %d.", node ? (int) node->start_mark.line + 1 : 1),
 				 errhint("Write one key per line (key: value), or a JSON object.")));
 	type = source_type_of(w, node);
-	memset(found, 0, sizeof(found));
-
-	for (pair = node->data.mapping.pairs.start;
-		 pair < node->data.mapping.pairs.top; pair++)
-	{
-		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
-		char	   *name;
-		char	   *path;
-
-		config_count_node(w, k);
-		name = config_need_scalar(NULL, k, prefix, "a key name");
-		path = config_join_path(prefix, name);
-		for (i = 0; config_source_keys[i].name != NULL; i++)
-			if (strcmp(config_source_keys[i].name, name) == 0)
-				break;
-		if (config_source_keys[i].name == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown configuration key \"%s\"", path),
-					 errdetail("Line %d.", (int) k->start_mark.line + 1),
-					 errhint("Valid keys are: %s.", key_names(config_source_keys))));
-		if (found[i] != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("duplicate configuration key \"%s\"", path),
-					 errdetail("Line %d.", (int) k->start_mark.line + 1),
-					 errhint("Write each key once.")));
-		found[i] = yaml_document_get_node(w->doc, pair->value);
-	}
+	collect_keys(w, node, prefix, config_source_keys, found, "");
 
 	appendStringInfoChar(w->out, '{');
 	for (i = 0; config_source_keys[i].name != NULL; i++)

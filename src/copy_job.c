@@ -636,14 +636,9 @@ chameleon_job_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = chameleon_worker_error(jobcxt);
 		char	   *msg;
 
-		MemoryContextSwitchTo(jobcxt);
-		edata = CopyErrorData();
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
 		if (job_conn != NULL)
 		{
 			mysql_close(job_conn);

@@ -592,13 +592,8 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
+			ErrorData  *edata = chameleon_worker_error(cxt);
 
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			EmitErrorReport();
-			AbortOutOfAnyTransaction();
-			FlushErrorState();
 			chameleon_xact_begin("chameleon: record a failed table");
 			CAT_RUN("UPDATE chameleon.table_progress SET state = 'failed', error = $4,"
 					"       finished = clock_timestamp()"

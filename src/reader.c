@@ -172,6 +172,7 @@ reader_open(ReaderState *st, char *errbuf, size_t errlen, unsigned int *server_e
 				 errmsg("out of memory creating the binlog decoder")));
 	}
 	cbl_decoder_set_checksum_alg(reader_decoder, cbl_stream_has_checksum(s) ? 1 : 0);
+	cbl_decoder_set_max_payload(reader_decoder, (size_t) chameleon_max_event_payload * 1024);
 	cbl_decoder_set_tablemap_hook(reader_decoder, reader_meta_hook, st);
 	ereport(LOG,
 			(errmsg("reading the binlog of source \"%s\" from %s:" UINT64_FORMAT "%s%s",
@@ -471,8 +472,10 @@ reader_run(ReaderState *st)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(ev_cxt);
 		if (rc < 0)
-			reader_read_failed(st, psprintf("could not decode the binlog at %s:" UINT64_FORMAT ": %s",
-											st->cur.file, (uint64) err.offset, err.msg),
+			reader_read_failed(st, psprintf("could not decode the binlog at %s:" UINT64_FORMAT ": %s%s",
+											st->cur.file, (uint64) err.offset, err.msg,
+											err.code == CBL_ERR_LIMIT
+											? " (raise chameleon.max_event_payload if the event is genuine)" : ""),
 							   0, &backoff_ms);
 	}
 }
@@ -542,13 +545,8 @@ chameleon_reader_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = chameleon_worker_error(cxt);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
 		reader_close();
 
 		/*

@@ -59,6 +59,37 @@ table_key(char *buf, const char *schema, const char *table)
 	snprintf(buf, REPLAY_KEY_LEN, "%s\x1f%s", schema ? schema : "", table ? table : "");
 }
 
+/* Marks a table as having no columns, key index or plans loaded. */
+static void
+table_clear(ReplayTable *t)
+{
+	t->plans = NULL;
+	t->cols_loaded = false;
+	t->stale = false;
+	t->relid = InvalidOid;
+	t->ncols = 0;
+	t->key_index = InvalidOid;
+	t->key_col = NULL;
+	t->key_eqproc = NULL;
+	t->key_coll = NULL;
+}
+
+/* Frees the key index of a table's columns, if it has one. */
+static void
+key_index_forget(ReplayTable *t)
+{
+	if (t->key_col)
+	{
+		pfree(t->key_col);
+		pfree(t->key_eqproc);
+		pfree(t->key_coll);
+	}
+	t->key_index = InvalidOid;
+	t->key_col = NULL;
+	t->key_eqproc = NULL;
+	t->key_coll = NULL;
+}
+
 /* Frees a table's plans and column information. */
 static void
 table_forget(ReplayTable *t)
@@ -75,21 +106,9 @@ table_forget(ReplayTable *t)
 		pfree(t->coltypes);
 		pfree(t->comparable);
 		pfree(t->cols);
-		if (t->key_col)
-		{
-			pfree(t->key_col);
-			pfree(t->key_eqproc);
-			pfree(t->key_coll);
-		}
+		key_index_forget(t);
 	}
-	t->cols_loaded = false;
-	t->stale = false;
-	t->relid = InvalidOid;
-	t->key_index = InvalidOid;
-	t->key_col = NULL;
-	t->key_eqproc = NULL;
-	t->key_coll = NULL;
-	t->ncols = 0;
+	table_clear(t);
 }
 
 /*
@@ -223,13 +242,7 @@ replay_tables_load(ReplayState *st)
 					if (!nulls[k])
 						t->keys = lappend(t->keys, TextDatumGetCString(elems[k]));
 			}
-			t->plans = NULL;
-			t->cols_loaded = false;
-			t->stale = false;
-			t->relid = InvalidOid;
-			t->key_index = InvalidOid;
-			t->key_col = NULL;
-			t->ncols = 0;
+			table_clear(t);
 			t->present = true;
 			t->enabled = enabled;
 			MemoryContextSwitchTo(old);
@@ -372,14 +385,7 @@ table_find_key_index(ReplayTable *t, Relation rel)
 				t->nkeyatts = nkeys;
 			}
 			else
-			{
-				pfree(t->key_col);
-				pfree(t->key_eqproc);
-				pfree(t->key_coll);
-				t->key_col = NULL;
-				t->key_eqproc = NULL;
-				t->key_coll = NULL;
-			}
+				key_index_forget(t);
 		}
 		index_close(idx, AccessShareLock);
 		pfree(idxcol);
@@ -457,10 +463,6 @@ table_load_columns(ReplayTable *t)
 	}
 	t->relid = relid;
 	t->direct_insert = direct_possible(rel);
-	t->key_index = InvalidOid;
-	t->key_col = NULL;
-	t->key_eqproc = NULL;
-	t->key_coll = NULL;
 	if (t->direct_insert)
 		table_find_key_index(t, rel);
 	table_close(rel, NoLock);

@@ -55,3 +55,22 @@ chameleon_qualified(const char *schema, const char *name)
 {
 	return psprintf("%s.%s", quote_identifier(schema), quote_identifier(name));
 }
+
+/*
+ * Recovers a worker from an error caught with PG_CATCH: reports it to the
+ * server log, aborts the transaction and returns a copy of it in cxt
+ * (current on return).
+ */
+ErrorData *
+chameleon_worker_error(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	EmitErrorReport();
+	AbortOutOfAnyTransaction();
+	FlushErrorState();
+	MemoryContextSwitchTo(cxt);
+	return edata;
+}

@@ -18,6 +18,12 @@ extern void chameleon_xact_begin(const char *activity);
 /* Pops the snapshot, disconnects SPI and commits. */
 extern void chameleon_xact_commit(void);
 
+/*
+ * Recovers a worker from an error caught with PG_CATCH: reports it,
+ * aborts the transaction, returns a copy of it in cxt.
+ */
+extern ErrorData *chameleon_worker_error(MemoryContext cxt);
+
 /* Quoted "schema"."name". */
 extern char *chameleon_qualified(const char *schema, const char *name);
 

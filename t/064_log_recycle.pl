@@ -212,7 +212,7 @@ for my $i (1 .. 20)
 	usleep(100_000);
 }
 catch_up('before auto maintenance');
-$node->wait_for_log(qr/chameleon replay rc: maintenance: \d+ log partitions dropped/, $log_offset);
+$node->wait_for_log(qr/LOG:  maintenance: \d+ log partitions dropped.*\n.*CONTEXT:  replaying source "rc"/, $log_offset);
 pass('auto_maintenance: the replay worker runs the maintenance by itself');
 ok($node->poll_query_until('postgres', "SELECT ($old_batches) = 0"),
 	'auto_maintenance: old batches are deleted without run_maintenance');
