@@ -1,7 +1,10 @@
 --
 -- 70_detach: detach_replica() turns a source's tables into ordinary
--- tables: sequences past the maximum, the MySQL foreign keys created
--- (a violated one stays NOT VALID with a WARNING), the source removed.
+-- tables: sequences past the maximum, the MySQL foreign keys created from
+-- chameleon.foreign_key with their actions under the tables' current
+-- names (a violated one stays NOT VALID with a WARNING, one whose
+-- referenced table is not replicated is reported), the source removed.
+-- A running source is stopped first.
 --
 SELECT chameleon.add_source('det', 'db_conn: {user: u}
 schema_mappings: {shop: shop_det}');
@@ -12,24 +15,32 @@ CREATE TABLE shop_det.orphan (id integer PRIMARY KEY, parent_id integer);
 INSERT INTO shop_det.parent VALUES (1), (2), (10);
 INSERT INTO shop_det.child VALUES (1, 1), (2, 10);
 INSERT INTO shop_det.orphan VALUES (1, 99);
-INSERT INTO chameleon.replica_table (source_id, source_schema, source_table, schema_name, table_name, foreign_keys)
-SELECT source_id, 'shop', t, 'shop_det', t,
-	   CASE t WHEN 'parent' THEN '{}'::text[]
-		 ELSE ARRAY[format('ALTER TABLE shop_det.%I ADD CONSTRAINT %I FOREIGN KEY (parent_id) REFERENCES shop_det.parent (id) NOT VALID', t, t || '_fk')]
-	   END
+-- MySQL names: table "Child" was renamed in PostgreSQL's terms after the copy
+ALTER TABLE shop_det.child RENAME TO "Child";
+INSERT INTO chameleon.replica_table (source_id, source_schema, source_table, schema_name, table_name)
+SELECT source_id, 'shop', t, 'shop_det', CASE t WHEN 'child' THEN 'Child' ELSE t END
   FROM chameleon.source, unnest(ARRAY['parent', 'child', 'orphan']) t
  WHERE source_name = 'det';
+INSERT INTO chameleon.foreign_key (source_id, source_schema, source_table, fk_name, columns,
+								   ref_schema, ref_table, ref_columns, on_delete, on_update)
+SELECT source_id, 'shop', t, t || '_ibfk_1', '{parent_id}'::text[], 'shop', 'parent', '{id}'::text[],
+	   CASE t WHEN 'child' THEN 'cascade' ELSE 'restrict' END, 'restrict'
+  FROM chameleon.source, unnest(ARRAY['child', 'orphan']) t
+ WHERE source_name = 'det'
+UNION ALL
+SELECT source_id, 'shop', 'orphan', 'to_elsewhere', '{parent_id}'::text[], 'other', 'gone', '{id}'::text[], 'restrict', 'restrict'
+  FROM chameleon.source WHERE source_name = 'det';
 
--- refused while running
-UPDATE chameleon.source SET status = 'running' WHERE source_name = 'det';
-SELECT try($$SELECT chameleon.detach_replica('det')$$);
-UPDATE chameleon.source SET status = 'stopped' WHERE source_name = 'det';
-
+-- a running source is stopped first (no workers run in this database)
+UPDATE chameleon.source SET status = 'running', desired_state = 'running' WHERE source_name = 'det';
 SELECT chameleon.detach_replica('det');
-SELECT conrelid::regclass, conname, convalidated FROM pg_constraint
+SELECT conrelid::regclass, conname, convalidated, pg_get_constraintdef(oid) FROM pg_constraint
  WHERE connamespace = 'shop_det'::regnamespace AND contype = 'f' ORDER BY 1;
+-- the action came with it
+DELETE FROM shop_det.parent WHERE id = 10;
+SELECT * FROM shop_det."Child" ORDER BY id;
 INSERT INTO shop_det.parent DEFAULT VALUES RETURNING id;
 SELECT count(*) AS sources FROM chameleon.sources WHERE source_name = 'det';
-SELECT count(*) AS rows_kept FROM shop_det.child;
+SELECT count(*) AS rows_kept FROM shop_det."Child";
 SELECT try($$SELECT chameleon.detach_replica('det')$$);
 DROP SCHEMA shop_det CASCADE;

@@ -14,6 +14,25 @@ GRANT SELECT ON chameleon.init_progress TO pg_monitor;
 -- Object names, binlog positions, source state, settings invalidation
 ------------------------------------------------------------------------
 
+-- Stops a running source inside the calling transaction: the reader
+-- first, then the replay once it has applied what the reader logged; both
+-- stay stopped until the transaction ends (src/detach.c).
+CREATE FUNCTION chameleon._stop_source(source_id integer, source_name text)
+RETURNS void
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_stop_source';
+
+-- The SQL words of a MySQL foreign-key action.
+CREATE FUNCTION chameleon._fk_action_sql(p_action text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE p_action WHEN 'cascade' THEN 'CASCADE' WHEN 'set null' THEN 'SET NULL'
+					 WHEN 'set default' THEN 'SET DEFAULT' WHEN 'no action' THEN 'NO ACTION'
+					 ELSE 'RESTRICT' END
+$$;
+
 -- The configuration keys that may change while a source runs.
 CREATE FUNCTION chameleon._config_live_keys()
 RETURNS text[]
@@ -68,6 +87,91 @@ CREATE TRIGGER source_changed
 CREATE TRIGGER secret_changed
 	AFTER INSERT OR UPDATE OR DELETE ON chameleon.source_secret
 	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
+
+------------------------------------------------------------------------
+-- Foreign keys: one row per key in chameleon.foreign_key instead of the
+-- PostgreSQL statements kept in replica_table.foreign_keys (they named the
+-- loading schema, which is gone after the copy)
+------------------------------------------------------------------------
+
+CREATE TABLE chameleon.foreign_key (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,		-- the referencing table
+	source_table	text NOT NULL,
+	fk_name			text NOT NULL,
+	columns			text[] NOT NULL,
+	ref_schema		text NOT NULL,		-- the referenced table
+	ref_table		text NOT NULL,
+	ref_columns		text[] NOT NULL,
+	on_delete		text NOT NULL DEFAULT 'restrict'
+		CHECK (on_delete IN ('restrict', 'no action', 'cascade', 'set null', 'set default')),
+	on_update		text NOT NULL DEFAULT 'restrict'
+		CHECK (on_update IN ('restrict', 'no action', 'cascade', 'set null', 'set default')),
+	PRIMARY KEY (source_id, source_schema, source_table, fk_name),
+	CHECK (cardinality(columns) = cardinality(ref_columns) AND cardinality(columns) > 0)
+);
+CREATE INDEX ON chameleon.foreign_key (source_id, ref_schema, ref_table);
+SELECT pg_catalog.pg_extension_config_dump('chameleon.foreign_key', '');
+
+-- The 1.0 initial copy kept each key as the statement the DDL translator
+-- wrote: ALTER TABLE <table> ADD CONSTRAINT <name> FOREIGN KEY (<columns>)
+-- REFERENCES <loading schema>.<table> (<columns>) [ON DELETE <action>]
+-- [ON UPDATE <action>] NOT VALID.  The referenced table is in the MySQL
+-- schema of the referencing one (the copy translated without schema
+-- mappings); names are PostgreSQL identifiers, the MySQL names quoted.
+DO $migrate$
+DECLARE
+	v_ident	constant text := '("(?:[^"]|"")+"|[^\s".(),]+)';
+	v_tab	record;
+	v_stmt	text;
+	v_m		text[];
+	v_cols	text[];
+	v_refs	text[];
+BEGIN
+	FOR v_tab IN SELECT source_id, source_schema, source_table, foreign_keys
+				   FROM chameleon.replica_table WHERE cardinality(foreign_keys) > 0 LOOP
+		FOREACH v_stmt IN ARRAY v_tab.foreign_keys LOOP
+			v_m := regexp_match(v_stmt,
+				'^ALTER TABLE .*? ADD CONSTRAINT ' || v_ident || ' FOREIGN KEY \((.*?)\) REFERENCES (?:'
+				|| v_ident || '\.)?' || v_ident || ' \((.*?)\)'
+				|| '(?: ON DELETE (CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION))?'
+				|| '(?: ON UPDATE (CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION))?');
+			IF v_m IS NULL THEN
+				RAISE NOTICE 'foreign key of table %.% not understood, left out: %',
+					v_tab.source_schema, v_tab.source_table, v_stmt;
+				CONTINUE;
+			END IF;
+			SELECT array_agg(CASE WHEN x[1] LIKE '"%' THEN replace(substr(x[1], 2, length(x[1]) - 2), '""', '"')
+								  ELSE x[1] END)
+			  INTO v_cols FROM regexp_matches(v_m[2], v_ident, 'g') x;
+			SELECT array_agg(CASE WHEN x[1] LIKE '"%' THEN replace(substr(x[1], 2, length(x[1]) - 2), '""', '"')
+								  ELSE x[1] END)
+			  INTO v_refs FROM regexp_matches(v_m[5], v_ident, 'g') x;
+			INSERT INTO chameleon.foreign_key (source_id, source_schema, source_table, fk_name,
+											   columns, ref_schema, ref_table, ref_columns,
+											   on_delete, on_update)
+			VALUES (v_tab.source_id, v_tab.source_schema, v_tab.source_table,
+					CASE WHEN v_m[1] LIKE '"%' THEN replace(substr(v_m[1], 2, length(v_m[1]) - 2), '""', '"')
+						 ELSE v_m[1] END,
+					v_cols, v_tab.source_schema,
+					CASE WHEN v_m[4] LIKE '"%' THEN replace(substr(v_m[4], 2, length(v_m[4]) - 2), '""', '"')
+						 ELSE v_m[4] END,
+					v_refs, lower(coalesce(v_m[6], 'restrict')), lower(coalesce(v_m[7], 'restrict')))
+			ON CONFLICT DO NOTHING;
+		END LOOP;
+	END LOOP;
+END
+$migrate$;
+
+ALTER TABLE chameleon.replica_table DROP COLUMN foreign_keys;
+ALTER TABLE chameleon.table_progress DROP COLUMN foreign_keys;
+ALTER TABLE chameleon.table_progress ADD COLUMN fk_defs jsonb NOT NULL DEFAULT '[]';
+
+-- the foreign-key actions held for tables being synced come after their event
+ALTER TABLE chameleon.log_held ADD COLUMN hold_seq integer NOT NULL DEFAULT 0;
+ALTER TABLE chameleon.log_held DROP CONSTRAINT log_held_pkey;
+ALTER TABLE chameleon.log_held ADD PRIMARY KEY (source_id, event_id, hold_seq);
 
 ------------------------------------------------------------------------
 -- What the initial copy runs on the tables it loads and swaps
@@ -391,9 +495,11 @@ BEGIN
 END
 $$;
 
--- Ends replication for good: sequences past the maximum, the MySQL
--- foreign keys created (NOT VALID, then VALIDATE; failures are WARNINGs),
--- the source removed; the tables stay as ordinary tables.
+-- Ends replication for good: a running source is stopped once it has
+-- applied everything read, sequences are set past the maximum, the MySQL
+-- foreign keys are created with their actions (NOT VALID, then VALIDATE;
+-- failures are WARNINGs), the source is removed; the tables stay as
+-- ordinary tables.
 CREATE OR REPLACE FUNCTION chameleon.detach_replica(source_name text)
 RETURNS void
 LANGUAGE plpgsql
@@ -402,34 +508,72 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_src	chameleon.source;
-	v_tab	record;
-	v_fk	text;
+	v_fk	record;
+	v_sql	text;
 	v_con	record;
 BEGIN
+	v_src := chameleon._lookup_source(detach_replica.source_name, false);
+	IF v_src.status IN ('initialising', 'syncing')
+	   OR EXISTS (SELECT 1 FROM chameleon.replica_table t
+				   WHERE t.source_id = v_src.source_id AND t.syncing) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('detach_replica() is not possible while source "%s" copies tables',
+							 v_src.source_name),
+			HINT = 'Wait for the copy to finish (see chameleon.init_progress), then try again.';
+	END IF;
+	IF v_src.status = 'running' OR v_src.desired_state = 'running' THEN
+		PERFORM chameleon._stop_source(v_src.source_id, v_src.source_name);
+	END IF;
 	v_src := chameleon._lookup_source(detach_replica.source_name);
-	PERFORM chameleon._refuse_busy(v_src, 'detach_replica()');
+
 	PERFORM chameleon._set_sequences(to_regclass(format('%I.%I', t.schema_name, t.table_name)))
 	   FROM chameleon.replica_table t
 	  WHERE t.source_id = v_src.source_id
 		AND to_regclass(format('%I.%I', t.schema_name, t.table_name)) IS NOT NULL;
+
 	-- foreign keys once every table is there: they may point at each other
-	FOR v_tab IN SELECT t.schema_name, t.table_name, t.foreign_keys
-				   FROM chameleon.replica_table t
-				  WHERE t.source_id = v_src.source_id AND cardinality(t.foreign_keys) > 0 LOOP
-		FOREACH v_fk IN ARRAY v_tab.foreign_keys LOOP
-			BEGIN
-				EXECUTE v_fk;
-			EXCEPTION WHEN others THEN
-				RAISE WARNING 'foreign key of table %.% not created: %', v_tab.schema_name, v_tab.table_name, SQLERRM
-					USING DETAIL = v_fk;
-			END;
-		END LOOP;
+	FOR v_fk IN SELECT f.fk_name, f.columns, f.ref_columns, f.on_delete, f.on_update,
+					   f.source_schema, f.source_table, f.ref_schema, f.ref_table,
+					   c.schema_name AS child_schema, c.table_name AS child_table,
+					   p.schema_name AS parent_schema, p.table_name AS parent_table
+				  FROM chameleon.foreign_key f
+				  LEFT JOIN chameleon.replica_table c
+					ON c.source_id = f.source_id AND c.source_schema = f.source_schema
+				   AND c.source_table = f.source_table
+				  LEFT JOIN chameleon.replica_table p
+					ON p.source_id = f.source_id AND p.source_schema = f.ref_schema
+				   AND p.source_table = f.ref_table
+				 WHERE f.source_id = v_src.source_id
+				 ORDER BY f.source_schema, f.source_table, f.fk_name LOOP
+		IF v_fk.child_table IS NULL OR v_fk.parent_table IS NULL
+		   OR to_regclass(format('%I.%I', v_fk.child_schema, v_fk.child_table)) IS NULL
+		   OR to_regclass(format('%I.%I', v_fk.parent_schema, v_fk.parent_table)) IS NULL THEN
+			RAISE WARNING 'foreign key % of MySQL table %.% not created: it references %.%, which is not replicated',
+				v_fk.fk_name, v_fk.source_schema, v_fk.source_table, v_fk.ref_schema, v_fk.ref_table;
+			CONTINUE;
+		END IF;
+		v_sql := format('ALTER TABLE %I.%I ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %I.%I (%s)'
+						' ON DELETE %s ON UPDATE %s NOT VALID',
+						v_fk.child_schema, v_fk.child_table, v_fk.fk_name,
+						(SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_fk.columns) WITH ORDINALITY u(c, o)),
+						v_fk.parent_schema, v_fk.parent_table,
+						(SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_fk.ref_columns) WITH ORDINALITY u(c, o)),
+						chameleon._fk_action_sql(v_fk.on_delete), chameleon._fk_action_sql(v_fk.on_update));
+		BEGIN
+			EXECUTE v_sql;
+		EXCEPTION WHEN others THEN
+			RAISE WARNING 'foreign key % of table %.% not created: %', v_fk.fk_name,
+				v_fk.child_schema, v_fk.child_table, SQLERRM
+				USING DETAIL = v_sql;
+		END;
 	END LOOP;
 	FOR v_con IN SELECT c.conrelid::regclass AS rel, c.conname
 				   FROM pg_constraint c
 				   JOIN chameleon.replica_table t
 					 ON c.conrelid = to_regclass(format('%I.%I', t.schema_name, t.table_name))
-				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated LOOP
+				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated
+				  ORDER BY 1, 2 LOOP
 		BEGIN
 			EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname);
 		EXCEPTION WHEN others THEN
@@ -588,6 +732,8 @@ $$;
 ------------------------------------------------------------------------
 
 REVOKE ALL ON FUNCTION
+	chameleon._stop_source(integer, text),
+	chameleon._fk_action_sql(text),
 	chameleon._config_live_keys(),
 	chameleon._log_table_name(integer),
 	chameleon._log_range_name(integer, bigint),

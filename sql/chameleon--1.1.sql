@@ -99,12 +99,35 @@ CREATE TABLE chameleon.replica_table (
 	snapshot_file	text,
 	snapshot_pos	bigint,
 	snapshot_gtid	text,
-	-- MySQL foreign keys, created by detach_replica()
-	foreign_keys	text[] NOT NULL DEFAULT '{}',
 	disabled_reason	text,
 	PRIMARY KEY (source_id, source_schema, source_table),
 	UNIQUE (schema_name, table_name)
 );
+
+-- The MySQL foreign keys of the replicated tables, as they are at the
+-- replay's position in the stream: seeded by the initial copy, kept
+-- current by the replicated DDL (CREATE TABLE, ADD / DROP FOREIGN KEY,
+-- renames).  MySQL performs ON DELETE / ON UPDATE actions inside InnoDB and
+-- does not log their row changes: the replay performs them from here
+-- (src/replay_fk.c), and detach_replica() creates them.  MySQL names.
+CREATE TABLE chameleon.foreign_key (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,		-- the referencing table
+	source_table	text NOT NULL,
+	fk_name			text NOT NULL,
+	columns			text[] NOT NULL,
+	ref_schema		text NOT NULL,		-- the referenced table
+	ref_table		text NOT NULL,
+	ref_columns		text[] NOT NULL,
+	on_delete		text NOT NULL DEFAULT 'restrict'
+		CHECK (on_delete IN ('restrict', 'no action', 'cascade', 'set null', 'set default')),
+	on_update		text NOT NULL DEFAULT 'restrict'
+		CHECK (on_update IN ('restrict', 'no action', 'cascade', 'set null', 'set default')),
+	PRIMARY KEY (source_id, source_schema, source_table, fk_name),
+	CHECK (cardinality(columns) = cardinality(ref_columns) AND cardinality(columns) > 0)
+);
+CREATE INDEX ON chameleon.foreign_key (source_id, ref_schema, ref_table);
 
 -- the initial copy's queue and progress, one row per table of the last
 -- job; the copy workers claim rows with FOR UPDATE SKIP LOCKED
@@ -127,12 +150,14 @@ CREATE TABLE chameleon.table_progress (
 	finished		timestamptz,
 	-- keys and indexes, built after the data
 	post_data		text[] NOT NULL DEFAULT '{}',
-	foreign_keys	text[] NOT NULL DEFAULT '{}',
 	-- binlog coordinates of the snapshot the table was read from
 	snapshot_file	text,
 	snapshot_pos	bigint,
 	snapshot_gtid	text,
 	error			text,
+	-- the table's foreign keys as chameleon.foreign_key rows (jsonb array),
+	-- stored there when the table is swapped in
+	fk_defs			jsonb NOT NULL DEFAULT '[]',
 	PRIMARY KEY (source_id, schema_name, table_name)
 );
 
@@ -230,13 +255,18 @@ CREATE TABLE chameleon.log_held (
 	after_values	text[],
 	txn_file		text,				-- position after the source transaction
 	txn_pos			bigint,
-	PRIMARY KEY (source_id, event_id)
+	-- several rows of one event: the foreign-key actions it caused
+	-- (event_kind X: delete cascade, N: set null, F: set default,
+	-- Y: update cascade; the before image is the key they match)
+	hold_seq		integer NOT NULL DEFAULT 0,
+	PRIMARY KEY (source_id, event_id, hold_seq)
 );
 
 SELECT pg_catalog.pg_extension_config_dump('chameleon.source', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.schema_mapping', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.replica_table', '');
+SELECT pg_catalog.pg_extension_config_dump('chameleon.foreign_key', '');
 
 ------------------------------------------------------------------------
 -- Views
@@ -1208,9 +1238,30 @@ BEGIN
 END
 $$;
 
--- Ends replication for good: sequences past the maximum, the MySQL
--- foreign keys created (NOT VALID, then VALIDATE; failures are WARNINGs),
--- the source removed; the tables stay as ordinary tables.
+-- Stops a running source inside the calling transaction: the reader
+-- first, then the replay once it has applied what the reader logged; both
+-- stay stopped until the transaction ends (src/detach.c).
+CREATE FUNCTION chameleon._stop_source(source_id integer, source_name text)
+RETURNS void
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_stop_source';
+
+-- The SQL words of a MySQL foreign-key action.
+CREATE FUNCTION chameleon._fk_action_sql(p_action text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE p_action WHEN 'cascade' THEN 'CASCADE' WHEN 'set null' THEN 'SET NULL'
+					 WHEN 'set default' THEN 'SET DEFAULT' WHEN 'no action' THEN 'NO ACTION'
+					 ELSE 'RESTRICT' END
+$$;
+
+-- Ends replication for good: a running source is stopped once it has
+-- applied everything read, sequences are set past the maximum, the MySQL
+-- foreign keys are created with their actions (NOT VALID, then VALIDATE;
+-- failures are WARNINGs), the source is removed; the tables stay as
+-- ordinary tables.
 CREATE FUNCTION chameleon.detach_replica(source_name text)
 RETURNS void
 LANGUAGE plpgsql
@@ -1219,34 +1270,72 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_src	chameleon.source;
-	v_tab	record;
-	v_fk	text;
+	v_fk	record;
+	v_sql	text;
 	v_con	record;
 BEGIN
+	v_src := chameleon._lookup_source(detach_replica.source_name, false);
+	IF v_src.status IN ('initialising', 'syncing')
+	   OR EXISTS (SELECT 1 FROM chameleon.replica_table t
+				   WHERE t.source_id = v_src.source_id AND t.syncing) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('detach_replica() is not possible while source "%s" copies tables',
+							 v_src.source_name),
+			HINT = 'Wait for the copy to finish (see chameleon.init_progress), then try again.';
+	END IF;
+	IF v_src.status = 'running' OR v_src.desired_state = 'running' THEN
+		PERFORM chameleon._stop_source(v_src.source_id, v_src.source_name);
+	END IF;
 	v_src := chameleon._lookup_source(detach_replica.source_name);
-	PERFORM chameleon._refuse_busy(v_src, 'detach_replica()');
+
 	PERFORM chameleon._set_sequences(to_regclass(format('%I.%I', t.schema_name, t.table_name)))
 	   FROM chameleon.replica_table t
 	  WHERE t.source_id = v_src.source_id
 		AND to_regclass(format('%I.%I', t.schema_name, t.table_name)) IS NOT NULL;
+
 	-- foreign keys once every table is there: they may point at each other
-	FOR v_tab IN SELECT t.schema_name, t.table_name, t.foreign_keys
-				   FROM chameleon.replica_table t
-				  WHERE t.source_id = v_src.source_id AND cardinality(t.foreign_keys) > 0 LOOP
-		FOREACH v_fk IN ARRAY v_tab.foreign_keys LOOP
-			BEGIN
-				EXECUTE v_fk;
-			EXCEPTION WHEN others THEN
-				RAISE WARNING 'foreign key of table %.% not created: %', v_tab.schema_name, v_tab.table_name, SQLERRM
-					USING DETAIL = v_fk;
-			END;
-		END LOOP;
+	FOR v_fk IN SELECT f.fk_name, f.columns, f.ref_columns, f.on_delete, f.on_update,
+					   f.source_schema, f.source_table, f.ref_schema, f.ref_table,
+					   c.schema_name AS child_schema, c.table_name AS child_table,
+					   p.schema_name AS parent_schema, p.table_name AS parent_table
+				  FROM chameleon.foreign_key f
+				  LEFT JOIN chameleon.replica_table c
+					ON c.source_id = f.source_id AND c.source_schema = f.source_schema
+				   AND c.source_table = f.source_table
+				  LEFT JOIN chameleon.replica_table p
+					ON p.source_id = f.source_id AND p.source_schema = f.ref_schema
+				   AND p.source_table = f.ref_table
+				 WHERE f.source_id = v_src.source_id
+				 ORDER BY f.source_schema, f.source_table, f.fk_name LOOP
+		IF v_fk.child_table IS NULL OR v_fk.parent_table IS NULL
+		   OR to_regclass(format('%I.%I', v_fk.child_schema, v_fk.child_table)) IS NULL
+		   OR to_regclass(format('%I.%I', v_fk.parent_schema, v_fk.parent_table)) IS NULL THEN
+			RAISE WARNING 'foreign key % of MySQL table %.% not created: it references %.%, which is not replicated',
+				v_fk.fk_name, v_fk.source_schema, v_fk.source_table, v_fk.ref_schema, v_fk.ref_table;
+			CONTINUE;
+		END IF;
+		v_sql := format('ALTER TABLE %I.%I ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %I.%I (%s)'
+						' ON DELETE %s ON UPDATE %s NOT VALID',
+						v_fk.child_schema, v_fk.child_table, v_fk.fk_name,
+						(SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_fk.columns) WITH ORDINALITY u(c, o)),
+						v_fk.parent_schema, v_fk.parent_table,
+						(SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_fk.ref_columns) WITH ORDINALITY u(c, o)),
+						chameleon._fk_action_sql(v_fk.on_delete), chameleon._fk_action_sql(v_fk.on_update));
+		BEGIN
+			EXECUTE v_sql;
+		EXCEPTION WHEN others THEN
+			RAISE WARNING 'foreign key % of table %.% not created: %', v_fk.fk_name,
+				v_fk.child_schema, v_fk.child_table, SQLERRM
+				USING DETAIL = v_sql;
+		END;
 	END LOOP;
 	FOR v_con IN SELECT c.conrelid::regclass AS rel, c.conname
 				   FROM pg_constraint c
 				   JOIN chameleon.replica_table t
 					 ON c.conrelid = to_regclass(format('%I.%I', t.schema_name, t.table_name))
-				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated LOOP
+				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated
+				  ORDER BY 1, 2 LOOP
 		BEGIN
 			EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname);
 		EXCEPTION WHEN others THEN

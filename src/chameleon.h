@@ -52,6 +52,8 @@ typedef struct ChameleonSlot
 	int32		source_id;
 	char		source_name[NAMEDATALEN];
 	PGPROC	   *proc[CHAMELEON_STREAM_WORKERS]; /* reader, replay; NULL: none */
+	/* a backend that holds the worker stopped until its transaction ends */
+	pid_t		paused_by[CHAMELEON_STREAM_WORKERS];
 } ChameleonSlot;
 
 /* The extension's whole shared-memory state. */
@@ -82,6 +84,9 @@ extern void chameleon_shmem_startup(void);
 extern void chameleon_require_shmem(void);
 extern void chameleon_wake_launcher(void);
 extern void chameleon_wake_replay(int32 source_id);
+extern void chameleon_pause_worker(int32 source_id, ChameleonWorkerKind kind);
+extern bool chameleon_worker_paused(int32 source_id, ChameleonWorkerKind kind);
+extern bool chameleon_worker_attached(int32 source_id, ChameleonWorkerKind kind);
 
 /* workers.c */
 extern void chameleon_register_launcher(void);

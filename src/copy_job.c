@@ -31,6 +31,7 @@
 #include "catalog.h"
 #include "chameleon.h"
 #include "ddl/cddl.h"
+#include "fk_catalog.h"
 #include "jobs.h"
 #include "mysql_client.h"
 #include "names.h"
@@ -166,7 +167,7 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	cddl_options opts;
 	cddl_output out;
 	List	   *post = NIL;
-	List	   *fks = NIL;
+	char	   *fk_defs = NULL;
 	bool		ok;
 
 	if (row == NULL || mysql_num_fields(res) < 2)
@@ -215,8 +216,7 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 			/* keys and indexes: after the data */
 			for (cddl_sql *q = kept ? NULL : out.post_data; q; q = q->next)
 				post = lappend(post, pstrdup(q->text));
-			for (cddl_sql *q = out.foreign_keys; q; q = q->next)
-				fks = lappend(fks, pstrdup(q->text));
+			fk_defs = chameleon_fk_defs_json(doc->stmts, t->source_schema);
 		}
 	}
 	PG_FINALLY();
@@ -238,11 +238,11 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 
 	CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 			"       source_schema, source_table, load_schema, rows_estimated, post_data,"
-			"       foreign_keys, state, with_data)"
-			" VALUES ($1, $2, $3, $4, $3, $5, $6, $7, $8, $9, $10)",
+			"       fk_defs, state, with_data)"
+			" VALUES ($1, $2, $3, $4, $3, $5, $6, $7, $8::jsonb, $9, $10)",
 			cat_int4(conf->source_id), cat_text(t->target_schema), cat_text(t->source_table),
 			cat_text(t->source_schema), cat_text(t->load_schema),
-			cat_int8(t->rows_estimated), cat_text_array(post), cat_text_array(fks),
+			cat_int8(t->rows_estimated), cat_text_array(post), cat_text(fk_defs),
 			cat_text(with_data ? "pending" : "done"), cat_bool(with_data));
 }
 
@@ -385,17 +385,35 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 
 	CAT_RUN("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
 			"       schema_name, table_name, enabled, consistent,"
-			"       snapshot_file, snapshot_pos, snapshot_gtid, foreign_keys, disabled_reason)"
+			"       snapshot_file, snapshot_pos, snapshot_gtid, disabled_reason)"
 			" SELECT source_id, source_schema, source_table, schema_name, table_name,"
-			"        true, false, snapshot_file, snapshot_pos,"
-			"        snapshot_gtid, foreign_keys, NULL"
+			"        true, false, snapshot_file, snapshot_pos, snapshot_gtid, NULL"
 			"   FROM chameleon.table_progress WHERE source_id = $1"
 			" ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
 			"   schema_name = excluded.schema_name, table_name = excluded.table_name,"
 			"   enabled = true, consistent = false, syncing = false,"
 			"   snapshot_file = excluded.snapshot_file, snapshot_pos = excluded.snapshot_pos,"
-			"   snapshot_gtid = excluded.snapshot_gtid, foreign_keys = excluded.foreign_keys,"
-			"   disabled_reason = NULL",
+			"   snapshot_gtid = excluded.snapshot_gtid, disabled_reason = NULL",
+			cat_int4(conf->source_id));
+	/* the copied tables' foreign keys, as their CREATE TABLE had them */
+	CAT_RUN("DELETE FROM chameleon.foreign_key f"
+			" WHERE f.source_id = $1"
+			"   AND (EXISTS (SELECT 1 FROM chameleon.table_progress p"
+			"                 WHERE p.source_id = f.source_id AND p.source_schema = f.source_schema"
+			"                   AND p.source_table = f.source_table)"
+			"        OR NOT EXISTS (SELECT 1 FROM chameleon.replica_table r"
+			"                        WHERE r.source_id = f.source_id AND r.source_schema = f.source_schema"
+			"                          AND r.source_table = f.source_table))",
+			cat_int4(conf->source_id));
+	CAT_RUN("INSERT INTO chameleon.foreign_key (source_id, source_schema, source_table, fk_name,"
+			"       columns, ref_schema, ref_table, ref_columns, on_delete, on_update)"
+			" SELECT p.source_id, p.source_schema, p.source_table, d.fk_name, d.columns,"
+			"        d.ref_schema, d.ref_table, d.ref_columns, d.on_delete, d.on_update"
+			"   FROM chameleon.table_progress p,"
+			"        jsonb_to_recordset(p.fk_defs) AS d(fk_name text, columns text[],"
+			"            ref_schema text, ref_table text, ref_columns text[],"
+			"            on_delete text, on_update text)"
+			"  WHERE p.source_id = $1",
 			cat_int4(conf->source_id));
 	/* the keys as built: the same choice as the replay makes after DDL */
 	CAT_RUN("SELECT chameleon._refresh_identity(source_id, source_schema, source_table)"

@@ -380,7 +380,8 @@ launcher_manage_workers(List *sources)
 			if (w->handle[r] != NULL)
 				st = GetBackgroundWorkerPid(w->handle[r], &pid);
 
-			if (!src->want_running)
+			if (!src->want_running ||
+				chameleon_worker_paused(src->source_id, (ChameleonWorkerKind) r))
 			{
 				if (w->handle[r] != NULL && st != BGWH_STOPPED)
 					TerminateBackgroundWorker(w->handle[r]);

@@ -189,20 +189,21 @@ apply_transaction(ReplayRound *r, const int64 *skip, int nskip,
 				if (skip_it)
 					(*skipped)++;
 				else
-					switch (replay_hold_row_fate(&state, ev))
-					{
-						case REPLAY_ROW_APPLY:
-							if (replay_apply_row(&state, ev))
-								(*rows)++;
-							else
-								(*skipped)++;
-							break;
-						case REPLAY_ROW_SKIP:
-							(*skipped)++;
-							break;
-						case REPLAY_ROW_HELD:
-							break;
-					}
+				{
+					ReplayRowFate fate = replay_hold_row_fate(&state, ev);
+
+					if (fate == REPLAY_ROW_APPLY && replay_apply_row(&state, ev))
+						(*rows)++;
+					else if (fate != REPLAY_ROW_HELD)
+						(*skipped)++;
+
+					/*
+					 * MySQL changed the referencing rows whatever became of
+					 * this one here; a held row's actions come with it.
+					 */
+					if (fate != REPLAY_ROW_HELD)
+						replay_fk_after_change(&state, ev);
+				}
 				break;
 			case 'Q':
 				if (!skip_it && replay_apply_ddl(&state, ev))

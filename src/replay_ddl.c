@@ -23,6 +23,7 @@
 
 #include "catalog.h"
 #include "ddl/cddl.h"
+#include "fk_catalog.h"
 #include "replay_internal.h"
 #include "worker_util.h"
 
@@ -276,6 +277,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 	cddl_doc   *volatile doc = NULL;
 	cddl_options opts;
 	volatile bool ran = false;
+	volatile bool fks_followed = false;
 	replay_ctx_set(st, NULL, NULL, "DDL", ev->query);
 	if (ev->query == NULL)
 		return false;
@@ -318,6 +320,9 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 			for (const cddl_sql *n = out.notes; n; n = n->next)
 				ereport(LOG,
 						(errmsg("%s", n->text)));
+			/* the foreign keys, whatever PostgreSQL has to run */
+			chameleon_fk_follow_ddl(st->source_id, s, defschema);
+			fks_followed = true;
 			if (out.statements == NULL && s->kind != CDDL_STMT_DROP_TABLE &&
 				s->kind != CDDL_STMT_RENAME_TABLE)
 			{
@@ -342,7 +347,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 	}
 	PG_END_TRY();
 
-	if (ran)
+	if (ran || fks_followed)
 	{
 		/* table definitions and replica_table changed: plans are stale */
 		replay_tables_invalidate();

@@ -54,6 +54,10 @@ static char *txn_end_file = NULL;
 static int64 txn_end_pos = 0;
 static bool txn_held = false;
 
+/* the foreign-key actions held for one event are numbered from 1 */
+static int64 hold_seq_event = 0;
+static int	hold_seq = 0;
+
 /*
  * Releases the tables left syncing by a job that crashed (no job holds the
  * source's lock); returns how many.
@@ -197,28 +201,86 @@ hold_row(ReplayState *st, const ReplayEvent *ev)
 }
 
 /*
- * Decides the fate of a row event: applied as usual, skipped (the table's
- * new copy holds it), or held until the table's copy is in place.
+ * Decides the fate of a change of a table by an event: applied as usual,
+ * skipped (the table's new copy holds it), or held until the table's copy
+ * is in place.
  */
 ReplayRowFate
-replay_hold_row_fate(ReplayState *st, const ReplayEvent *ev)
+replay_hold_fate(ReplayState *st, const char *schema, const char *table, int64 event_id)
 {
 	HoldTable  *h;
 
 	if (hold_tables == NIL)
 		return REPLAY_ROW_APPLY;
-	h = hold_lookup(ev->schema, ev->table);
+	h = hold_lookup(schema, table);
 	if (h == NULL)
 		return REPLAY_ROW_APPLY;
 	if (h->syncing)
-	{
-		hold_row(st, ev);
 		return REPLAY_ROW_HELD;
-	}
 	if (h->snapshot_file == NULL)
 		return REPLAY_ROW_APPLY;
-	txn_end_lookup(st, ev->event_id);
+	txn_end_lookup(st, event_id);
 	return before_snapshot(h, txn_end_file, txn_end_pos) ? REPLAY_ROW_SKIP : REPLAY_ROW_APPLY;
+}
+
+/* The fate of a row event; a held one is kept in chameleon.log_held. */
+ReplayRowFate
+replay_hold_row_fate(ReplayState *st, const ReplayEvent *ev)
+{
+	ReplayRowFate fate = replay_hold_fate(st, ev->schema, ev->table, ev->event_id);
+
+	if (fate == REPLAY_ROW_HELD)
+		hold_row(st, ev);
+	return fate;
+}
+
+/* A text[] argument from C strings (NULL elements allowed), or SQL NULL. */
+static CatArg
+text_array_arg(int n, char **items)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (items == NULL)
+		return cat_datum(TEXTARRAYOID, (Datum) 0, true);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	nulls = palloc(sizeof(bool) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		nulls[i] = items[i] == NULL;
+		elems[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(items[i]);
+	}
+	return cat_datum(TEXTARRAYOID,
+					 PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID,
+														-1, false, TYPALIGN_INT)),
+					 false);
+}
+
+/*
+ * Keeps a foreign-key action on a table being synced in chameleon.log_held,
+ * after the event that caused it (hold_seq orders the actions of one event).
+ */
+void
+replay_hold_fk_action(ReplayState *st, char kind, const char *schema, const char *table,
+					  int ncols, char **columns, char **old, char **new)
+{
+	if (st->ctx.event_id != hold_seq_event)
+	{
+		hold_seq_event = st->ctx.event_id;
+		hold_seq = 0;
+	}
+	CAT_RUN("INSERT INTO chameleon.log_held (source_id, event_id, hold_seq, event_kind,"
+			"       source_schema, source_table, before_names, before_values,"
+			"       after_names, after_values)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			cat_int4(st->source_id), cat_int8(st->ctx.event_id), cat_int4(++hold_seq),
+			cat_datum(CHAROID, CharGetDatum(kind), false),
+			cat_text(schema), cat_text(table),
+			text_array_arg(ncols, columns), text_array_arg(ncols, old),
+			text_array_arg(ncols, new ? columns : NULL), text_array_arg(ncols, new));
+	txn_held = true;
 }
 
 /* At a 'C' event: records where the transaction of the rows held ends. */
@@ -240,6 +302,7 @@ replay_hold_txn_abort(void)
 {
 	txn_held = false;
 	txn_end_id = 0;
+	hold_seq_event = 0;
 }
 
 /*
@@ -267,6 +330,43 @@ replay_hold_released(ReplayState *st)
 		out = lappend(out, pair);
 	}
 	return out;
+}
+
+/* The elements of a text[] as C strings (NULL for SQL NULL). */
+static char **
+array_strings(ArrayType *arr, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	*n = 0;
+	if (arr == NULL)
+		return NULL;
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	out = palloc(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	return out;
+}
+
+/* Performs a held foreign-key action (see replay_hold_fk_action). */
+static void
+apply_held_fk_action(ReplayState *st, const ReplayEvent *ev)
+{
+	int			ncols;
+	int			nold;
+	int			nnew;
+	char	  **columns = array_strings(ev->before_names, &ncols);
+	char	  **old = array_strings(ev->before_values, &nold);
+	char	  **new = array_strings(ev->after_values, &nnew);
+
+	if (columns == NULL || old == NULL || nold != ncols || (new != NULL && nnew != ncols))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("held foreign-key action of event " INT64_FORMAT " is malformed",
+						ev->event_id)));
+	replay_fk_apply(st, ev->kind, ev->schema, ev->table, ncols, columns, old, new, 0);
 }
 
 /*
@@ -301,7 +401,7 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 									   "   AND (t.consistent OR t.snapshot_file IS NULL OR h.txn_file IS NULL"
 									   "        OR chameleon._binlog_pos_cmp(h.txn_file, h.txn_pos,"
 									   "                                     t.snapshot_file, t.snapshot_pos) > 0)"
-									   " ORDER BY h.event_id",
+									   " ORDER BY h.event_id, h.hold_seq",
 									   3, types, args, NULL, true, 0);
 	for (;;)
 	{
@@ -335,8 +435,14 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 				*arrays[k] = isnull ? NULL : DatumGetArrayTypePCopy(d);
 			}
 			st->ctx.event_id = ev.event_id;
-			if (replay_apply_row(st, &ev))
-				applied++;
+			if (ev.kind == 'I' || ev.kind == 'U' || ev.kind == 'D')
+			{
+				if (replay_apply_row(st, &ev))
+					applied++;
+				replay_fk_after_change(st, &ev);
+			}
+			else
+				apply_held_fk_action(st, &ev);
 			st->ctx.event_id = 0;
 			MemoryContextSwitchTo(old);
 		}

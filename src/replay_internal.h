@@ -107,6 +107,22 @@ extern bool replay_table_active(const char *schema, const char *table);
 /* replay_apply.c */
 extern bool replay_apply_row(ReplayState *st, const ReplayEvent *ev);
 
+/*
+ * replay_fk.c: the foreign-key actions MySQL does not log.  Held actions
+ * (chameleon.log_held) are row-less events of these kinds, whose before
+ * image is the referencing key they match and after image its new value.
+ */
+#define REPLAY_KIND_FK_DELETE		'X'
+#define REPLAY_KIND_FK_SET_NULL		'N'
+#define REPLAY_KIND_FK_SET_DEFAULT	'F'
+#define REPLAY_KIND_FK_UPDATE		'Y'
+
+extern void replay_fk_load(ReplayState *st);
+extern void replay_fk_after_change(ReplayState *st, const ReplayEvent *ev);
+extern void replay_fk_apply(ReplayState *st, char kind, const char *schema,
+							const char *table, int ncols, char **columns,
+							char **old, char **new, int depth);
+
 /* replay_hold.c: rows of tables synced while the source runs */
 typedef enum ReplayRowFate
 {
@@ -116,7 +132,12 @@ typedef enum ReplayRowFate
 } ReplayRowFate;
 
 extern void replay_hold_load(ReplayState *st);
+extern ReplayRowFate replay_hold_fate(ReplayState *st, const char *schema,
+									  const char *table, int64 event_id);
 extern ReplayRowFate replay_hold_row_fate(ReplayState *st, const ReplayEvent *ev);
+extern void replay_hold_fk_action(ReplayState *st, char kind, const char *schema,
+								  const char *table, int ncols, char **columns,
+								  char **old, char **new);
 extern void replay_hold_txn_end(ReplayState *st, const ReplayEvent *c);
 extern void replay_hold_txn_abort(void);
 extern List *replay_hold_released(ReplayState *st);

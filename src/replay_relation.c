@@ -249,6 +249,7 @@ replay_tables_load(ReplayState *st)
 		}
 	}
 	SPI_freetuptable(SPI_tuptable);
+	replay_fk_load(st);
 }
 
 /* The cached table of a MySQL table, or NULL when it is not replicated. */

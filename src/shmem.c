@@ -14,6 +14,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 
 #include "chameleon.h"
@@ -22,6 +23,8 @@ ChameleonShared *ChameleonState = NULL;
 
 /* set when this transaction changed the catalogue; acted on at commit */
 static bool wake_at_commit = false;
+/* set when this transaction paused workers; released when it ends */
+static bool paused_workers = false;
 static bool xact_callback_registered = false;
 
 static void chameleon_xact_callback(XactEvent event, void *arg);
@@ -108,6 +111,94 @@ chameleon_wake_replay(int32 source_id)
 	LWLockRelease(ChameleonState->lock);
 }
 
+/* Wakes the launcher now. */
+static void
+wake_launcher_now(void)
+{
+	LWLockAcquire(ChameleonState->lock, LW_SHARED);
+	if (ChameleonState->launcher_latch != NULL)
+		SetLatch(ChameleonState->launcher_latch);
+	LWLockRelease(ChameleonState->lock);
+}
+
+/*
+ * Holds a reader or replay worker of a source stopped until the current
+ * transaction ends (detach_replica() stops a running source this way,
+ * without a commit): the launcher stops it and does not start it again.
+ */
+void
+chameleon_pause_worker(int32 source_id, ChameleonWorkerKind kind)
+{
+	chameleon_require_shmem();
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(chameleon_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ChameleonState->nslots; i++)
+	{
+		ChameleonSlot *slot = &ChameleonState->slots[i];
+
+		if (slot->in_use && slot->source_id == source_id)
+			slot->paused_by[kind] = MyProcPid;
+	}
+	LWLockRelease(ChameleonState->lock);
+	paused_workers = true;
+	wake_launcher_now();
+}
+
+/* Whether a live backend holds a worker of a source stopped. */
+bool
+chameleon_worker_paused(int32 source_id, ChameleonWorkerKind kind)
+{
+	pid_t		pid = 0;
+
+	LWLockAcquire(ChameleonState->lock, LW_SHARED);
+	for (int i = 0; i < ChameleonState->nslots; i++)
+	{
+		ChameleonSlot *slot = &ChameleonState->slots[i];
+
+		if (slot->in_use && slot->source_id == source_id)
+			pid = slot->paused_by[kind];
+	}
+	LWLockRelease(ChameleonState->lock);
+	/* a backend that died without ending its transaction holds nothing */
+	return pid != 0 && BackendPidGetProc(pid) != NULL;
+}
+
+/* Whether a reader or replay worker of a source is attached to its slot. */
+bool
+chameleon_worker_attached(int32 source_id, ChameleonWorkerKind kind)
+{
+	bool		attached = false;
+
+	LWLockAcquire(ChameleonState->lock, LW_SHARED);
+	for (int i = 0; i < ChameleonState->nslots; i++)
+	{
+		ChameleonSlot *slot = &ChameleonState->slots[i];
+
+		if (slot->in_use && slot->source_id == source_id && slot->proc[kind] != NULL)
+			attached = true;
+	}
+	LWLockRelease(ChameleonState->lock);
+	return attached;
+}
+
+/* Releases the workers this backend paused. */
+static void
+release_paused_workers(void)
+{
+	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ChameleonState->nslots; i++)
+		for (int k = 0; k < CHAMELEON_STREAM_WORKERS; k++)
+			if (ChameleonState->slots[i].paused_by[k] == MyProcPid)
+				ChameleonState->slots[i].paused_by[k] = 0;
+	LWLockRelease(ChameleonState->lock);
+	paused_workers = false;
+	wake_launcher_now();
+}
+
 /* Sets the launcher's latch after a commit that changed the catalogue. */
 static void
 chameleon_xact_callback(XactEvent event, void *arg)
@@ -116,17 +207,16 @@ chameleon_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			if (paused_workers && ChameleonState != NULL)
+				release_paused_workers();
 			if (wake_at_commit && ChameleonState != NULL)
-			{
-				LWLockAcquire(ChameleonState->lock, LW_SHARED);
-				if (ChameleonState->launcher_latch != NULL)
-					SetLatch(ChameleonState->launcher_latch);
-				LWLockRelease(ChameleonState->lock);
-			}
+				wake_launcher_now();
 			wake_at_commit = false;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			if (paused_workers && ChameleonState != NULL)
+				release_paused_workers();
 			wake_at_commit = false;
 			break;
 		default:
