@@ -322,15 +322,13 @@ file_document(ConfigWalk *w, yaml_node_t *root, void *arg)
 	{
 		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
 		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
-		StringInfoData out;
 		char	   *name;
 
 		name = config_need_scalar(NULL, k, "sources", "a source name");
-		initStringInfo(&out);
-		w->out = &out;
+		w->out = makeStringInfo();
 		config_walk_source(w, v, config_join_path("sources", name), global_override);
 		f->names = lappend(f->names, name);
-		f->configs = lappend(f->configs, out.data);
+		f->configs = lappend(f->configs, w->out->data);
 	}
 }
 

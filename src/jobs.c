@@ -182,7 +182,7 @@ chameleon_sql_start_worker(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	BackgroundWorkerHandle *handle;
 	pid_t		pid = 0;
-	ChameleonWorkerKind kind;
+	ChameleonWorkerKind kind = CHAMELEON_WORKER_READER;
 
 	if (strcmp(role, "reader") == 0)
 		kind = CHAMELEON_WORKER_READER;

@@ -186,6 +186,8 @@ fks_of(const char *schema, const char *table)
 static bool
 image_value(const FkImage *img, const char *name, char **value)
 {
+	if (img == NULL)
+		return false;
 	for (int i = 0; i < img->n; i++)
 		if (strcmp(img->names[i], name) == 0)
 		{
