@@ -263,7 +263,6 @@ swap_table(const ChameleonSourceConf *conf, const char *target, const char *tabl
 		   const char *load)
 {
 	char	   *qtarget = chameleon_qualified(target, table);
-	ListCell   *g;
 
 	chameleon_cat_exec_dynamic(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(target)));
 	if (strcmp(load, target) != 0)
@@ -279,9 +278,7 @@ swap_table(const ChameleonSourceConf *conf, const char *target, const char *tabl
 	/* identity and serial sequences continue after the copied rows */
 	CAT_RUN("SELECT chameleon._set_sequences(pg_catalog.format('%I.%I', $1, $2)::regclass)",
 			cat_text(target), cat_text(table));
-	foreach(g, conf->grant_select_to)
-		chameleon_cat_exec_dynamic(psprintf("GRANT SELECT ON %s TO %s", qtarget,
-											quote_identifier((char *) lfirst(g))));
+	chameleon_grant_select(conf, target, table);
 }
 
 /*

@@ -376,6 +376,27 @@ read_columns(MYSQL *conn, const CopyTask *t, Oid relid, int *ncols)
 	return cols;
 }
 
+/* the table is reloaded in place, in one transaction (keep_existing_schema) */
+static bool copy_in_place = false;
+
+/* Starts a step's transaction, unless the whole table has one. */
+static void
+copy_xact_begin(const char *activity)
+{
+	if (copy_in_place)
+		CommandCounterIncrement();
+	else
+		chameleon_xact_begin(activity);
+}
+
+/* Commits a step's transaction, unless the whole table has one. */
+static void
+copy_xact_commit(void)
+{
+	if (!copy_in_place)
+		chameleon_xact_commit();
+}
+
 /* Copies one claimed table; ERROR on failure. */
 static void
 copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
@@ -398,22 +419,26 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon copy row",
 												 ALLOCSET_DEFAULT_SIZES);
 
-	chameleon_xact_begin("chameleon: copy setup");
+	copy_xact_begin("chameleon: copy setup");
 	relid = RangeVarGetRelid(makeRangeVar(t->load_schema, t->table_name, -1), AccessShareLock, false);
-	chameleon_xact_commit();
+	copy_xact_commit();
 
-	/* keep_existing_schema: empty the table in place, keeping its keys */
+	/*
+	 * keep_existing_schema: the table is emptied and loaded in place, in
+	 * one transaction, so that a failed copy leaves its rows as they were
+	 * (the price: a transaction as long as the table's copy).
+	 */
 	if (strcmp(t->load_schema, t->target_schema) == 0)
 	{
-		chameleon_xact_begin("chameleon: empty a kept table");
+		chameleon_xact_begin("chameleon: reload a kept table");
+		copy_in_place = true;
 		CAT_RUN("SELECT chameleon._empty_table($1)", cat_datum(REGCLASSOID, ObjectIdGetDatum(relid), false));
-		chameleon_xact_commit();
 	}
 
 	open_snapshot(conn, &file, &pos, &gtid);
-	chameleon_xact_begin("chameleon: copy setup");
+	copy_xact_begin("chameleon: copy setup");
 	cols = read_columns(conn, t, relid, &ncols);
-	chameleon_xact_commit();
+	copy_xact_commit();
 
 	initStringInfo(&sel);
 	appendStringInfoString(&sel, "SELECT ");
@@ -468,10 +493,10 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 			if (reason != NULL)
 			{
 				/* a value no PostgreSQL type holds: keep the row aside */
-				chameleon_xact_begin("chameleon: discard a row");
+				copy_xact_begin("chameleon: discard a row");
 				discard_row(conf->source_id, t, reason, cols, ncols,
 							chunk.data.data + line_start, chunk.data.len - line_start);
-				chameleon_xact_commit();
+				copy_xact_commit();
 				chunk.data.len = line_start;
 				chunk.data.data[line_start] = '\0';
 				discarded++;
@@ -489,7 +514,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 		}
 
 		/* load it, with the progress, in one transaction */
-		chameleon_xact_begin("chameleon: copy a chunk");
+		copy_xact_begin("chameleon: copy a chunk");
 		if (chunk.nlines > 0)
 		{
 			Relation	rel = table_open(relid, RowExclusiveLock);
@@ -498,7 +523,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 			table_close(rel, NoLock);
 		}
 		progress_rows(conf->source_id, t, total, discarded);
-		chameleon_xact_commit();
+		copy_xact_commit();
 	}
 	mysql_free_result(res);
 	chameleon_mysql_exec(conn, "COMMIT");
@@ -507,12 +532,12 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	MemoryContextDelete(rowcxt);
 
 	/* keys and indexes after the data */
-	chameleon_xact_begin("chameleon: build indexes");
+	copy_xact_begin("chameleon: build indexes");
 	CAT_RUN("UPDATE chameleon.table_progress SET state = 'indexing'"
 			" WHERE source_id = $1 AND schema_name = $2 AND table_name = $3",
 			cat_int4(conf->source_id), cat_text(t->target_schema), cat_text(t->table_name));
-	chameleon_xact_commit();
-	chameleon_xact_begin("chameleon: build indexes");
+	copy_xact_commit();
+	copy_xact_begin("chameleon: build indexes");
 	{
 		ListCell   *lc;
 
@@ -525,7 +550,12 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 				cat_int4(conf->source_id), cat_text(t->target_schema), cat_text(t->table_name),
 				cat_text(file), cat_int8(pos), cat_text(gtid));
 	}
-	chameleon_xact_commit();
+	copy_xact_commit();
+	if (copy_in_place)
+	{
+		copy_in_place = false;
+		chameleon_xact_commit();
+	}
 	if (discarded > 0)
 		ereport(WARNING,
 				(errmsg("%llu rows of MySQL table \"%s.%s\" could not be stored and were discarded",
@@ -594,6 +624,7 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 		{
 			ErrorData  *edata = chameleon_worker_error(cxt);
 
+			copy_in_place = false;
 			chameleon_xact_begin("chameleon: record a failed table");
 			CAT_RUN("UPDATE chameleon.table_progress SET state = 'failed', error = $4,"
 					"       finished = clock_timestamp()"

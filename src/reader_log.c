@@ -300,64 +300,127 @@ text_array(Datum *elems, bool *nulls, int n)
 }
 
 /*
- * Formats one row image into names[] and values[] (row_cxt).  Returns
- * NULL, or the reason the row cannot be logged (a value that does not
- * convert).
+ * One value is one datum: PostgreSQL holds at most 1 GB in it, and the
+ * values of a row travel together in an array (and a log_event tuple).
+ * Bytes become hex text, twice their size.
+ */
+#define READER_MAX_VALUE_BYTES	((Size) MaxAllocSize - 1024 * 1024)
+#define READER_MAX_ROW_BYTES	((Size) MaxAllocSize / 2)
+
+/* a value larger than this shows as its size in discarded_rows */
+#define READER_JSON_VALUE_BYTES	(64 * 1024)
+
+/* One row image formatted as PostgreSQL text (row_cxt). */
+typedef struct ReaderImage
+{
+	int			n;
+	Datum	   *names;			/* text */
+	Datum	   *values;			/* text; (Datum) 0 for NULL */
+	bool	   *nulls;
+	Size	   *sizes;			/* bytes of a value too large to keep, else 0 */
+} ReaderImage;
+
+/*
+ * Formats one row image into img (row_cxt).  Returns NULL, or the reason
+ * the row cannot be logged: a value that does not convert, or that
+ * PostgreSQL cannot hold in one datum.
  */
 static char *
-format_image(ReaderState *st, const cbl_table *map, const cbl_value *img,
-			 Datum *names_out, Datum *values_out, StringInfo json)
+format_image(ReaderState *st, const cbl_table *map, const cbl_value *values,
+			 ReaderImage *img)
 {
-	Datum	   *names = palloc(sizeof(Datum) * Max(map->ncols, 1));
-	Datum	   *values = palloc(sizeof(Datum) * Max(map->ncols, 1));
-	bool	   *vnulls = palloc(sizeof(bool) * Max(map->ncols, 1));
-	int			n = 0;
 	char	   *reason = NULL;
+	Size		total = 0;
 
+	img->n = 0;
+	img->names = palloc(sizeof(Datum) * Max(map->ncols, 1));
+	img->values = palloc(sizeof(Datum) * Max(map->ncols, 1));
+	img->nulls = palloc(sizeof(bool) * Max(map->ncols, 1));
+	img->sizes = palloc0(sizeof(Size) * Max(map->ncols, 1));
 	for (uint32 i = 0; i < map->ncols; i++)
 	{
-		const cbl_value *v = &img[i];
+		const cbl_value *v = &values[i];
 		const cbl_column *col = &map->cols[i];
+		int			n = img->n;
 		cbl_error	err;
 
 		if (v->kind == CBL_V_ABSENT)
 			continue;
-		names[n] = text_datum(col->name.ptr, col->name.len);
-		if (json->len > 1)
-			appendStringInfoString(json, ", ");
-		escape_json(json, pnstrdup(col->name.ptr, col->name.len));
-		appendStringInfoString(json, ": ");
+		img->names[n] = text_datum(col->name.ptr, col->name.len);
+		img->values[n] = (Datum) 0;
+		img->nulls[n] = true;
+		img->n++;
 		/* zero dates have no PostgreSQL value: NULL, the row stays */
-		if (v->kind == CBL_V_NULL || (v->flags & CBL_VF_ZERO_DATE))
+		if (v->kind == CBL_V_NULL || (v->flags & CBL_VF_ZERO_DATE) || reason != NULL)
+			continue;
+		/* hex text is twice the bytes: too large, it is not even formatted */
+		if (v->kind == CBL_V_BYTES && v->v.s.len >= READER_MAX_VALUE_BYTES / 2)
 		{
-			vnulls[n] = true;
-			values[n] = (Datum) 0;
-			appendStringInfoString(json, "null");
-			n++;
+			img->sizes[n] = v->v.s.len * 2 + 2;
+			reason = psprintf("column \"%.*s\": the value has %zu bytes as PostgreSQL text, more than one value may hold (1 GB)",
+							  (int) col->name.len, col->name.ptr, img->sizes[n]);
 			continue;
 		}
 		st->text.len = 0;
 		if (cbl_value_to_text(v, col, &st->text, CBL_FMT_BYTEA_HEX, &err) < 0 ||
 			st->text.oom)
 		{
-			if (reason == NULL)
-				reason = psprintf("column \"%.*s\": %s", (int) col->name.len,
-								  col->name.ptr, st->text.oom ? "out of memory" : err.msg);
+			reason = psprintf("column \"%.*s\": %s", (int) col->name.len,
+							  col->name.ptr, st->text.oom ? "out of memory" : err.msg);
 			st->text.oom = false;
-			appendStringInfoString(json, "null");
-			vnulls[n] = true;
-			values[n] = (Datum) 0;
-			n++;
 			continue;
 		}
-		values[n] = text_datum(st->text.data, st->text.len);
-		vnulls[n] = false;
-		escape_json(json, TextDatumGetCString(values[n]));
-		n++;
+		total += st->text.len;
+		if (st->text.len >= READER_MAX_VALUE_BYTES || total >= READER_MAX_ROW_BYTES)
+		{
+			img->sizes[n] = st->text.len;
+			reason = st->text.len >= READER_MAX_VALUE_BYTES
+				? psprintf("column \"%.*s\": the value has %zu bytes as PostgreSQL text, more than one value may hold (1 GB)",
+						   (int) col->name.len, col->name.ptr, st->text.len)
+				: psprintf("the values of the row have more than %zu bytes as PostgreSQL text",
+						   (Size) READER_MAX_ROW_BYTES);
+			continue;
+		}
+		img->values[n] = text_datum(st->text.data, st->text.len);
+		img->nulls[n] = false;
 	}
-	*names_out = text_array(names, NULL, n);
-	*values_out = text_array(values, vnulls, n);
 	return reason;
+}
+
+/* The names[] and values[] arrays of an image (row_cxt). */
+static void
+image_arrays(const ReaderImage *img, Datum *names, Datum *values)
+{
+	*names = text_array(img->names, NULL, img->n);
+	*values = text_array(img->values, img->nulls, img->n);
+}
+
+/* The image as a JSON object for discarded_rows; huge values by their size. */
+static char *
+image_json(const ReaderImage *img)
+{
+	StringInfoData json;
+
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '{');
+	for (int i = 0; i < img->n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&json, ", ");
+		escape_json(&json, TextDatumGetCString(img->names[i]));
+		appendStringInfoString(&json, ": ");
+		if (img->sizes[i] > 0)
+			appendStringInfo(&json, "\"(%zu bytes, not kept)\"", img->sizes[i]);
+		else if (img->nulls[i])
+			appendStringInfoString(&json, "null");
+		else if (VARSIZE_ANY_EXHDR(DatumGetPointer(img->values[i])) > READER_JSON_VALUE_BYTES)
+			appendStringInfo(&json, "\"(%zu bytes, not kept)\"",
+							 (Size) VARSIZE_ANY_EXHDR(DatumGetPointer(img->values[i])));
+		else
+			escape_json(&json, TextDatumGetCString(img->values[i]));
+	}
+	appendStringInfoChar(&json, '}');
+	return json.data;
 }
 
 /* Buffers an I, U or D event (or a discarded_row entry when a value fails). */
@@ -370,12 +433,12 @@ reader_add_rows_event(ReaderState *st, char kind, ReaderTable *t,
 	Datum		values[EV_NCOLS];
 	bool		nulls[EV_NCOLS];
 	MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
-	StringInfoData json;
+	ReaderImage bimg;
+	ReaderImage aimg;
+	bool		after_read = false;
 	char	   *reason = NULL;
 
 	memset(nulls, true, sizeof(nulls));
-	initStringInfo(&json);
-	appendStringInfoChar(&json, '{');
 	values[EV_KIND] = CharGetDatum(kind);
 	nulls[EV_KIND] = false;
 	values[EV_SCHEMA] = CStringGetTextDatum(schema);
@@ -383,39 +446,40 @@ reader_add_rows_event(ReaderState *st, char kind, ReaderTable *t,
 	values[EV_TABLE] = CStringGetTextDatum(table);
 	nulls[EV_TABLE] = false;
 	if (before != NULL)
-	{
-		reason = format_image(st, map, before, &values[EV_BEFORE_NAMES],
-							  &values[EV_BEFORE_VALUES], &json);
-		nulls[EV_BEFORE_NAMES] = nulls[EV_BEFORE_VALUES] = false;
-	}
+		reason = format_image(st, map, before, &bimg);
 	if (after != NULL && reason == NULL)
 	{
-		/* an update's JSON shows the new values */
-		if (before != NULL)
-		{
-			resetStringInfo(&json);
-			appendStringInfoChar(&json, '{');
-		}
-		reason = format_image(st, map, after, &values[EV_AFTER_NAMES],
-							  &values[EV_AFTER_VALUES], &json);
-		nulls[EV_AFTER_NAMES] = nulls[EV_AFTER_VALUES] = false;
+		reason = format_image(st, map, after, &aimg);
+		after_read = true;
 	}
-	appendStringInfoChar(&json, '}');
 
 	if (reason != NULL)
 	{
 		ReaderDiscard *d;
+
+		/* an update's row shows its new values, once they were read */
+		char	   *json = image_json(after_read ? &aimg : &bimg);
 
 		MemoryContextSwitchTo(st->batch_cxt);
 		d = palloc(sizeof(ReaderDiscard));
 		d->schema = pstrdup(t->pg_schema ? t->pg_schema : schema);
 		d->table = pstrdup(t->pg_table ? t->pg_table : table);
 		d->reason = pstrdup(reason);
-		d->row_json = pstrdup(json.data);
+		d->row_json = pstrdup(json);
 		st->discarded = lappend(st->discarded, d);
 	}
 	else
 	{
+		if (before != NULL)
+		{
+			image_arrays(&bimg, &values[EV_BEFORE_NAMES], &values[EV_BEFORE_VALUES]);
+			nulls[EV_BEFORE_NAMES] = nulls[EV_BEFORE_VALUES] = false;
+		}
+		if (after != NULL)
+		{
+			image_arrays(&aimg, &values[EV_AFTER_NAMES], &values[EV_AFTER_VALUES]);
+			nulls[EV_AFTER_NAMES] = nulls[EV_AFTER_VALUES] = false;
+		}
 		append_event(st, values, nulls, time);
 		st->nrows++;
 	}

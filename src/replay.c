@@ -131,6 +131,43 @@ error_text(const ErrorData *edata)
 }
 
 /*
+ * Whether an error is about one value PostgreSQL cannot hold (a data
+ * exception: out of range, invalid for its type or encoding, too long; a
+ * value beyond a program limit), which the initial copy would have put in
+ * discarded_rows, rather than about the table.
+ */
+static bool
+value_error(const ErrorData *edata)
+{
+	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION ||
+		edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+}
+
+/* Puts the row of a logged event in discarded_rows (in the round's transaction). */
+static void
+discard_row(const ReplayEvent *ev, const char *reason)
+{
+	bool		use_after = ev->kind != 'D';
+	ArrayType  *names = use_after ? ev->after_names : ev->before_names;
+	ArrayType  *values = use_after ? ev->after_values : ev->before_values;
+
+	CAT_RUN("INSERT INTO chameleon.discarded_row (source_id, schema_name, table_name, reason, row_data)"
+			" SELECT s.source_id, coalesce(t.schema_name, $2), coalesce(t.table_name, $3), $4,"
+			"        jsonb_object(coalesce($5, '{}'), coalesce($6, '{}'))"
+			"   FROM chameleon.source s LEFT JOIN chameleon.replica_table t"
+			"     ON t.source_id = s.source_id AND t.source_schema = $2 AND t.source_table = $3"
+			"  WHERE s.source_id = $1",
+			cat_int4(state.source_id), cat_text(ev->schema), cat_text(ev->table),
+			cat_text(psprintf("event " INT64_FORMAT ": %s", ev->event_id, reason)),
+			cat_datum(TEXTARRAYOID, PointerGetDatum(names), names == NULL),
+			cat_datum(TEXTARRAYOID, PointerGetDatum(values), values == NULL));
+	ereport(WARNING,
+			(errmsg("a row of MySQL table \"%s.%s\" could not be applied and went to chameleon.discarded_rows",
+					ev->schema, ev->table),
+			 errdetail("%s", reason)));
+}
+
+/*
  * on_error_replay = continue: disables the failing table (or, when no
  * table is to blame, only records the error), in the round's transaction.
  * Returns false when there was no table to disable.
@@ -174,6 +211,7 @@ apply_transaction(ReplayRound *r, const int64 *skip, int nskip,
 					 errmsg("the change log of source \"%s\" ends inside a transaction at event " INT64_FORMAT,
 							state.source_name, cursor.pos)));
 		state.ctx.event_id = ev->event_id;
+		state.ctx.event = ev;
 		replay_ctx_set(&state, ev->schema, ev->table, NULL, NULL);
 		for (int i = 0; i < nskip; i++)
 			if (skip[i] == ev->event_id)
@@ -216,6 +254,7 @@ apply_transaction(ReplayRound *r, const int64 *skip, int nskip,
 				r->pos = ev->binlog_file ? ev->binlog_pos : r->pos;
 				r->gtid = ev->gtid ? pstrdup(ev->gtid) : r->gtid;
 				state.ctx.event_id = 0;
+				state.ctx.event = NULL;
 				replay_ctx_set(&state, NULL, NULL, NULL, NULL);
 				return ev->event_id;
 			default:
@@ -303,9 +342,24 @@ apply_round(ReplayRound *r)
 				replay_tables_invalidate();
 				if (!table_error(edata))
 					ReThrowError(edata);
-				if (state.conf->on_error_replay_exit || ++attempts > REPLAY_MAX_REDO)
+				if (++attempts > REPLAY_MAX_REDO)
 					chameleon_state_stop_on_error(state.source_id, state.source_name, &f);
-				if (!disable_table(&f, event_id))
+				if (value_error(edata) && state.ctx.event != NULL &&
+					state.ctx.event->event_id == event_id)
+				{
+					/*
+					 * A value PostgreSQL cannot hold: the row goes to
+					 * discarded_rows, as in the initial copy, and the rest of
+					 * the transaction applies; the table stays enabled.
+					 */
+					discard_row(state.ctx.event, f.message);
+					skip = skip ? repalloc(skip, sizeof(int64) * (nskip + 1))
+						: palloc(sizeof(int64));
+					skip[nskip++] = event_id;
+				}
+				else if (state.conf->on_error_replay_exit)
+					chameleon_state_stop_on_error(state.source_id, state.source_name, &f);
+				else if (!disable_table(&f, event_id))
 				{
 					/* nothing to disable: leave this event out of the redo */
 					skip = skip ? repalloc(skip, sizeof(int64) * (nskip + 1))

@@ -56,8 +56,6 @@ refresh_identity(ReplayState *st, const char *schema, const char *table)
 static void
 add_table(ReplayState *st, const char *schema, const char *table, const char *pg_schema)
 {
-	ListCell   *lc;
-
 	CAT_RUN("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
 			"       schema_name, table_name, enabled, consistent)"
 			" VALUES ($1, $2, $3, $4, $3, true, true)"
@@ -67,10 +65,7 @@ add_table(ReplayState *st, const char *schema, const char *table, const char *pg
 			"   snapshot_file = NULL, snapshot_pos = NULL, snapshot_gtid = NULL",
 			cat_int4(st->source_id), cat_text(schema), cat_text(table), cat_text(pg_schema));
 	refresh_identity(st, schema, table);
-	foreach(lc, st->conf->grant_select_to)
-		chameleon_cat_exec_dynamic(psprintf("GRANT SELECT ON %s TO %s",
-											chameleon_qualified(pg_schema, table),
-											quote_identifier((const char *) lfirst(lc))));
+	chameleon_grant_select(st->conf, pg_schema, table);
 }
 
 /* Removes a dropped table from replica_table. */

@@ -68,6 +68,7 @@ typedef struct ReplayCursor
 typedef struct ReplayErrorContext
 {
 	int64		event_id;		/* 0: none */
+	const struct ReplayEvent *event;	/* the event itself, when in the log */
 	const char *schema;			/* MySQL names of the table being changed */
 	const char *table;
 	const char *op;				/* "INSERT", "UPDATE", "DELETE", "DDL"... */

@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "catalog.h"
 #include "worker_util.h"
 
 /* the caller's memory context, current again inside and after the transaction */
@@ -73,4 +74,25 @@ chameleon_worker_error(MemoryContext cxt)
 	FlushErrorState();
 	MemoryContextSwitchTo(cxt);
 	return edata;
+}
+
+/*
+ * Grants the roles of grant_select_to what a reader of a replicated table
+ * needs: USAGE on its schema and SELECT on the table.
+ */
+void
+chameleon_grant_select(const ChameleonSourceConf *conf, const char *schema,
+					   const char *table)
+{
+	ListCell   *lc;
+
+	foreach(lc, conf->grant_select_to)
+	{
+		const char *role = quote_identifier((const char *) lfirst(lc));
+
+		chameleon_cat_exec_dynamic(psprintf("GRANT USAGE ON SCHEMA %s TO %s",
+											quote_identifier(schema), role));
+		chameleon_cat_exec_dynamic(psprintf("GRANT SELECT ON %s TO %s",
+											chameleon_qualified(schema, table), role));
+	}
 }

@@ -12,6 +12,8 @@
 
 #include "postgres.h"
 
+#include "source_conf.h"
+
 /* Starts a transaction, connects SPI and pushes a snapshot. */
 extern void chameleon_xact_begin(const char *activity);
 
@@ -23,6 +25,10 @@ extern void chameleon_xact_commit(void);
  * aborts the transaction, returns a copy of it in cxt.
  */
 extern ErrorData *chameleon_worker_error(MemoryContext cxt);
+
+/* GRANT USAGE on the schema and SELECT on the table to grant_select_to. */
+extern void chameleon_grant_select(const ChameleonSourceConf *conf, const char *schema,
+								   const char *table);
 
 /* Quoted "schema"."name". */
 extern char *chameleon_qualified(const char *schema, const char *name);
