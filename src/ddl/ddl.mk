@@ -15,7 +15,8 @@
 DDL_DIR := src/ddl
 DDL_SRCS := $(DDL_DIR)/arena.c $(DDL_DIR)/strbuf.c $(DDL_DIR)/quote.c \
 	$(DDL_DIR)/keywords.c $(DDL_DIR)/lexer.c $(DDL_DIR)/parse.c \
-	$(DDL_DIR)/parse_column.c $(DDL_DIR)/parse_create.c \
+	$(DDL_DIR)/parse_column.c $(DDL_DIR)/parse_key.c \
+	$(DDL_DIR)/parse_create.c \
 	$(DDL_DIR)/parse_alter.c $(DDL_DIR)/parse_misc.c $(DDL_DIR)/types.c \
 	$(DDL_DIR)/writer.c $(DDL_DIR)/translate.c \
 	$(DDL_DIR)/translate_create.c $(DDL_DIR)/translate_alter.c

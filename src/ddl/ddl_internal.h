@@ -137,13 +137,14 @@ extern bool cddl_parse_long(cddl_parser *p, long *out);
 extern char *cddl_text_between(cddl_parser *p, size_t from_tok, size_t to_tok);
 extern bool cddl_parse_option_value(cddl_parser *p, char **value);
 
-/* ---------- parse_column.c ---------- */
+/* ---------- parse_column.c / parse_key.c ---------- */
 
 extern bool cddl_parse_data_type(cddl_parser *p, cddl_type *type);
 extern cddl_column *cddl_parse_column_def(cddl_parser *p);
+extern bool cddl_parse_default(cddl_parser *p, cddl_default *def);
 extern bool cddl_parse_key_parts(cddl_parser *p, cddl_key_part **out);
 extern cddl_key *cddl_parse_key_def(cddl_parser *p, bool *is_key);
-extern bool cddl_parse_default(cddl_parser *p, cddl_default *def);
+extern bool cddl_parse_references(cddl_parser *p, cddl_key *k);
 
 /* ---------- parse_create.c / parse_alter.c / parse_misc.c ---------- */
 
