@@ -43,7 +43,7 @@ $(DDL_LIB): $(DDL_OBJS)
 	rm -f $@
 	ar rcs $@ $(DDL_OBJS)
 
-$(DDL_BUILD)/test_ddl: t/unit/ddl/test_ddl.c $(DDL_LIB) $(DDL_HDRS)
+$(DDL_BUILD)/test_ddl: t/unit/ddl/test_ddl.c t/unit/tap.h $(DDL_LIB) $(DDL_HDRS)
 	$(DDL_CC) $(DDL_CFLAGS) -I$(DDL_DIR) -o $@ $< $(DDL_LIB)
 
 $(DDL_BUILD)/ddl_corpus: t/unit/ddl/ddl_corpus.c $(DDL_LIB) $(DDL_HDRS)
