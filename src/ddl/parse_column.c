@@ -65,9 +65,26 @@ parse_type_charset(cddl_parser *p, cddl_type *type)
 			if ((type->collation = parse_charset_name(p)) == NULL)
 				return false;
 		}
-		else if (cddl_accept_kw(p, "BINARY") || cddl_accept_kw(p, "ASCII") ||
-				 cddl_accept_kw(p, "UNICODE") || cddl_accept_kw(p, "BYTE"))
-			continue;			/* BINARY here means a binary collation only */
+		else if (cddl_accept_kw(p, "BINARY"))
+		{
+			/* BINARY here means the charset's binary collation only */
+			type->binary_collation = true;
+			continue;
+		}
+		else if (cddl_accept_kw(p, "ASCII"))
+		{
+			if (type->charset == NULL)
+				type->charset = "latin1";
+			continue;
+		}
+		else if (cddl_accept_kw(p, "UNICODE"))
+		{
+			if (type->charset == NULL)
+				type->charset = "ucs2";
+			continue;
+		}
+		else if (cddl_accept_kw(p, "BYTE"))
+			continue;
 		else
 			break;
 		if (type->charset && (strcmp(type->charset, "binary") == 0 ||
@@ -134,7 +151,10 @@ cddl_parse_data_type(cddl_parser *p, cddl_type *type)
 	{
 		p->pos++;
 		t = cddl_peek(p, 0);
+		type->national = true;
 	}
+	if (cddl_is_kw(t, "NCHAR") || cddl_is_kw(t, "NVARCHAR"))
+		type->national = true;
 	if (cddl_at_kw(p, "LONG"))
 	{
 		p->pos++;
@@ -574,6 +594,7 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 		}
 		else if (cddl_accept_kw(p, "COMPRESSED"))
 		{
+			c->compressed = true;
 			if (cddl_accept_punct(p, '=') && !cddl_parse_option_value(p, NULL))
 				return false;
 		}
@@ -593,7 +614,10 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 				if (cddl_is_kw(cddl_peek(p, 1), "ROW"))
 					c->not_null = true;
 				p->pos += 2;
-				(void) (cddl_accept_kw(p, "START") || cddl_accept_kw(p, "END"));
+				if (cddl_accept_kw(p, "START"))
+					c->row_start = true;
+				else if (cddl_accept_kw(p, "END"))
+					c->row_end = true;
 				continue;
 			}
 			if (!cddl_expect_kw(p, "AS") || !parse_generated(p, c))
@@ -610,7 +634,10 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 				 (cddl_is_kw(cddl_peek(p, 2), "START") ||
 				  cddl_is_kw(cddl_peek(p, 2), "END")))
 		{
-			p->pos += 3;		/* system versioning: a plain column here */
+			/* system versioning: a plain column here */
+			c->row_start = cddl_is_kw(cddl_peek(p, 2), "START");
+			c->row_end = !c->row_start;
+			p->pos += 3;
 			c->not_null = true;
 		}
 		else if (cddl_at_kw(p, "CONSTRAINT") &&

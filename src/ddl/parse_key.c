@@ -129,16 +129,19 @@ cddl_parse_key_parts(cddl_parser *p, cddl_key_part **out)
 	return cddl_expect_punct(p, ')');
 }
 
-/* Skips index options: USING, KEY_BLOCK_SIZE, COMMENT, VISIBLE... */
+/* Skips index options (KEY_BLOCK_SIZE, COMMENT, VISIBLE...), keeps USING. */
 static bool
-parse_index_options(cddl_parser *p)
+parse_index_options(cddl_parser *p, cddl_key *k)
 {
 	for (;;)
 	{
 		if (cddl_accept_kw(p, "USING") || cddl_accept_kw(p, "TYPE"))
 		{
-			if (!(cddl_accept_kw(p, "BTREE") || cddl_accept_kw(p, "HASH") ||
-				  cddl_accept_kw(p, "RTREE")))
+			if (cddl_accept_kw(p, "HASH"))
+				k->using_hash = true;
+			else if (cddl_accept_kw(p, "BTREE") || cddl_accept_kw(p, "RTREE"))
+				k->using_hash = false;
+			else
 				return cddl_fail(p, "syntax error, expected an index type");
 		}
 		else if (cddl_accept_kw(p, "KEY_BLOCK_SIZE") || cddl_accept_kw(p, "COMMENT") ||
@@ -308,7 +311,7 @@ cddl_parse_key_def(cddl_parser *p, bool *is_key)
 		if (k->name == NULL)
 			return NULL;
 	}
-	if (!parse_index_options(p))
+	if (!parse_index_options(p, k))
 		return NULL;
 	if (k->kind == CDDL_KEY_FOREIGN)
 	{
@@ -338,7 +341,7 @@ cddl_parse_key_def(cddl_parser *p, bool *is_key)
 	}
 	if (!cddl_parse_key_parts(p, &k->parts))
 		return NULL;
-	if (!parse_index_options(p))
+	if (!parse_index_options(p, k))
 		return NULL;
 	if (k->name == NULL && k->constraint_name != NULL && k->kind != CDDL_KEY_PRIMARY)
 		k->name = k->constraint_name;
