@@ -7,7 +7,8 @@
 #	unit-ddl-valgrind  the same under valgrind (errors and leaks fail)
 #	fuzz-ddl      libFuzzer (clang, ASan+UBSan) for $(FUZZ_SECONDS) s (60)
 #	ddl-corpus    every DDL statement of the MariaDB test suite, counted
-#	ddl-cli       build/ddl/cddl_translate, a command-line translator
+#	ddl-cli       build/ddl/cddl_translate, a command-line translator, and
+#	              build/ddl/cddl_layout, the table layout model
 #
 # Products go to build/ddl/.  Uses its own compiler variables so that the
 # PostgreSQL CFLAGS of the extension build are left alone.
@@ -19,8 +20,12 @@ DDL_SRCS := $(DDL_DIR)/arena.c $(DDL_DIR)/strbuf.c $(DDL_DIR)/quote.c \
 	$(DDL_DIR)/parse_create.c \
 	$(DDL_DIR)/parse_alter.c $(DDL_DIR)/parse_misc.c $(DDL_DIR)/types.c \
 	$(DDL_DIR)/writer.c $(DDL_DIR)/translate.c \
-	$(DDL_DIR)/translate_create.c $(DDL_DIR)/translate_alter.c
-DDL_HDRS := $(DDL_DIR)/cddl.h $(DDL_DIR)/ddl_internal.h
+	$(DDL_DIR)/translate_create.c $(DDL_DIR)/translate_alter.c \
+	$(DDL_DIR)/charset.c $(DDL_DIR)/collation_data.c $(DDL_DIR)/layout.c \
+	$(DDL_DIR)/layout_type.c $(DDL_DIR)/layout_alter.c \
+	$(DDL_DIR)/layout_keys.c $(DDL_DIR)/layout_sql.c \
+	$(DDL_DIR)/layout_changes.c
+DDL_HDRS := $(DDL_DIR)/cddl.h $(DDL_DIR)/cddl_layout.h $(DDL_DIR)/ddl_internal.h
 
 DDL_BUILD := build/ddl
 DDL_CC ?= gcc
@@ -52,6 +57,9 @@ $(DDL_BUILD)/ddl_corpus: t/unit/ddl/ddl_corpus.c $(DDL_LIB) $(DDL_HDRS)
 $(DDL_BUILD)/cddl_translate: t/unit/ddl/ddl_cli.c $(DDL_LIB) $(DDL_HDRS)
 	$(DDL_CC) $(DDL_CFLAGS) -I$(DDL_DIR) -o $@ $< $(DDL_LIB)
 
+$(DDL_BUILD)/cddl_layout: t/unit/ddl/layout_cli.c $(DDL_LIB) $(DDL_HDRS)
+	$(DDL_CC) $(DDL_CFLAGS) -I$(DDL_DIR) -o $@ $< $(DDL_LIB)
+
 unit-ddl: $(DDL_BUILD)/test_ddl
 	$(DDL_BUILD)/test_ddl
 
@@ -60,7 +68,7 @@ unit-ddl-valgrind: $(DDL_BUILD)/test_ddl
 		$(DDL_BUILD)/test_ddl > $(DDL_BUILD)/test_ddl.valgrind.out
 	tail -n 1 $(DDL_BUILD)/test_ddl.valgrind.out
 
-ddl-cli: $(DDL_BUILD)/cddl_translate
+ddl-cli: $(DDL_BUILD)/cddl_translate $(DDL_BUILD)/cddl_layout
 
 ddl-corpus: $(DDL_BUILD)/ddl_corpus
 	$(DDL_BUILD)/ddl_corpus $(DDL_MYSQL_TEST)
