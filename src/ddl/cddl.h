@@ -173,6 +173,8 @@ typedef struct cddl_column
 	bool		compressed;		/* MariaDB COMPRESSED column */
 	bool		row_start;		/* [GENERATED ALWAYS] AS ROW START */
 	bool		row_end;		/* [GENERATED ALWAYS] AS ROW END */
+	bool		system_versioning;	/* WITH SYSTEM VERSIONING on the column
+									 * (makes the table versioned) */
 	bool		first;			/* ALTER: FIRST */
 	char	   *after;			/* ALTER: AFTER col */
 	size_t		position;		/* byte offset of the column name */

@@ -84,7 +84,12 @@ parse_type_charset(cddl_parser *p, cddl_type *type)
 			continue;
 		}
 		else if (cddl_accept_kw(p, "BYTE"))
+		{
+			/* CHAR(n) BYTE is BINARY(n) */
+			type->charset = "binary";
+			type->binary_charset = true;
 			continue;
+		}
 		else
 			break;
 		if (type->charset && (strcmp(type->charset, "binary") == 0 ||
@@ -695,6 +700,7 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 		else if ((cddl_at_kw(p, "WITH") || cddl_at_kw(p, "WITHOUT")) &&
 				 cddl_is_kw(cddl_peek(p, 1), "SYSTEM"))
 		{
+			c->system_versioning = cddl_at_kw(p, "WITH");
 			p->pos += 2;
 			if (!cddl_expect_kw(p, "VERSIONING"))
 				return false;
