@@ -3,7 +3,8 @@
 #	PGXS Makefile.
 #
 #	DDL_SRCS      library sources (the lead's Makefile links them into the .so)
-#	unit-ddl      build and run the unit tests (TAP), non-zero on failure
+#	unit-ddl      build and run the unit tests (TAP: translator, table
+#	              layouts), non-zero on failure
 #	unit-ddl-valgrind  the same under valgrind (errors and leaks fail)
 #	fuzz-ddl      libFuzzer (clang, ASan+UBSan) for $(FUZZ_SECONDS) s (60)
 #	ddl-corpus    every DDL statement of the MariaDB test suite, counted
@@ -51,6 +52,9 @@ $(DDL_LIB): $(DDL_OBJS)
 $(DDL_BUILD)/test_ddl: t/unit/ddl/test_ddl.c t/unit/tap.h $(DDL_LIB) $(DDL_HDRS)
 	$(DDL_CC) $(DDL_CFLAGS) -I$(DDL_DIR) -o $@ $< $(DDL_LIB)
 
+$(DDL_BUILD)/test_layout: t/unit/ddl/test_layout.c t/unit/tap.h $(DDL_LIB) $(DDL_HDRS)
+	$(DDL_CC) $(DDL_CFLAGS) -I$(DDL_DIR) -o $@ $< $(DDL_LIB)
+
 $(DDL_BUILD)/ddl_corpus: t/unit/ddl/ddl_corpus.c $(DDL_LIB) $(DDL_HDRS)
 	$(DDL_CC) $(DDL_CFLAGS) -I$(DDL_DIR) -o $@ $< $(DDL_LIB)
 
@@ -60,13 +64,17 @@ $(DDL_BUILD)/cddl_translate: t/unit/ddl/ddl_cli.c $(DDL_LIB) $(DDL_HDRS)
 $(DDL_BUILD)/cddl_layout: t/unit/ddl/layout_cli.c $(DDL_LIB) $(DDL_HDRS)
 	$(DDL_CC) $(DDL_CFLAGS) -I$(DDL_DIR) -o $@ $< $(DDL_LIB)
 
-unit-ddl: $(DDL_BUILD)/test_ddl
+unit-ddl: $(DDL_BUILD)/test_ddl $(DDL_BUILD)/test_layout
 	$(DDL_BUILD)/test_ddl
+	$(DDL_BUILD)/test_layout
 
-unit-ddl-valgrind: $(DDL_BUILD)/test_ddl
+unit-ddl-valgrind: $(DDL_BUILD)/test_ddl $(DDL_BUILD)/test_layout
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		$(DDL_BUILD)/test_ddl > $(DDL_BUILD)/test_ddl.valgrind.out
 	tail -n 1 $(DDL_BUILD)/test_ddl.valgrind.out
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		$(DDL_BUILD)/test_layout > $(DDL_BUILD)/test_layout.valgrind.out
+	tail -n 1 $(DDL_BUILD)/test_layout.valgrind.out
 
 ddl-cli: $(DDL_BUILD)/cddl_translate $(DDL_BUILD)/cddl_layout
 
@@ -78,11 +86,12 @@ $(DDL_BUILD)/ddl_fuzz: t/fuzz/ddl_fuzz.c $(DDL_SRCS) $(DDL_HDRS) | $(DDL_BUILD)
 	$(DDL_CLANG) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -I$(DDL_DIR) -o $@ t/fuzz/ddl_fuzz.c $(DDL_SRCS)
 
-# Seeds: one file per statement of the round-trip corpus and unit inputs.
-$(DDL_BUILD)/fuzz-seed: t/data/ddl_corpus.sql t/data/ddl_alter.sql | $(DDL_BUILD)
+# Seeds: one file per statement of the round-trip corpus, unit inputs and
+# the table layout cases.
+$(DDL_BUILD)/fuzz-seed: t/data/ddl_corpus.sql t/data/ddl_alter.sql t/unit/ddl/layout_seed.sql | $(DDL_BUILD)
 	rm -rf $@ && mkdir -p $@
 	awk 'BEGIN { RS = ";\n"; n = 0 } NF { f = sprintf("$@/s%04d.sql", n++); printf "%s", $$0 > f; close(f) }' \
-		t/data/ddl_corpus.sql t/data/ddl_alter.sql
+		t/data/ddl_corpus.sql t/data/ddl_alter.sql t/unit/ddl/layout_seed.sql
 
 fuzz-ddl: $(DDL_BUILD)/ddl_fuzz $(DDL_BUILD)/fuzz-seed
 	mkdir -p $(DDL_BUILD)/fuzz-corpus

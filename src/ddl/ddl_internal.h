@@ -306,6 +306,7 @@ extern bool lay_table_charset(lay_build *b, const char *charset,
 							  const char *collation, size_t pos,
 							  const char **cs, const char **coll);
 extern bool lay_convert_column(lay_build *b, lay_col *c);
+extern bool lay_expr_ok(const char *expr);
 extern bool lay_schema_charset(lay_build *b, const char *schema,
 							   const char **cs, const char **coll);
 extern cddl_layout *lay_create_in(cddl_arena *arena, const cddl_doc *doc,

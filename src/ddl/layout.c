@@ -393,6 +393,12 @@ create_table(lay_build *b, const cddl_stmt *st, cddl_arena *arena)
 	b->name = st->table.name;
 	b->engine = st->options.engine;
 	b->system_versioned = st->options.system_versioning;
+	for (c = st->columns; c; c = c->next)
+	{
+		/* a column WITH SYSTEM VERSIONING makes the table versioned */
+		if (c->system_versioning)
+			b->system_versioned = true;
+	}
 	if (!lay_schema_charset(b, b->schema, &b->charset, &b->collation) ||
 		!lay_table_charset(b, st->options.charset, st->options.collation,
 						   st->start, &b->charset, &b->collation))

@@ -64,9 +64,10 @@ table_options(lay_build *b, const cddl_stmt *st)
 			   *ocoll = NULL;
 	const char *conv = NULL,
 			   *convcoll = NULL;
-	size_t		optpos = st->start,
-				convpos = st->start;
+	size_t		optpos = st->start;
+	size_t		convpos;
 
+	convpos = optpos;
 	for (c = st->cmds; c; c = c->next)
 	{
 		if (c->kind != CDDL_AT_IGNORED)
@@ -75,6 +76,8 @@ table_options(lay_build *b, const cddl_stmt *st)
 		{
 			if (c->options.engine)
 				b->engine = c->options.engine;
+			if (c->options.system_versioning)
+				b->system_versioned = true;
 			if (c->options.charset)
 			{
 				ocs = c->options.charset;
@@ -336,12 +339,11 @@ carry_keys(lay_build *b, size_t pos)
 	return true;
 }
 
-/* Drops, renames and adds of keys (after the columns are settled). */
+/* DROP INDEX / PRIMARY KEY / CONSTRAINT: first, by the old names. */
 static bool
-alter_keys(lay_build *b, const cddl_alter_cmd *const *cmds, size_t n)
+drop_keys(lay_build *b, const cddl_alter_cmd *const *cmds, size_t n)
 {
 	size_t		i;
-	int			pass;
 
 	for (i = 0; i < n; i++)
 	{
@@ -357,6 +359,16 @@ alter_keys(lay_build *b, const cddl_alter_cmd *const *cmds, size_t n)
 		if (!ok)
 			return false;
 	}
+	return true;
+}
+
+/* Renames and adds of keys (after the columns are settled). */
+static bool
+alter_keys(lay_build *b, const cddl_alter_cmd *const *cmds, size_t n)
+{
+	size_t		i;
+	int			pass;
+
 	for (i = 0; i < n; i++)
 	{
 		const cddl_alter_cmd *c = cmds[i];
@@ -460,6 +472,7 @@ lay_alter(lay_build *b, const cddl_stmt *st)
 	for (c = st->cmds; c; c = c->next)
 		cmds[i++] = c;
 	return table_options(b, st) &&
+		drop_keys(b, cmds, n) &&
 		old_columns(b, cmds, used, n) &&
 		new_columns(b, cmds, used, n) &&
 		carry_keys(b, st->start) &&

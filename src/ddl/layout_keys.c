@@ -103,11 +103,17 @@ copy_parts(lay_build *b, const cddl_key_part *parts, cddl_layout_key *k,
 	k->nparts = 0;
 	for (p = parts; p; p = p->next)
 	{
-		cddl_layout_key_part *d = &k->parts[k->nparts++];
+		cddl_layout_key_part *d;
 
+		/* "period WITHOUT OVERLAPS" names a period, not a column */
+		if (p->without_overlaps)
+			continue;
+		d = &k->parts[k->nparts++];
 		d->prefix = p->prefix;
 		d->descending = p->descending;
-		d->expr = p->expr;
+		d->expr = p->expr && lay_expr_ok(p->expr) ? p->expr : NULL;
+		if (p->column == NULL && d->expr == NULL)
+			d->expr = "NULL";
 		if (p->column != NULL)
 		{
 			int			i = lay_find_col(b, p->column);

@@ -55,6 +55,24 @@ put_ident(cddl_buf *b, const char *s)
 	cddl_buf_putc(b, '`');
 }
 
+/* Appends a word as is when it is a plain identifier, else in backquotes. */
+static void
+put_word(cddl_buf *b, const char *s)
+{
+	const char *c;
+
+	for (c = s; *c; c++)
+	{
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '_'))
+			break;
+	}
+	if (*c == '\0' && c != s)
+		cddl_buf_puts(b, s);
+	else
+		put_ident(b, s);
+}
+
 /* Appends a type as information_schema.COLUMNS.COLUMN_TYPE shows it. */
 static void
 put_type(cddl_buf *b, const cddl_type *t)
@@ -228,7 +246,8 @@ cddl_layout_sql(cddl_layout *l)
 		put_ident(&b, end);
 		cddl_buf_putc(&b, ')');
 	}
-	cddl_buf_printf(&b, "\n) ENGINE=%s", l->engine ? l->engine : "InnoDB");
+	cddl_buf_puts(&b, "\n) ENGINE=");
+	put_word(&b, l->engine ? l->engine : "InnoDB");
 	if (l->charset)
 		cddl_buf_printf(&b, " DEFAULT CHARSET=%s COLLATE=%s", l->charset,
 						l->collation ? l->collation : l->charset);

@@ -58,7 +58,8 @@ lay_engine_name(const char *engine)
 
 /*
  * Resolves a table-level charset and collation (either may be NULL) into
- * *cs and *coll.  With neither, *cs and *coll are left alone.
+ * *cs and *coll.  With neither, *cs and *coll are left alone.  CHARACTER
+ * SET DEFAULT is the schema's; COLLATE DEFAULT the charset's default.
  */
 bool
 lay_table_charset(lay_build *b, const char *charset, const char *collation,
@@ -66,6 +67,28 @@ lay_table_charset(lay_build *b, const char *charset, const char *collation,
 {
 	const char *c = NULL;
 
+	if (charset != NULL && cddl_name_eq(charset, "DEFAULT"))
+	{
+		const char *scs,
+				   *scoll;
+
+		if (!lay_schema_charset(b, b->schema, &scs, &scoll))
+			return false;
+		*cs = scs;
+		*coll = scoll;
+		charset = NULL;
+		if (collation == NULL)
+			return true;
+		c = scs;
+	}
+	if (collation != NULL && cddl_name_eq(collation, "DEFAULT"))
+	{
+		if (charset != NULL && (c = cddl_charset_canonical(charset)) == NULL)
+			return lay_fail(b, pos, charset, "unknown character set \"%s\"", charset);
+		*cs = c ? c : *cs;
+		*coll = cddl_charset_default_collation(*cs, b->flavour);
+		return true;
+	}
 	if (charset != NULL)
 	{
 		c = cddl_charset_canonical(charset);
@@ -367,6 +390,14 @@ column_charset(lay_build *b, const cddl_column *def, const char **cs,
 		*coll = "utf8mb4_bin";
 		return true;
 	}
+	if (t->collation != NULL && cddl_name_eq(t->collation, "DEFAULT"))
+	{
+		/* COLLATE DEFAULT: the charset's default, even the table's charset */
+		*cs = given ? given : b->charset;
+		*coll = cddl_charset_default_collation(*cs, b->flavour);
+		return *coll != NULL || lay_fail(b, def->position, def->name,
+										 "no collation known for character set \"%s\"", *cs);
+	}
 	if (t->collation != NULL)
 	{
 		const cddl_collation_row *r =
@@ -394,6 +425,40 @@ column_charset(lay_build *b, const cddl_column *def, const char **cs,
 		return lay_fail(b, def->position, def->name,
 						"no collation known for character set \"%s\"", *cs);
 	return true;
+}
+
+/*
+ * True if a generation expression can be written back as "AS (expr)" and
+ * read again: it lexes, its parentheses balance, it has no ";".  Text cut
+ * short by a NUL byte inside a quoted name is not.
+ */
+bool
+lay_expr_ok(const char *expr)
+{
+	cddl_arena *a = cddl_arena_create();
+	cddl_tokens toks;
+	cddl_error	err;
+	size_t		i;
+	int			depth = 0;
+	bool		good;
+
+	if (a == NULL)
+		return false;
+	memset(&err, 0, sizeof(err));
+	good = cddl_lex(a, expr, strlen(expr), &toks, &err);
+	for (i = 0; good && i < toks.n; i++)
+	{
+		const cddl_token *t = &toks.tok[i];
+
+		if (t->type == TOK_SEMI)
+			good = false;
+		else if (t->type == TOK_PUNCT && t->value[0] == '(')
+			depth++;
+		else if (t->type == TOK_PUNCT && t->value[0] == ')')
+			good = --depth >= 0;
+	}
+	cddl_arena_destroy(a);
+	return good && depth == 0;
 }
 
 /* Turns a column definition into a working column of the table. */
@@ -432,7 +497,9 @@ lay_resolve_column(lay_build *b, const cddl_column *def, lay_col *out)
 	if (def->generated)
 	{
 		c->generated = def->generated_stored ? CDDL_GEN_STORED : CDDL_GEN_VIRTUAL;
-		c->generation_expr = def->generation_expr;
+		/* the expression is for readers only: never let it spoil the text */
+		c->generation_expr = def->generation_expr && lay_expr_ok(def->generation_expr) ?
+			def->generation_expr : "NULL";
 		c->nullable = !def->not_null;
 	}
 	c->row_start = def->row_start;
