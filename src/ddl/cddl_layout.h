@@ -20,24 +20,30 @@
  * silently wrong layout; the caller then marks the table's history unknown.
  *
  * Memory: a layout made by cddl_layout_from_sql, _create, _alter or _copy
- * owns its memory and is freed with cddl_layout_free().  The changes of
- * cddl_layout_changes(), and their layouts, live in the statement's
- * cddl_doc (cddl_layout_free() ignores them): cddl_layout_copy() the
- * layouts to keep beyond cddl_doc_free().
+ * owns its memory (owned is true) and is freed with cddl_layout_free().
+ * The changes of cddl_layout_changes(), and their layouts, live in the
+ * statement's cddl_doc (cddl_layout_free() ignores them): copy a layout
+ * with cddl_layout_copy() to keep it beyond cddl_doc_free().
  *
- * Reader integration, e.g.:
+ * Reader integration (lookup finds a table's current layout in the
+ * reader's cache; errors mark that table's history unknown):
  *
  *		cddl_layout_options o = {0};
  *		o.schema = "shop";  o.schema_charset = "utf8mb4";
- *		o.lookup = find_table;  o.lookup_ctx = cache;
- *		cddl_layout *l = cddl_layout_from_sql(show_create, len, &o, &err);
- *		store(cddl_layout_sql(l));				(text for the catalogue)
- *		...a Query event: doc = cddl_parse(sql, len, &err);
- *		for (cddl_table_change *c = cddl_layout_changes(doc, st, &o, &err); c; c = c->next)
- *			c->op == CDDL_TABLE_DROP ? forget(c->table) :
- *			keep(c->new_name, cddl_layout_copy(c->layout ? c->layout : old));
- *		...a TABLE_MAP: cddl_layout_binlog(l, i, o.flavour, &bc) per column,
- *		compare bc.type and lengths with the event, fill names/charsets.
+ *		o.lookup = lookup;  o.lookup_ctx = cache;
+ *		l = cddl_layout_from_sql(show_create, len, &o, &err);	(seed)
+ *		store(pos, cddl_layout_sql(l));		(canonical CREATE TABLE text)
+ *		l = cddl_layout_from_sql(stored, strlen(stored), &o, &err);	(load)
+ *		doc = cddl_parse(query, qlen, &err);	(a Query event, in order)
+ *		for (c = cddl_layout_changes(doc, doc->stmts, &o, &err); c; c = c->next)
+ *			c->op == CDDL_TABLE_DROP ? forget(&c->table) :
+ *			c->layout ? keep(&c->new_name, cddl_layout_copy(c->layout)) :
+ *			c->op == CDDL_TABLE_RENAME ? move(&c->table, &c->new_name) : 0;
+ *		cddl_doc_free(doc);		(NULL with err.set: that table is unknown)
+ *		for (i = 0; i < l->ncolumns; i++)	(a TABLE_MAP of the table)
+ *			cddl_layout_binlog(l, i, &bc);	(check bc.type, bc.max_len...
+ *						against the event, then fill names, labels,
+ *						signedness and bc.collation_id)
  *
  *-------------------------------------------------------------------------
  */
@@ -160,7 +166,8 @@ typedef struct cddl_layout_options
 	const char *schema_charset; /* default charset of that schema; NULL:
 								 * utf8mb4 */
 	const char *schema_collation;	/* NULL: the charset's default */
-	cddl_schema_charset_fn schema_charset_of;	/* other schemas' defaults
+	cddl_schema_charset_fn schema_charset_of;	/* other schemas' defaults,
+												 * called with lookup_ctx
 												 * (NULL: the two above) */
 	const char *default_engine; /* NULL: InnoDB */
 	bool		timestamp_not_null; /* explicit_defaults_for_timestamp=OFF:
@@ -215,8 +222,11 @@ extern void cddl_layout_free(cddl_layout *layout);
  */
 extern const char *cddl_layout_sql(cddl_layout *layout);
 
-/* True if a and b are identical (same canonical text and flavour). */
-extern bool cddl_layout_equal(cddl_layout *a, cddl_layout *b);
+/*
+ * True if a and b are identical: same flavour and canonical text, but for
+ * the spelling of generation expressions, which is not part of a layout.
+ */
+extern bool cddl_layout_equal(const cddl_layout *a, const cddl_layout *b);
 
 /* Index of the column named name (case-insensitive), or -1. */
 extern int	cddl_layout_find(const cddl_layout *layout, const char *name);

@@ -116,9 +116,9 @@ lay_column_type(cddl_arena *arena, const cddl_type *type)
 	return r;
 }
 
-/* Appends one column definition. */
+/* Appends one column definition (exprs: with its generation expression). */
 static void
-put_column(cddl_buf *b, const cddl_layout_column *c)
+put_column(cddl_buf *b, const cddl_layout_column *c, bool exprs)
 {
 	cddl_buf_puts(b, "  ");
 	put_ident(b, c->name);
@@ -132,7 +132,7 @@ put_column(cddl_buf *b, const cddl_layout_column *c)
 	if (c->generated != CDDL_GEN_NONE)
 	{
 		cddl_buf_printf(b, " GENERATED ALWAYS AS (%s) %s",
-						c->generation_expr ? c->generation_expr : "NULL",
+						exprs && c->generation_expr ? c->generation_expr : "NULL",
 						c->generated == CDDL_GEN_STORED ? "STORED" : "VIRTUAL");
 		if (!c->nullable)
 			cddl_buf_puts(b, " NOT NULL");
@@ -147,7 +147,7 @@ put_column(cddl_buf *b, const cddl_layout_column *c)
 
 /* Appends one key definition. */
 static void
-put_key(cddl_buf *b, const cddl_layout_key *k)
+put_key(cddl_buf *b, const cddl_layout_key *k, bool exprs)
 {
 	size_t		i;
 
@@ -183,7 +183,7 @@ put_key(cddl_buf *b, const cddl_layout_key *k)
 		if (p->column)
 			put_ident(b, p->column);
 		else
-			cddl_buf_printf(b, "(%s)", p->expr ? p->expr : "NULL");
+			cddl_buf_printf(b, "(%s)", exprs && p->expr ? p->expr : "NULL");
 		if (p->prefix >= 0)
 			cddl_buf_printf(b, "(%ld)", p->prefix);
 		if (p->descending)
@@ -194,37 +194,34 @@ put_key(cddl_buf *b, const cddl_layout_key *k)
 		cddl_buf_puts(b, " USING HASH");
 }
 
-/* The canonical CREATE TABLE text of a layout (cached in the layout). */
-const char *
-cddl_layout_sql(cddl_layout *l)
+/*
+ * Writes the canonical CREATE TABLE of a layout into b; without exprs, the
+ * generation and key expressions are NULL (they do not make a layout).
+ */
+static void
+write_sql(cddl_buf *out, const cddl_layout *l, bool exprs)
 {
-	cddl_buf	b;
 	size_t		i;
 	const char *sep = "";
 	const char *start = NULL,
 			   *end = NULL;
 
-	if (l == NULL)
-		return NULL;
-	if (l->sql != NULL)
-		return l->sql;
-	cddl_buf_init(&b);
-	cddl_buf_puts(&b, "CREATE TABLE ");
+	cddl_buf_puts(out, "CREATE TABLE ");
 	if (l->schema)
 	{
-		put_ident(&b, l->schema);
-		cddl_buf_putc(&b, '.');
+		put_ident(out, l->schema);
+		cddl_buf_putc(out, '.');
 	}
-	put_ident(&b, l->name ? l->name : "");
-	cddl_buf_puts(&b, " (\n");
+	put_ident(out, l->name ? l->name : "");
+	cddl_buf_puts(out, " (\n");
 	for (i = 0; i < l->ncolumns; i++)
 	{
 		const cddl_layout_column *c = &l->columns[i];
 
 		if (c->hidden != CDDL_HIDDEN_NONE)
 			continue;
-		cddl_buf_puts(&b, sep);
-		put_column(&b, c);
+		cddl_buf_puts(out, sep);
+		put_column(out, c, exprs);
 		sep = ",\n";
 		if (c->row_start)
 			start = c->name;
@@ -233,41 +230,68 @@ cddl_layout_sql(cddl_layout *l)
 	}
 	for (i = 0; i < l->nkeys; i++)
 	{
-		cddl_buf_puts(&b, sep);
-		put_key(&b, &l->keys[i]);
+		cddl_buf_puts(out, sep);
+		put_key(out, &l->keys[i], exprs);
 		sep = ",\n";
 	}
 	if (start && end)
 	{
-		cddl_buf_puts(&b, sep);
-		cddl_buf_puts(&b, "  PERIOD FOR SYSTEM_TIME (");
-		put_ident(&b, start);
-		cddl_buf_puts(&b, ", ");
-		put_ident(&b, end);
-		cddl_buf_putc(&b, ')');
+		cddl_buf_puts(out, sep);
+		cddl_buf_puts(out, "  PERIOD FOR SYSTEM_TIME (");
+		put_ident(out, start);
+		cddl_buf_puts(out, ", ");
+		put_ident(out, end);
+		cddl_buf_putc(out, ')');
 	}
-	cddl_buf_puts(&b, "\n) ENGINE=");
-	put_word(&b, l->engine ? l->engine : "InnoDB");
+	cddl_buf_puts(out, "\n) ENGINE=");
+	put_word(out, l->engine ? l->engine : "InnoDB");
 	if (l->charset)
-		cddl_buf_printf(&b, " DEFAULT CHARSET=%s COLLATE=%s", l->charset,
+		cddl_buf_printf(out, " DEFAULT CHARSET=%s COLLATE=%s", l->charset,
 						l->collation ? l->collation : l->charset);
 	if (l->system_versioned)
-		cddl_buf_puts(&b, " WITH SYSTEM VERSIONING");
+		cddl_buf_puts(out, " WITH SYSTEM VERSIONING");
+}
+
+/* The canonical CREATE TABLE text of a layout (cached in the layout). */
+const char *
+cddl_layout_sql(cddl_layout *l)
+{
+	cddl_buf	b;
+
+	if (l == NULL)
+		return NULL;
+	if (l->sql != NULL)
+		return l->sql;
+	cddl_buf_init(&b);
+	write_sql(&b, l, true);
 	if (!b.failed && b.data)
 		l->sql = cddl_strdup(l->arena, b.data);
 	cddl_buf_free(&b);
 	return l->sql;
 }
 
-/* True if two layouts are identical. */
+/*
+ * True if two layouts are identical: the same canonical text but for the
+ * spelling of expressions (MariaDB prints `a` * 2 for a*2), and flavour.
+ */
 bool
-cddl_layout_equal(cddl_layout *a, cddl_layout *b)
+cddl_layout_equal(const cddl_layout *a, const cddl_layout *b)
 {
-	const char *x = cddl_layout_sql(a);
-	const char *y = cddl_layout_sql(b);
+	cddl_buf	x,
+				y;
+	bool		same;
 
-	return x != NULL && y != NULL && a->flavour == b->flavour &&
-		strcmp(x, y) == 0;
+	if (a == NULL || b == NULL)
+		return false;
+	cddl_buf_init(&x);
+	cddl_buf_init(&y);
+	write_sql(&x, a, false);
+	write_sql(&y, b, false);
+	same = !x.failed && !y.failed && x.data && y.data &&
+		a->flavour == b->flavour && strcmp(x.data, y.data) == 0;
+	cddl_buf_free(&x);
+	cddl_buf_free(&y);
+	return same;
 }
 
 /* Number of ENUM or SET labels. */

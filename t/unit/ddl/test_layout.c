@@ -615,6 +615,15 @@ test_round_trip(void)
 		   strstr(cddl_layout_sql(c), "`x`.`y`") != NULL, "set_name renames (and the text follows)");
 		ok(cddl_layout_find(a, "B") == 1 && cddl_layout_find(a, "zz") == -1,
 		   "cddl_layout_find ignores case");
+		cddl_layout_free(b);
+		b = build("CREATE TABLE t (a int, v int AS (a*2) VIRTUAL)", &err);
+		cddl_layout_free(c);
+		c = build("CREATE TABLE t (a int, v int AS (`a` * 2) VIRTUAL)", &err);
+		ok(cddl_layout_equal(b, c) && strcmp(cddl_layout_sql(b), cddl_layout_sql(c)) != 0,
+		   "equality ignores how a generation expression is spelt (the text keeps it)");
+		cddl_layout_free(c);
+		c = build("CREATE TABLE t (a int, v int AS (a*2) STORED)", &err);
+		ok(!cddl_layout_equal(b, c), "VIRTUAL and STORED differ");
 		cddl_layout_free(a);
 		cddl_layout_free(b);
 		cddl_layout_free(c);
