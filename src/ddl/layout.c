@@ -327,8 +327,11 @@ lay_finish(lay_build *b, cddl_arena *arena)
 			explicit_period = true;
 	}
 	if (explicit_period && !b->system_versioned)
-		return lay_fail(b, 0, b->name, "table \"%s\" has AS ROW START/END columns "
-						"but no system versioning", b->name), NULL;
+	{
+		lay_fail(b, 0, b->name, "table \"%s\" has AS ROW START/END columns "
+				 "but no system versioning", b->name);
+		return NULL;
+	}
 	if (b->system_versioned && !explicit_period)
 	{
 		if (!add_hidden(b, CDDL_HIDDEN_ROW_START, "row_start") ||
@@ -343,7 +346,10 @@ lay_finish(lay_build *b, cddl_arena *arena)
 			continue;
 		name = cddl_alloc(b->scratch, 32);
 		if (name == NULL)
-			return lay_oom(b), NULL;
+		{
+			lay_oom(b);
+			return NULL;
+		}
 		snprintf(name, 32, "DB_ROW_HASH_%d", ++nhash);
 		if (!add_hidden(b, CDDL_HIDDEN_LONG_UNIQUE, name))
 			return NULL;
@@ -370,7 +376,10 @@ lay_finish(lay_build *b, cddl_arena *arena)
 	draft.ncolumns = b->ncols;
 	draft.columns = cddl_alloc(b->scratch, (b->ncols + 1) * sizeof(cddl_layout_column));
 	if (draft.columns == NULL)
-		return lay_oom(b), NULL;
+	{
+		lay_oom(b);
+		return NULL;
+	}
 	for (i = 0; i < b->ncols; i++)
 		draft.columns[i] = b->cols[i].c;
 	draft.keys = b->keys;
@@ -408,8 +417,10 @@ create_table(lay_build *b, const cddl_stmt *st, cddl_arena *arena)
 		lay_col		lc;
 
 		if (lay_find_col(b, c->name) >= 0)
-			return lay_fail(b, c->position, c->name,
-							"duplicate column name \"%s\"", c->name), NULL;
+		{
+			lay_fail(b, c->position, c->name, "duplicate column name \"%s\"", c->name);
+			return NULL;
+		}
 		if (!lay_resolve_column(b, c, &lc) || !lay_insert_col(b, b->ncols, &lc))
 			return NULL;
 	}
