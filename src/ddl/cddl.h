@@ -118,7 +118,10 @@ typedef struct cddl_type
 	long		scale;			/* second argument, -1 when absent */
 	bool		is_unsigned;
 	bool		zerofill;
-	bool		binary_charset; /* CHARACTER SET binary / BINARY attribute */
+	bool		binary_charset; /* CHARACTER SET binary */
+	bool		binary_collation;	/* BINARY attribute: the charset's _bin
+									 * collation */
+	bool		national;		/* NATIONAL / NCHAR / NVARCHAR: utf8mb3 */
 	cddl_strlist *values;		/* ENUM/SET labels (decoded) */
 	char	   *charset;
 	char	   *collation;
@@ -167,6 +170,11 @@ typedef struct cddl_column
 	char	   *check_expr;		/* inline CHECK (expr), source text */
 	struct cddl_key *references;	/* inline [CONSTRAINT n] REFERENCES ...:
 									 * a CDDL_KEY_FOREIGN on this column */
+	bool		compressed;		/* MariaDB COMPRESSED column */
+	bool		row_start;		/* [GENERATED ALWAYS] AS ROW START */
+	bool		row_end;		/* [GENERATED ALWAYS] AS ROW END */
+	bool		system_versioning;	/* WITH SYSTEM VERSIONING on the column
+									 * (makes the table versioned) */
 	bool		first;			/* ALTER: FIRST */
 	char	   *after;			/* ALTER: AFTER col */
 	size_t		position;		/* byte offset of the column name */
@@ -207,6 +215,7 @@ typedef struct cddl_key
 	char	   *constraint_name;	/* CONSTRAINT name or NULL */
 	cddl_key_part *parts;
 	bool		if_not_exists;
+	bool		using_hash;		/* USING HASH / TYPE HASH */
 	/* foreign keys */
 	cddl_name	ref_table;
 	cddl_strlist *ref_columns;
@@ -250,13 +259,48 @@ typedef enum cddl_alter_kind
 	CDDL_AT_DROP_CHECK,			/* old_name */
 	CDDL_AT_RENAME_TABLE,		/* new_table */
 	CDDL_AT_RENAME_INDEX,		/* old_name -> new_name */
-	CDDL_AT_IGNORED				/* ENGINE=, CONVERT TO, partitions... */
+	CDDL_AT_IGNORED				/* ENGINE=, CONVERT TO, partitions...: no
+								 * PostgreSQL meaning, see detail */
 } cddl_alter_kind;
+
+/*
+ * What a CDDL_AT_IGNORED action is, when it matters to the MySQL table's
+ * own column layout (cddl_layout.h) although PostgreSQL has no use for it.
+ */
+typedef enum cddl_alter_detail
+{
+	CDDL_AD_NONE,				/* nothing a table layout needs */
+	CDDL_AD_TABLE_OPTIONS,		/* options: ENGINE=, [DEFAULT] CHARSET=,
+								 * COLLATE= ... */
+	CDDL_AD_CONVERT_CHARSET,	/* CONVERT TO CHARACTER SET options.charset
+								 * [COLLATE options.collation]; charset
+								 * "DEFAULT" means the schema's */
+	CDDL_AD_SET_VISIBLE,		/* ALTER COLUMN old_name SET VISIBLE */
+	CDDL_AD_SET_INVISIBLE,		/* ALTER COLUMN old_name SET INVISIBLE */
+	CDDL_AD_ADD_SYSTEM_VERSIONING,
+	CDDL_AD_DROP_SYSTEM_VERSIONING,
+	CDDL_AD_PARTITION_TO_TABLE, /* CONVERT PARTITION p TO TABLE new_table */
+	CDDL_AD_TABLE_TO_PARTITION	/* CONVERT TABLE new_table TO PARTITION p */
+} cddl_alter_detail;
+
+/* Table options kept from CREATE TABLE (and ALTER TABLE options). */
+typedef struct cddl_table_options
+{
+	char	   *engine;
+	char	   *charset;
+	char	   *collation;
+	char	   *comment;
+	long long	auto_increment; /* AUTO_INCREMENT=n, 0 when absent */
+	bool		partitioned;
+	bool		system_versioning;	/* WITH SYSTEM VERSIONING */
+} cddl_table_options;
 
 /* One action of an ALTER TABLE comma list. */
 typedef struct cddl_alter_cmd
 {
 	cddl_alter_kind kind;
+	cddl_alter_detail detail;	/* CDDL_AT_IGNORED: what it is */
+	cddl_table_options options; /* CDDL_AD_TABLE_OPTIONS, _CONVERT_CHARSET */
 	bool		if_exists;
 	bool		if_not_exists;
 	char	   *old_name;
@@ -284,17 +328,6 @@ typedef struct cddl_namelist
 	cddl_name	name;
 	struct cddl_namelist *next;
 } cddl_namelist;
-
-/* Table options kept from CREATE TABLE. */
-typedef struct cddl_table_options
-{
-	char	   *engine;
-	char	   *charset;
-	char	   *collation;
-	char	   *comment;
-	long long	auto_increment; /* AUTO_INCREMENT=n, 0 when absent */
-	bool		partitioned;
-} cddl_table_options;
 
 /* One parsed statement. */
 typedef struct cddl_stmt

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cddl.h"
+#include "cddl_layout.h"
 
 /* Longest PostgreSQL identifier (NAMEDATALEN - 1). */
 #define CDDL_NAMEDATALEN 63
@@ -137,13 +138,14 @@ extern bool cddl_parse_long(cddl_parser *p, long *out);
 extern char *cddl_text_between(cddl_parser *p, size_t from_tok, size_t to_tok);
 extern bool cddl_parse_option_value(cddl_parser *p, char **value);
 
-/* ---------- parse_column.c ---------- */
+/* ---------- parse_column.c / parse_key.c ---------- */
 
 extern bool cddl_parse_data_type(cddl_parser *p, cddl_type *type);
 extern cddl_column *cddl_parse_column_def(cddl_parser *p);
+extern bool cddl_parse_default(cddl_parser *p, cddl_default *def);
 extern bool cddl_parse_key_parts(cddl_parser *p, cddl_key_part **out);
 extern cddl_key *cddl_parse_key_def(cddl_parser *p, bool *is_key);
-extern bool cddl_parse_default(cddl_parser *p, cddl_default *def);
+extern bool cddl_parse_references(cddl_parser *p, cddl_key *k);
 
 /* ---------- parse_create.c / parse_alter.c / parse_misc.c ---------- */
 
@@ -222,5 +224,120 @@ extern bool cddl_translate_create(cddl_writer *w, const cddl_stmt *st);
 extern bool cddl_translate_alter(cddl_writer *w, const cddl_stmt *st);
 extern void cddl_rename_table(cddl_writer *w, const cddl_name *from,
 							  const cddl_name *to);
+
+/* ---------- charset.c / collation_data.c ---------- */
+
+typedef struct cddl_collation_row
+{
+	int			id;
+	const char *name;
+	const char *charset;
+} cddl_collation_row;
+
+extern const cddl_collation_row cddl_mariadb_collations[];
+extern const size_t cddl_mariadb_ncollations;
+extern const cddl_collation_row cddl_mysql_collations[];
+extern const size_t cddl_mysql_ncollations;
+
+extern bool cddl_name_eq(const char *a, const char *b);
+extern const char *cddl_charset_canonical(const char *name);
+extern const cddl_collation_row *cddl_collation_find(const char *name,
+													 cddl_flavour flavour);
+extern const cddl_collation_row *cddl_collation_resolve(const char *name,
+														const char *charset,
+														cddl_flavour flavour);
+extern const char *cddl_charset_bin_collation(const char *charset,
+											  cddl_flavour flavour);
+
+/* ---------- layout*.c ---------- */
+
+/* A column being worked on: the layout column and where it came from. */
+typedef struct lay_col
+{
+	cddl_layout_column c;
+	const char *old_name;		/* ALTER: its name before, NULL if added */
+	bool		fresh;			/* defined by this statement (no CONVERT
+								 * promotion of its text type) */
+	const cddl_column *def;		/* the definition, if fresh */
+	const cddl_alter_cmd *cmd;	/* ALTER: the CHANGE/MODIFY/ADD */
+} lay_col;
+
+/* The state of one layout construction (CREATE, ALTER, copy). */
+typedef struct lay_build
+{
+	cddl_arena *scratch;		/* working memory, freed by lay_done */
+	const cddl_layout_options *opts;
+	cddl_flavour flavour;
+	const char *in;				/* statement text, for error positions */
+	size_t		inlen;
+	cddl_error *err;
+	bool		failed;
+	/* the draft; strings may point into inputs until lay_finish copies */
+	char	   *schema;
+	char	   *name;
+	char	   *engine;
+	const char *charset;		/* table default */
+	const char *collation;
+	bool		system_versioned;
+	lay_col    *cols;
+	size_t		ncols;
+	size_t		capcols;
+	cddl_layout_key *keys;
+	size_t		nkeys;
+	size_t		capkeys;
+	/* CONVERT TO CHARACTER SET of the ALTER being applied, or NULL */
+	const char *convert_charset;
+	const char *convert_collation;
+} lay_build;
+
+extern bool lay_init(lay_build *b, const cddl_layout_options *opts,
+					 const char *in, size_t inlen, cddl_error *err);
+extern void lay_done(lay_build *b);
+extern bool lay_fail(lay_build *b, size_t pos, const char *token,
+					 const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+extern bool lay_oom(lay_build *b);
+extern bool lay_insert_col(lay_build *b, size_t at, const lay_col *c);
+extern void lay_remove_col(lay_build *b, size_t at);
+extern int	lay_find_col(const lay_build *b, const char *name);
+extern bool lay_resolve_column(lay_build *b, const cddl_column *def,
+							   lay_col *out);
+extern bool lay_table_charset(lay_build *b, const char *charset,
+							  const char *collation, size_t pos,
+							  const char **cs, const char **coll);
+extern bool lay_convert_column(lay_build *b, lay_col *c);
+extern bool lay_expr_ok(const char *expr);
+extern bool lay_schema_charset(lay_build *b, const char *schema,
+							   const char **cs, const char **coll);
+extern cddl_layout *lay_create_in(cddl_arena *arena, const cddl_doc *doc,
+								  const cddl_stmt *st,
+								  const cddl_layout_options *opts,
+								  cddl_error *err);
+extern cddl_layout *lay_alter_in(cddl_arena *arena, const cddl_layout *old,
+								 const cddl_doc *doc, const cddl_stmt *st,
+								 const cddl_layout_options *opts,
+								 cddl_error *err);
+extern bool lay_start_from(lay_build *b, const cddl_layout *old);
+extern cddl_layout *lay_finish(lay_build *b, cddl_arena *arena);
+extern cddl_layout *lay_clone(cddl_arena *arena, const cddl_layout *src,
+							  const char *schema, const char *name);
+extern bool lay_alter(lay_build *b, const cddl_stmt *st);
+extern const char *lay_engine_name(const char *engine);
+
+/* layout_sql.c */
+extern char *lay_column_type(cddl_arena *arena, const cddl_type *type);
+
+/* layout_keys.c (fk_pass: the indexes of foreign keys, which come last) */
+extern bool lay_add_key(lay_build *b, const cddl_key *k, bool fk_pass,
+						size_t pos);
+extern bool lay_add_column_keys(lay_build *b, const cddl_column *def,
+								bool fk_pass, size_t pos);
+extern bool lay_drop_key(lay_build *b, const char *name, bool if_exists,
+						 bool unique_only, size_t pos);
+extern bool lay_rename_key(lay_build *b, const char *from, const char *to,
+						   bool if_exists, size_t pos);
+extern bool lay_finish_keys(lay_build *b);
+extern bool lay_is_text_type(cddl_base_type t);
+extern bool lay_is_string_type(cddl_base_type t);
 
 #endif							/* CDDL_INTERNAL_H */

@@ -112,6 +112,32 @@ at_partition_op(cddl_parser *p)
 	return false;
 }
 
+/*
+ * MariaDB 10.7 CONVERT PARTITION p TO TABLE t / CONVERT TABLE t TO
+ * PARTITION ...: a table appears or disappears, which a table layout
+ * history must know.  Other partition operations change no table.
+ */
+static bool
+parse_convert_partition(cddl_parser *p, cddl_alter_cmd *c)
+{
+	if (cddl_at_kw(p, "CONVERT") && cddl_is_kw(cddl_peek(p, 1), "PARTITION"))
+	{
+		p->pos += 2;
+		if (cddl_parse_ident(p, "partition name") == NULL ||
+			!cddl_expect_kw(p, "TO") || !cddl_expect_kw(p, "TABLE"))
+			return false;
+		c->detail = CDDL_AD_PARTITION_TO_TABLE;
+		return cddl_parse_name(p, &c->new_table, "table name");
+	}
+	if (cddl_at_kw(p, "CONVERT") && cddl_is_kw(cddl_peek(p, 1), "TABLE"))
+	{
+		p->pos += 2;
+		c->detail = CDDL_AD_TABLE_TO_PARTITION;
+		return cddl_parse_name(p, &c->new_table, "table name");
+	}
+	return true;
+}
+
 /* Parses ADD ... (column, key, partition). */
 static bool
 parse_add(cddl_parser *p, cddl_alter_cmd ***tailp)
@@ -139,7 +165,10 @@ parse_add(cddl_parser *p, cddl_alter_cmd ***tailp)
 		if (c == NULL)
 			return false;
 		if (cddl_accept_kw(p, "SYSTEM"))
+		{
 			p->pos++;
+			c->detail = CDDL_AD_ADD_SYSTEM_VERSIONING;
+		}
 		else
 		{
 			p->pos += 2;
@@ -250,6 +279,7 @@ parse_drop(cddl_parser *p, cddl_alter_cmd **out)
 	{
 		p->pos += 2;
 		c->kind = CDDL_AT_IGNORED;
+		c->detail = CDDL_AD_DROP_SYSTEM_VERSIONING;
 		c->what = "DROP SYSTEM VERSIONING";
 		return true;
 	}
@@ -369,6 +399,8 @@ parse_action(cddl_parser *p, cddl_alter_cmd ***tailp)
 		else if (cddl_at_kw(p, "SET") && (cddl_is_kw(cddl_peek(p, 1), "VISIBLE") ||
 										  cddl_is_kw(cddl_peek(p, 1), "INVISIBLE")))
 		{
+			c->detail = cddl_is_kw(cddl_peek(p, 1), "VISIBLE") ?
+				CDDL_AD_SET_VISIBLE : CDDL_AD_SET_INVISIBLE;
 			p->pos += 2;
 			c->kind = CDDL_AT_IGNORED;
 			c->what = "ALTER COLUMN SET VISIBLE/INVISIBLE";
@@ -392,6 +424,7 @@ parse_action(cddl_parser *p, cddl_alter_cmd ***tailp)
 		c = ignored(p, "CONVERT TO CHARACTER SET");
 		if (c == NULL || !cddl_expect_kw(p, "TO"))
 			return false;
+		c->detail = CDDL_AD_CONVERT_CHARSET;
 		if (cddl_accept_kw(p, "CHARACTER"))
 		{
 			if (!cddl_expect_kw(p, "SET"))
@@ -399,10 +432,15 @@ parse_action(cddl_parser *p, cddl_alter_cmd ***tailp)
 		}
 		else if (!cddl_expect_kw(p, "CHARSET"))
 			return false;
-		if (!cddl_parse_option_value(p, NULL))
+		(void) cddl_accept_punct(p, '=');
+		if (!cddl_parse_option_value(p, &c->options.charset))
 			return false;
-		if (cddl_accept_kw(p, "COLLATE") && !cddl_parse_option_value(p, NULL))
-			return false;
+		if (cddl_accept_kw(p, "COLLATE"))
+		{
+			(void) cddl_accept_punct(p, '=');
+			if (!cddl_parse_option_value(p, &c->options.collation))
+				return false;
+		}
 	}
 	else if ((cddl_at_kw(p, "ENABLE") || cddl_at_kw(p, "DISABLE")) &&
 			 cddl_is_kw(cddl_peek(p, 1), "KEYS"))
@@ -441,6 +479,8 @@ parse_action(cddl_parser *p, cddl_alter_cmd ***tailp)
 			return false;
 		**tailp = c;
 		*tailp = &c->next;
+		if (!parse_convert_partition(p, c))
+			return false;
 		return cddl_skip_to_end(p);
 	}
 	else if ((cddl_at_kw(p, "DISCARD") || cddl_at_kw(p, "IMPORT")) &&
@@ -472,6 +512,8 @@ parse_action(cddl_parser *p, cddl_alter_cmd ***tailp)
 			return false;
 		if (p->pos == before)
 			return cddl_fail(p, "syntax error in ALTER TABLE");
+		c->detail = CDDL_AD_TABLE_OPTIONS;
+		c->options = o;
 	}
 	if (c == NULL)
 		return false;

@@ -121,6 +121,7 @@ cddl_parse_table_options(cddl_parser *p, cddl_table_options *o, bool in_alter)
 		else if ((cddl_at_kw(p, "WITH") || cddl_at_kw(p, "WITHOUT")) &&
 				 cddl_is_kw(cddl_peek(p, 1), "SYSTEM"))
 		{
+			o->system_versioning = cddl_at_kw(p, "WITH");
 			p->pos += 2;
 			if (!cddl_expect_kw(p, "VERSIONING"))
 				return false;
@@ -300,6 +301,7 @@ parse_create_index(cddl_parser *p, cddl_stmt *st, cddl_key_kind kind)
 		return false;
 	if (cddl_accept_kw(p, "USING") || cddl_accept_kw(p, "TYPE"))
 	{
+		k->using_hash = cddl_at_kw(p, "HASH");
 		if (cddl_parse_ident(p, "index type") == NULL)
 			return false;
 	}
@@ -311,8 +313,18 @@ parse_create_index(cddl_parser *p, cddl_stmt *st, cddl_key_kind kind)
 		return false;
 	st->index = k;
 	st->index_name = k->name;
-	/* index options, ALGORITHM=..., LOCK=...: no PostgreSQL meaning */
-	return cddl_skip_to_end(p);
+
+	/*
+	 * Index options, ALGORITHM=..., LOCK=...: no PostgreSQL meaning, but
+	 * USING HASH may make a MariaDB long unique key (a hidden column).
+	 */
+	for (; !cddl_at_end(p); p->pos++)
+	{
+		if ((cddl_at_kw(p, "USING") || cddl_at_kw(p, "TYPE")) &&
+			cddl_peek(p, 1)->type == TOK_WORD)
+			k->using_hash = cddl_is_kw(cddl_peek(p, 1), "HASH");
+	}
+	return true;
 }
 
 /* Parses a CREATE statement (after the CREATE keyword). */

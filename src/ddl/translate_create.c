@@ -107,12 +107,14 @@ write_column_comment(cddl_writer *w, const cddl_name *table, const cddl_column *
 
 /* True if name is already used by an earlier key of the list. */
 static bool
-key_name_used(const cddl_key *keys, const cddl_key *upto, const char *name)
+key_name_used(const cddl_key *keys, const cddl_key *upto, char *const *names,
+			  const char *name)
 {
 	const cddl_key *k;
+	size_t		i = 0;
 
-	for (k = keys; k && k != upto; k = k->next)
-		if (k->name && strcmp(k->name, name) == 0)
+	for (k = keys; k && k != upto; k = k->next, i++)
+		if (names[i] && strcmp(names[i], name) == 0)
 			return true;
 	return false;
 }
@@ -200,6 +202,9 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 	cddl_strlist **pk_tail = &inline_pk;
 	bool		first = true;
 	char		pgtype[256];
+	char	  **names;
+	size_t		nkeys,
+				ki;
 
 	if (!expand_periods(w, st))
 		return false;
@@ -298,8 +303,18 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 	if ((pk || inline_pk) && w->opts->defer_keys)
 		cddl_write_primary_key(w, &st->table, pk ? pk->parts : NULL, inline_pk);
 
-	/* secondary keys in declaration order */
-	for (k = st->keys; k; k = k->next)
+	/*
+	 * Secondary keys in declaration order.  The names given to unnamed keys
+	 * are kept aside (names[i] for the i-th key) rather than written into
+	 * the statement tree, which other readers of the tree (the table
+	 * layout model) must see as parsed.
+	 */
+	for (k = st->keys, nkeys = 0; k; k = k->next)
+		nkeys++;
+	names = cddl_alloc(w->doc->arena, (nkeys + 1) * sizeof(char *));
+	if (names == NULL)
+		return false;
+	for (k = st->keys, ki = 0; k; k = k->next, ki++)
 	{
 		switch (k->kind)
 		{
@@ -309,21 +324,26 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 			case CDDL_KEY_INDEX:
 			case CDDL_KEY_FULLTEXT:
 			case CDDL_KEY_SPATIAL:
+				names[ki] = k->name;
 				if (k->name == NULL && k->parts && k->parts->column)
 				{
 					/* MySQL names an unnamed key after its first column, _2, _3... */
-					cddl_key   *kk = (cddl_key *) k;
 					char		nm[CDDL_NAMEDATALEN + 16];
 					int			n = 1;
 
 					snprintf(nm, sizeof(nm), "%s", k->parts->column);
-					while (key_name_used(st->keys, k, nm) && n < 1000)
+					while (key_name_used(st->keys, k, names, nm) && n < 1000)
 						snprintf(nm, sizeof(nm), "%s_%d", k->parts->column, ++n);
-					kk->name = cddl_strdup(w->doc->arena, nm);
-					if (kk->name == NULL)
+					names[ki] = cddl_strdup(w->doc->arena, nm);
+					if (names[ki] == NULL)
 						return false;
 				}
-				cddl_write_key_index(w, &st->table, k, st->columns);
+				{
+					cddl_key	named = *k;
+
+					named.name = names[ki];
+					cddl_write_key_index(w, &st->table, &named, st->columns);
+				}
 				break;
 			case CDDL_KEY_FOREIGN:
 				cddl_write_foreign_key(w, &st->table, k);

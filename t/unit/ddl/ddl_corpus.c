@@ -11,6 +11,13 @@
  * comments skipped), keeps those whose first word is CREATE, ALTER, DROP,
  * RENAME or TRUNCATE, and for each one records whether it was translated,
  * classified as having no PostgreSQL meaning, or rejected with an error.
+ *
+ * Every parsed statement also goes through the table layout model
+ * (cddl_layout_changes) against a catalogue of the tables the same file
+ * created before: it counts the statements applied, those naming a table
+ * the file did not create (or whose history an earlier refusal made
+ * unknown), and those refused with an error.
+ *
  * Many test statements are deliberately invalid or use mysqltest
  * variables, so rejections are expected; a crash is the only failure, and
  * then the process dies.  -v prints every rejected statement.
@@ -26,7 +33,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "cddl.h"
+#include "cddl_layout.h"
+
+#define MAX_TABLES 512
 
 typedef struct counts
 {
@@ -36,9 +45,148 @@ typedef struct counts
 	long		classified;
 	long		rejected;
 	long		pg_statements;
+	long		layout_applied;
+	long		layout_unknown;
+	long		layout_refused;
 } counts;
 
+/* The layouts of the tables created so far in one .test file. */
+typedef struct catalogue
+{
+	cddl_layout *t[MAX_TABLES];
+	int			n;
+} catalogue;
+
 static bool verbose = false;
+static catalogue cat;
+
+/* Index of table name (any schema) in the catalogue, or -1. */
+static int
+cat_find(const char *name)
+{
+	int			i;
+
+	for (i = 0; name && i < cat.n; i++)
+	{
+		if (strcmp(cat.t[i]->name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* The lookup callback of the layout options. */
+static const cddl_layout *
+cat_lookup(void *ctx, const char *schema, const char *name)
+{
+	int			i = cat_find(name);
+
+	(void) ctx;
+	(void) schema;
+	return i >= 0 ? cat.t[i] : NULL;
+}
+
+/* Forgets entry i. */
+static void
+cat_forget(int i)
+{
+	if (i < 0)
+		return;
+	cddl_layout_free(cat.t[i]);
+	cat.t[i] = cat.t[--cat.n];
+}
+
+/* Keeps a copy of layout l (replacing a table of the same name). */
+static void
+cat_keep(const cddl_layout *l, const char *name)
+{
+	cddl_layout *c = cddl_layout_copy(l);
+
+	if (c == NULL || !cddl_layout_set_name(c, NULL, name))
+	{
+		cddl_layout_free(c);
+		return;
+	}
+	cat_forget(cat_find(name));
+	if (cat.n < MAX_TABLES)
+		cat.t[cat.n++] = c;
+	else
+		cddl_layout_free(c);
+}
+
+/* Runs one statement through the layout model and counts the outcome. */
+static void
+run_layout(cddl_doc *doc, const cddl_stmt *st, counts *c)
+{
+	cddl_layout_options o;
+	cddl_error	err;
+	cddl_table_change *ch;
+	int			i;
+
+	memset(&o, 0, sizeof(o));
+	o.schema = "test";
+	o.lookup = cat_lookup;
+	ch = cddl_layout_changes(doc, st, &o, &err);
+	if (ch == NULL)
+	{
+		if (!err.set)
+			return;
+		if (strstr(err.message, "is not known") != NULL)
+			c->layout_unknown++;
+		else
+		{
+			c->layout_refused++;
+			if (verbose)
+				printf("LAYOUT REFUSED: %s at %zu (%s): %.*s\n", err.message,
+					   err.position, err.token, (int) (st->end - st->start > 300 ? 300 :
+													   st->end - st->start),
+					   doc->input + st->start);
+		}
+		/* the table's history is unknown from here */
+		cat_forget(cat_find(st->table.name));
+		return;
+	}
+	c->layout_applied++;
+	for (; ch; ch = ch->next)
+	{
+		i = cat_find(ch->table.name);
+		switch (ch->op)
+		{
+			case CDDL_TABLE_CREATE:
+				if (i < 0 || !ch->if_not_exists)
+					cat_keep(ch->layout, ch->table.name);
+				break;
+			case CDDL_TABLE_ALTER:
+				cat_forget(i);
+				cat_keep(ch->layout, ch->new_name.name);
+				break;
+			case CDDL_TABLE_RENAME:
+				if (i >= 0)
+				{
+					cddl_layout *l = cat.t[i];
+
+					cat.t[i] = cat.t[--cat.n];
+					cat_keep(l, ch->new_name.name);
+					cddl_layout_free(l);
+				}
+				break;
+			case CDDL_TABLE_DROP:
+				cat_forget(i);
+				break;
+			case CDDL_TABLE_TRUNCATE:
+				break;
+		}
+		/* touch what a reader would use */
+		if (ch->layout)
+		{
+			size_t		k;
+			cddl_binlog_column b;
+
+			(void) cddl_layout_sql(ch->layout);
+			for (k = 0; k < ch->layout->ncolumns; k++)
+				(void) cddl_layout_binlog(ch->layout, k, &b);
+		}
+	}
+}
 
 /* Runs one statement through parse + translate and counts the outcome. */
 static void
@@ -74,6 +222,8 @@ run_statement(const char *sql, size_t len, counts *c)
 				c->pg_statements += (long) out.nstatements;
 			}
 		}
+		for (st = doc->stmts; st; st = st->next)
+			run_layout(doc, st, c);
 		cddl_doc_free(doc);
 	}
 	if (rejected)
@@ -125,6 +275,8 @@ run_file(const char *path, counts *c)
 	if (f == NULL)
 		return;
 	c->files++;
+	while (cat.n > 0)
+		cat_forget(0);
 	while ((n = getline(&line, &lcap, f)) >= 0)
 	{
 		char	   *l = line;
@@ -240,8 +392,13 @@ main(int argc, char **argv)
 			dir = argv[i];
 	}
 	walk(dir, &c);
+	while (cat.n > 0)
+		cat_forget(0);
 	printf("ddl-corpus: %ld files, %ld DDL statements: %ld translated, %ld classified "
 		   "(no PostgreSQL meaning), %ld rejected with an error; %ld PostgreSQL statements\n",
 		   c.files, c.statements, c.translated, c.classified, c.rejected, c.pg_statements);
+	printf("ddl-corpus: table layouts: %ld statements applied, %ld on a table of unknown "
+		   "layout, %ld refused with an error\n",
+		   c.layout_applied, c.layout_unknown, c.layout_refused);
 	return 0;
 }

@@ -17,19 +17,7 @@
 #include <string.h>
 
 #include "cddl.h"
-
-static int	ntests = 0;
-static int	nfailed = 0;
-
-/* Prints one TAP result line. */
-static void
-report(bool ok, const char *name)
-{
-	ntests++;
-	if (!ok)
-		nfailed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", ntests, name);
-}
+#include "../tap.h"
 
 /* Appends the texts of a statement list, one per line, into buf. */
 static void
@@ -97,13 +85,13 @@ expect_opts(const char *name, const char *sql, const cddl_options *opts,
 				fks[65536],
 				notes[65536];
 	cddl_error	err;
-	bool		ok = run(sql, opts, stmts, fks, notes, sizeof(stmts), &err);
+	bool		good = run(sql, opts, stmts, fks, notes, sizeof(stmts), &err);
 
-	if (!ok)
+	if (!good)
 		printf("# error: %s at %zu (%s)\n", err.message, err.position, err.token);
 	else if (strcmp(stmts, expected) != 0)
 		printf("# input:    %s\n# expected: %s\n# got:      %s\n", sql, expected, stmts);
-	report(ok && strcmp(stmts, expected) == 0, name);
+	ok(good && strcmp(stmts, expected) == 0, name);
 }
 
 /* Checks the statements produced for sql with the default options. */
@@ -121,11 +109,11 @@ expect_fk(const char *name, const char *sql, const char *expected)
 				fks[65536],
 				notes[65536];
 	cddl_error	err;
-	bool		ok = run(sql, &default_opts, stmts, fks, notes, sizeof(stmts), &err);
+	bool		good = run(sql, &default_opts, stmts, fks, notes, sizeof(stmts), &err);
 
-	if (ok && strcmp(fks, expected) != 0)
+	if (good && strcmp(fks, expected) != 0)
 		printf("# expected: %s\n# got:      %s\n", expected, fks);
-	report(ok && strcmp(fks, expected) == 0, name);
+	ok(good && strcmp(fks, expected) == 0, name);
 }
 
 /* Checks that a note containing the text is produced for sql. */
@@ -136,11 +124,11 @@ expect_note(const char *name, const char *sql, const char *fragment)
 				fks[65536],
 				notes[65536];
 	cddl_error	err;
-	bool		ok = run(sql, &default_opts, stmts, fks, notes, sizeof(stmts), &err);
+	bool		good = run(sql, &default_opts, stmts, fks, notes, sizeof(stmts), &err);
 
-	if (ok && strstr(notes, fragment) == NULL)
+	if (good && strstr(notes, fragment) == NULL)
 		printf("# notes: %s\n", notes);
-	report(ok && strstr(notes, fragment) != NULL, name);
+	ok(good && strstr(notes, fragment) != NULL, name);
 }
 
 /* Checks that sql is rejected at byte position pos with the given token. */
@@ -149,14 +137,14 @@ expect_error(const char *name, const char *sql, size_t pos, const char *token)
 {
 	cddl_error	err;
 	cddl_doc   *doc = cddl_parse(sql, strlen(sql), &err);
-	bool		ok = doc == NULL && err.set && err.position == pos &&
+	bool		good = doc == NULL && err.set && err.position == pos &&
 		strcmp(err.token, token) == 0;
 
-	if (!ok)
+	if (!good)
 		printf("# got %s: \"%s\" at %zu token \"%s\"\n", doc ? "success" : "error",
 			   err.message, err.position, err.token);
 	cddl_doc_free(doc);
-	report(ok, name);
+	ok(good, name);
 }
 
 /* Checks the kind of the first statement of sql. */
@@ -165,12 +153,12 @@ expect_kind(const char *name, const char *sql, cddl_stmt_kind kind)
 {
 	cddl_error	err;
 	cddl_doc   *doc = cddl_parse(sql, strlen(sql), &err);
-	bool		ok = doc != NULL && doc->stmts != NULL && doc->stmts->kind == kind;
+	bool		good = doc != NULL && doc->stmts != NULL && doc->stmts->kind == kind;
 
-	if (!ok)
+	if (!good)
 		printf("# %s\n", doc ? cddl_stmt_kind_name(doc->stmts ? doc->stmts->kind : CDDL_STMT_IGNORED) : err.message);
 	cddl_doc_free(doc);
-	report(ok, name);
+	ok(good, name);
 }
 
 /* The cases from issue 4, proof 3: each one stopped pg_chameleon. */
@@ -438,7 +426,7 @@ test_create(void)
 							  &default_opts, s2, f, n, sizeof(s2), &err);
 		size_t		pl = strlen(prefix);
 
-		report(ok1 && ok2 && strncmp(s1, prefix, pl) == 0 && strncmp(s2, prefix, pl) == 0 &&
+		ok(ok1 && ok2 && strncmp(s1, prefix, pl) == 0 && strncmp(s2, prefix, pl) == 0 &&
 			   strlen(s1) > pl + 8 && strncmp(s1 + pl + 8, " ON ", 4) == 0 &&
 			   strcmp(s1, s2) != 0 && pl + 8 - strlen("CREATE INDEX ") == 63,
 			   "long derived names are cut to 63 bytes and stay distinct");
@@ -496,7 +484,7 @@ test_initial_copy(void)
 	join(doc ? out.statements : NULL, pre, sizeof(pre));
 	join(doc ? out.post_data : NULL, post, sizeof(post));
 	join(doc ? out.foreign_keys : NULL, fks, sizeof(fks));
-	report(doc != NULL && strcmp(pre,
+	ok(doc != NULL && strcmp(pre,
 								 "DO $chameleon$BEGIN CREATE TYPE load.film_rating AS ENUM ('G', 'PG'); "
 								 "EXCEPTION WHEN duplicate_object THEN ALTER TYPE load.film_rating ADD VALUE IF NOT EXISTS 'G'; "
 								 "ALTER TYPE load.film_rating ADD VALUE IF NOT EXISTS 'PG' AFTER 'G'; END$chameleon$\n"
@@ -507,7 +495,7 @@ test_initial_copy(void)
 		   "initial copy: pre-data creates the types and the table, without keys");
 	if (doc)
 		printf("# pre-data: %s\n", pre);
-	report(doc != NULL && strcmp(post,
+	ok(doc != NULL && strcmp(post,
 								 "ALTER TABLE load.film ADD CONSTRAINT film_pkey PRIMARY KEY (film_id)\n"
 								 "CREATE UNIQUE INDEX film_uk_title ON load.film (title)\n"
 								 "CREATE INDEX film_idx_n ON load.film (n)\n"
@@ -516,25 +504,25 @@ test_initial_copy(void)
 		   "initial copy: post-data builds the keys and indexes after the data");
 	if (doc)
 		printf("# post-data: %s\n", post);
-	report(doc != NULL && strcmp(fks,
+	ok(doc != NULL && strcmp(fks,
 								 "ALTER TABLE load.film ADD CONSTRAINT fk_n FOREIGN KEY (n) "
 								 "REFERENCES load.other (id) NOT VALID") == 0,
 		   "initial copy: foreign keys kept aside");
-	report(doc != NULL && doc->stmts->columns != NULL &&
+	ok(doc != NULL && doc->stmts->columns != NULL &&
 		   strcmp(doc->stmts->columns->name, "film_id") == 0,
 		   "initial copy: the parsed table is returned");
 	cddl_doc_free(doc);
 
 	doc = cddl_translate_table("DROP TABLE t", 12, &o, &out, &err);
-	report(doc == NULL && err.set && out.statements == NULL && out.post_data == NULL,
+	ok(doc == NULL && err.set && out.statements == NULL && out.post_data == NULL,
 		   "initial copy: anything but CREATE TABLE is refused");
 	cddl_doc_free(doc);
 	doc = cddl_translate_table("CREATE TABLE a (i int); CREATE TABLE b (i int)", 46,
 							   &o, &out, &err);
-	report(doc == NULL && err.set, "initial copy: two statements are refused");
+	ok(doc == NULL && err.set, "initial copy: two statements are refused");
 	cddl_doc_free(doc);
 	doc = cddl_translate_table("CREATE TABLE a (i int", 21, NULL, &out, &err);
-	report(doc == NULL && err.set && err.position == 21,
+	ok(doc == NULL && err.set && err.position == 21,
 		   "initial copy: a syntax error carries its position");
 	cddl_doc_free(doc);
 }
@@ -722,38 +710,38 @@ test_tree(void)
 	cddl_type	t;
 	cddl_doc   *tdoc;
 
-	report(st && st->kind == CDDL_STMT_CREATE_TABLE && strcmp(st->table.schema, "db") == 0 &&
+	ok(st && st->kind == CDDL_STMT_CREATE_TABLE && strcmp(st->table.schema, "db") == 0 &&
 		   strcmp(st->table.name, "t") == 0, "tree: table name and schema");
-	report(c && strcmp(c->name, "id") == 0 && c->type.base == CDDL_T_INT &&
+	ok(c && strcmp(c->name, "id") == 0 && c->type.base == CDDL_T_INT &&
 		   c->type.is_unsigned && c->not_null &&
 		   strcmp(c->type.column_type, "int(10) unsigned") == 0, "tree: column type");
-	report(c && c->next && c->next->type.base == CDDL_T_ENUM &&
+	ok(c && c->next && c->next->type.base == CDDL_T_ENUM &&
 		   strcmp(c->next->type.column_type, "enum('x','y')") == 0, "tree: enum labels");
-	report(st && st->keys && st->keys->kind == CDDL_KEY_PRIMARY &&
+	ok(st && st->keys && st->keys->kind == CDDL_KEY_PRIMARY &&
 		   strcmp(st->keys->parts->column, "id") == 0, "tree: primary key columns");
-	report(st && st->options.engine && strcmp(st->options.engine, "InnoDB") == 0,
+	ok(st && st->options.engine && strcmp(st->options.engine, "InnoDB") == 0,
 		   "tree: table options");
 	if (c)
 		cddl_pg_type(&c->type, &default_opts, "db", "t", "id", pg, sizeof(pg));
-	report(strcmp(pg, "bigint") == 0, "cddl_pg_type for the initial copy");
+	ok(strcmp(pg, "bigint") == 0, "cddl_pg_type for the initial copy");
 	cddl_doc_free(doc);
 
 	tdoc = cddl_parse_type("decimal(12,4) unsigned zerofill", 31, &t, &err);
-	report(tdoc && t.base == CDDL_T_DECIMAL && t.length == 12 && t.scale == 4 &&
+	ok(tdoc && t.base == CDDL_T_DECIMAL && t.length == 12 && t.scale == 4 &&
 		   strcmp(t.column_type, "decimal(12,4) unsigned zerofill") == 0,
 		   "cddl_parse_type on information_schema COLUMN_TYPE");
 	cddl_doc_free(tdoc);
 
 	sql = "RENAME TABLE a.b TO c.d";
 	doc = cddl_parse(sql, strlen(sql), &err);
-	report(doc && doc->stmts->kind == CDDL_STMT_RENAME_TABLE &&
+	ok(doc && doc->stmts->kind == CDDL_STMT_RENAME_TABLE &&
 		   strcmp(doc->stmts->renames->from.schema, "a") == 0 &&
 		   strcmp(doc->stmts->renames->to.name, "d") == 0, "tree: rename pairs");
 	cddl_doc_free(doc);
 
 	sql = "ALTER TABLE t CHANGE a b int, ENGINE=InnoDB";
 	doc = cddl_parse(sql, strlen(sql), &err);
-	report(doc && doc->stmts->cmds->kind == CDDL_AT_CHANGE_COLUMN &&
+	ok(doc && doc->stmts->cmds->kind == CDDL_AT_CHANGE_COLUMN &&
 		   strcmp(doc->stmts->cmds->old_name, "a") == 0 &&
 		   strcmp(doc->stmts->cmds->new_name, "b") == 0 &&
 		   doc->stmts->cmds->next->kind == CDDL_AT_IGNORED, "tree: alter commands");
@@ -770,17 +758,17 @@ test_robustness(void)
 	char		big[20000];
 	size_t		i;
 
-	report(doc == NULL && err.set, "NUL byte in the input is an error");
+	ok(doc == NULL && err.set, "NUL byte in the input is an error");
 	cddl_doc_free(doc);
 	doc = cddl_parse("DROP TABLE tXXXX", 12, &err);
-	report(doc && strcmp(doc->stmts->tables->name.name, "t") == 0, "length bounds the input");
+	ok(doc && strcmp(doc->stmts->tables->name.name, "t") == 0, "length bounds the input");
 	cddl_doc_free(doc);
 	for (i = 0; i < sizeof(big) - 1; i++)
 		big[i] = '(';
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, "CREATE TABLE t (a int DEFAULT ", 30);
 	doc = cddl_parse(big, strlen(big), &err);
-	report(doc == NULL && err.set, "deep nesting is an error, not a crash");
+	ok(doc == NULL && err.set, "deep nesting is an error, not a crash");
 	cddl_doc_free(doc);
 }
 
@@ -799,8 +787,5 @@ main(void)
 	test_errors();
 	test_tree();
 	test_robustness();
-	printf("1..%d\n", ntests);
-	if (nfailed)
-		printf("# %d of %d tests failed\n", nfailed, ntests);
-	return nfailed ? 1 : 0;
+	return done_testing();
 }
