@@ -21,6 +21,9 @@ ChameleonTest::Replica - a MariaDB source replicated into a chameleon node
       init            => 1,                       # default off
       start           => 1);                      # default off
 
+  # a source that exists already (e.g. on a node started again)
+  my $same = ChameleonTest::Replica->existing($node2, $m, 'bank');
+
   $r->init_replica;                  # ok(): init_replica(wait => true) succeeded
   $r->start_replica;                 # ok(): both workers run
   $r->stop_replica;                  # ok(): no worker runs
@@ -61,6 +64,11 @@ C<db_conn> (127.0.0.1, the server's port, C<user>, C<password>),
 C<schema_mappings> and the C<config> lines (a string or a list of YAML
 lines).  With C<init> it runs C<init_replica> (see below), with C<start>
 C<start_replica>.
+
+=item existing($node, $mariadb, $source, %opts)
+
+The object for a source that exists already in C<$node> (C<database>):
+nothing is created.
 
 =back
 
@@ -200,12 +208,7 @@ sub new
 		croak "unknown option \"$k\" for ChameleonTest::Replica->new" unless $known{$k};
 	}
 	croak 'schema_mappings is required' unless defined $o{schema_mappings};
-	my $self = bless {
-		node     => $node,
-		mariadb  => $m,
-		source   => $source,
-		database => $o{database} // 'postgres',
-	}, $class;
+	my $self = $class->existing($node, $m, $source, database => $o{database});
 
 	my $user = $o{user} // $DEFAULT_USER;
 	my $password = $o{password} // $DEFAULT_PASSWORD;
@@ -224,6 +227,17 @@ sub new
 	$self->init_replica if $o{init};
 	$self->start_replica if $o{start};
 	return $self;
+}
+
+sub existing
+{
+	my ($class, $node, $m, $source, %o) = @_;
+	return bless {
+		node     => $node,
+		mariadb  => $m,
+		source   => $source,
+		database => $o{database} // 'postgres',
+	}, $class;
 }
 
 sub node     { return $_[0]->{node}; }
