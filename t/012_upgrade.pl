@@ -122,7 +122,7 @@ sub normalised_dump
 	# identities of this database's objects, and the missing value of a
 	# column added with a default (a storage detail)
 	$dump =~ s/^SELECT pg_catalog\.binary_upgrade_set_(?:next_\w+|missing_value)\(.*\n//mg;
-	$dump =~ s/^-- For binary upgrade, (?:must preserve|set missing value).*\n//mg;
+	$dump =~ s/^-- (?:For binary upgrade, must preserve|set missing value).*\n//mg;
 	$dump =~ s/relfrozenxid = '\d+', relminmxid = '\d+'/relfrozenxid = 'X', relminmxid = 'X'/g;
 	$dump =~ s/^WHERE oid = '\d+';$/WHERE oid = 'OID';/mg;
 	$dump =~ s/(binary_upgrade_create_empty_extension\(.*?)'\{([\d,]*)\}'/$1 . "'{" . join(',', map { 'OID' } split(m{,}, $2)) . "}'"/e;
@@ -134,6 +134,11 @@ sub normalised_dump
 	{
 		s/((?:^(?:GRANT|REVOKE) .*\n)+)/join('', sort split(m{(?<=\n)}, $1))/mge;
 	}
+	# initial privileges recorded as the default ones: the same as none
+	# recorded (a fresh install's REVOKE ... FROM PUBLIC makes them explicit)
+	@blocks = grep {
+		!/\A--\n-- Name: [^\n]*; Type: ACL; [^\n]*\n--\n\nSELECT pg_catalog\.binary_upgrade_set_record_init_privs\(true\);\nSELECT pg_catalog\.binary_upgrade_set_record_init_privs\(false\);\s*\z/
+	} @blocks;
 	return join("\n", sort @blocks) . "\n";
 }
 
@@ -144,6 +149,26 @@ my $members = "WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'chamel
 
 # An aclitem[] as text, its items sorted.
 sub acl { my ($col) = @_; return "(SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest($col) x)"; }
+
+# The privileges of each member and its initial privileges, by meaning: a
+# NULL ACL, and no initial privileges recorded, are the owner's defaults
+# (acldefault), as for pg_dump.
+my $privileges = "$members SELECT pg_describe_object(m.classid, m.objid, 0) || ': '"
+  . " || coalesce(" . acl('o.acl') . " || ' (initial: ' || " . acl('coalesce(i.initprivs, acldefault(o.kind, o.owner))')
+  . " || ')', 'no privileges') FROM m LEFT JOIN LATERAL ("
+  . "SELECT coalesce(relacl, acldefault(k, relowner)), k, relowner"
+  . " FROM pg_class, LATERAL (SELECT (CASE WHEN relkind = 'S' THEN 's' ELSE 'r' END)::\"char\") kk(k)"
+  . " WHERE m.classid = 'pg_class'::regclass AND oid = m.objid"
+  . " UNION ALL SELECT coalesce(proacl, acldefault('f', proowner)), 'f', proowner FROM pg_proc"
+  . " WHERE m.classid = 'pg_proc'::regclass AND oid = m.objid"
+  . " UNION ALL SELECT coalesce(nspacl, acldefault('n', nspowner)), 'n', nspowner FROM pg_namespace"
+  . " WHERE m.classid = 'pg_namespace'::regclass AND oid = m.objid"
+  . " UNION ALL SELECT coalesce(typacl, acldefault('T', typowner)), 'T', typowner FROM pg_type"
+  . " WHERE m.classid = 'pg_type'::regclass AND oid = m.objid) o(acl, kind, owner) ON true"
+  . " LEFT JOIN pg_init_privs i ON i.classoid = m.classid AND i.objoid = m.objid AND i.objsubid = 0"
+  . " UNION ALL SELECT 'column ' || a.attrelid::regclass || '.' || quote_ident(a.attname) || ': '"
+  . " || " . acl('a.attacl') . " FROM pg_attribute a JOIN m ON m.classid = 'pg_class'::regclass"
+  . " AND m.objid = a.attrelid WHERE a.attacl IS NOT NULL ORDER BY 1";
 
 # The catalogue of one database, facet by facet.
 sub catalogue
@@ -158,17 +183,7 @@ sub catalogue
 		  . " WHERE e.extname = 'chameleon'");
 	$c{'members (pg_depend)'} = pq($db,
 		"$members SELECT pg_describe_object(m.classid, m.objid, 0) FROM m ORDER BY 1");
-	$c{'privileges and initial privileges'} = pq($db,
-		"$members SELECT pg_describe_object(m.classid, m.objid, 0) || ': ' || coalesce(CASE m.classid"
-		  . " WHEN 'pg_class'::regclass THEN (SELECT " . acl('relacl') . " FROM pg_class WHERE oid = m.objid)"
-		  . " WHEN 'pg_proc'::regclass THEN (SELECT " . acl('proacl') . " FROM pg_proc WHERE oid = m.objid)"
-		  . " WHEN 'pg_namespace'::regclass THEN (SELECT " . acl('nspacl') . " FROM pg_namespace WHERE oid = m.objid)"
-		  . " WHEN 'pg_type'::regclass THEN (SELECT " . acl('typacl') . " FROM pg_type WHERE oid = m.objid)"
-		  . " END, 'default') || ' (initial: ' || coalesce((SELECT " . acl('initprivs') . " FROM pg_init_privs i"
-		  . " WHERE i.classoid = m.classid AND i.objoid = m.objid AND i.objsubid = 0), 'none') || ')' FROM m"
-		  . " UNION ALL SELECT 'column ' || a.attrelid::regclass || '.' || quote_ident(a.attname) || ': '"
-		  . " || " . acl('a.attacl') . " FROM pg_attribute a JOIN m ON m.classid = 'pg_class'::regclass"
-		  . " AND m.objid = a.attrelid WHERE a.attacl IS NOT NULL ORDER BY 1");
+	$c{'privileges and initial privileges'} = pq($db, $privileges);
 	$c{'comments'} = pq($db,
 		"$members SELECT pg_describe_object(d.classoid, d.objoid, d.objsubid) || ': ' || d.description"
 		  . " FROM pg_description d WHERE (d.classoid, d.objoid) IN (SELECT classid, objid FROM m)"
