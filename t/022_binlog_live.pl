@@ -13,8 +13,8 @@ use warnings;
 use File::Temp qw(tempdir);
 use IPC::Run qw(run start timeout);
 use Test::More;
-use Time::HiRes qw(usleep);
 use ChameleonTest::MariaDB;
+use ChameleonTest::Replica qw(poll_until);
 
 my $cli = $ENV{CHAMELEON_BINLOG} // 'build/chameleon_binlog';
 plan skip_all => "chameleon_binlog not built ($cli)" unless -x $cli;
@@ -128,12 +128,7 @@ my $h = start(
 		'--start', "$start_file:$start_pos"
 	],
 	'>', \$fout, '2>', \$ferr, timeout(120));
-for (1 .. 600)
-{
-	$h->pump_nb;
-	last if ($fout =~ tr/\n//) > 1000;
-	usleep(100_000);
-}
+poll_until(sub { $h->pump_nb; ($fout =~ tr/\n//) > 1000 }, timeout => 60);
 ok(($fout =~ tr/\n//) > 1000, 'the follower is streaming');
 $m->stop;
 my $finished = eval { $h->finish; 1 };

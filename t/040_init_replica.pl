@@ -19,10 +19,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica;
 
 my $m = ChameleonTest::MariaDB->new(name => 'init');
 $m->start;
-$m->create_user('repl', 'repl-pw');
 
 $m->sql(<<'SQL');
 SET SESSION sql_mode = '';
@@ -84,18 +84,12 @@ my $node = chameleon_node('init', database => 'postgres', create_extension => 1,
 	conf => ['log_min_messages = debug1', "timezone = 'UTC'", 'max_worker_processes = 16', 'chameleon.copy_workers = 3']);
 $node->safe_psql('postgres', 'CREATE ROLE reporting');
 
-my $port = $m->port;
-my $config = <<"YAML";
-db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
-schema_mappings: {shop: shop_pg, crm: crm_pg}
-skip_tables: [shop.skipped]
-grant_select_to: [reporting]
-YAML
-$node->safe_psql('postgres', "SELECT chameleon.add_source('maria', \$\$${config}\$\$)");
+my $maria = ChameleonTest::Replica->new($node, $m, 'maria',
+	schema_mappings => { shop => 'shop_pg', crm => 'crm_pg' },
+	config => [ 'skip_tables: [shop.skipped]', 'grant_select_to: [reporting]' ]);
 
 # ---------- the copy ----------
-my ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
-is($rc, 0, 'init_replica(wait => true) succeeds') or diag($err);
+$maria->init_replica(name => 'init_replica(wait => true) succeeds');
 like(slurp_file($node->logfile), qr/WARNING:  2 rows of MySQL table "shop.torture" could not be stored/,
 	'the rows PostgreSQL cannot hold are reported in the log');
 is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'initialised',
@@ -229,7 +223,7 @@ is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'sy
 
 # ---------- failures leave the previous tables in place ----------
 $node->safe_psql('postgres', "SELECT chameleon.alter_source('maria', 'db_conn: {password: wrong}')");
-($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
+my ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
 isnt($rc, 0, 'init_replica with a wrong password fails');
 like($err, qr/could not connect to MySQL server 127\.0\.0\.1:\d+ as "repl"/, 'the error names the server and user');
 unlike($err, qr/wrong/, 'and not the password');
@@ -244,29 +238,30 @@ $m->sql("SET GLOBAL binlog_format = 'STATEMENT'");
 like($err, qr/binary log in STATEMENT format.*binlog_format=ROW/s, 'a server not in ROW format is refused with a hint');
 $m->sql("SET GLOBAL binlog_format = 'ROW'");
 
-$node->safe_psql('postgres', "SELECT chameleon.add_source('ghost', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {nosuch: ghost_pg}\$\$)");
+ChameleonTest::Replica->new($node, $m, 'ghost', schema_mappings => { nosuch => 'ghost_pg' });
 ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('ghost', wait => true)");
 like($err, qr/MySQL schema "nosuch" of source "ghost" does not exist/, 'a missing MySQL schema is named');
 
 # a user without REPLICATION CLIENT is told what to grant
 $m->sql("CREATE USER 'weak'\@'%' IDENTIFIED BY 'weak-pw'; GRANT SELECT ON *.* TO 'weak'\@'%'");
-$node->safe_psql('postgres', "SELECT chameleon.add_source('weak', \$\$db_conn: {host: 127.0.0.1, port: $port, user: weak, password: weak-pw}\nschema_mappings: {crm: crm_weak}\$\$)");
+ChameleonTest::Replica->new($node, $m, 'weak', user => 'weak', password => 'weak-pw',
+	schema_mappings => { crm => 'crm_weak' });
 ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('weak', wait => true)");
 like($err, qr/MySQL error 1227 .*SHOW MASTER STATUS.*Grant the MySQL user SELECT, RELOAD, REPLICATION CLIENT and REPLICATION SLAVE/s,
 	'missing privileges: the error says which to grant');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_namespace WHERE nspname = 'crm_weak'"), '0', 'and nothing was created');
 
 # ---------- copy_schema and keep_existing_schema ----------
-$node->safe_psql('postgres', "SELECT chameleon.add_source('structure', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {crm: crm_struct}\$\$)");
+ChameleonTest::Replica->new($node, $m, 'structure', schema_mappings => { crm => 'crm_struct' });
 $node->safe_psql('postgres', "SELECT chameleon.copy_schema('structure', wait => true)");
 is($node->safe_psql('postgres', "SELECT count(*) FROM crm_struct.people"), '0', 'copy_schema creates the table without data');
 
 $node->safe_psql('postgres', "SELECT chameleon.drop_source('structure')");
 $node->safe_psql('postgres', 'CREATE INDEX my_own_index ON crm_struct.people (name)');
 $node->safe_psql('postgres', 'CREATE TABLE crm_struct.orders (id int PRIMARY KEY, person bigint REFERENCES crm_struct.people (id))');
-$node->safe_psql('postgres', "SELECT chameleon.add_source('keep', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {crm: crm_struct}\nkeep_existing_schema: true\$\$)");
-($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('keep', wait => true)");
-is($rc, 0, 'init_replica with keep_existing_schema succeeds') or diag($err);
+my $keep = ChameleonTest::Replica->new($node, $m, 'keep',
+	schema_mappings => { crm => 'crm_struct' }, config => 'keep_existing_schema: true');
+$keep->init_replica(name => 'init_replica with keep_existing_schema succeeds');
 is($node->safe_psql('postgres', "SELECT count(*) FROM crm_struct.people"), '2', 'data reloaded in place');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'my_own_index'"), '1', 'the user index is kept');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_constraint WHERE conrelid = 'crm_struct.orders'::regclass AND contype = 'f'"),

@@ -21,10 +21,10 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica;
 
 my $m = ChameleonTest::MariaDB->new(name => 'reader');
 $m->start;
-$m->create_user('repl', 'repl-pw');
 
 $m->sql(<<'SQL');
 SET SESSION sql_mode = '';
@@ -43,19 +43,14 @@ SQL
 my $node = chameleon_node('reader', database => 'postgres', create_extension => 1,
 	conf => ["timezone = 'UTC'", 'max_worker_processes = 16']);
 
-my $port = $m->port;
-my $config = <<"YAML";
-db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
-schema_mappings: {shop: shop_pg}
-skip_tables: [shop.skipped]
-skip_events: {delete: [shop.nodel]}
-replica_batch_size: 50
-on_error_read: exit
-YAML
-$node->safe_psql('postgres', "SELECT chameleon.add_source('maria', \$\$${config}\$\$)");
-my ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
-is($rc, 0, 'init_replica succeeds') or diag($err);
-my $sid = $node->safe_psql('postgres', "SELECT source_id FROM chameleon.source WHERE source_name = 'maria'");
+my $r = ChameleonTest::Replica->new($node, $m, 'maria',
+	schema_mappings => { shop => 'shop_pg' },
+	config => [
+		'skip_tables: [shop.skipped]', 'skip_events: {delete: [shop.nodel]}',
+		'replica_batch_size: 50', 'on_error_read: exit'
+	]);
+$r->init_replica(name => 'init_replica succeeds');
+my $sid = $r->source_id;
 my $part = "chameleon.log_event_$sid";
 
 # a change made after the copy but before the reader starts must be logged
@@ -239,16 +234,13 @@ like($node->safe_psql('postgres', "SELECT error_message FROM chameleon.show_erro
 my $m2 = ChameleonTest::MariaDB->new(name => 'minimal', binlog_row_metadata => 'MINIMAL',
 	binlog_row_image => 'MINIMAL', server_id => 2);
 $m2->start;
-$m2->create_user('repl', 'repl-pw');
 $m2->sql(<<'SQL');
 CREATE DATABASE mini;
 CREATE TABLE mini.k (id int PRIMARY KEY, u int unsigned, e enum('red','green'), s set('a','b'), note varchar(10));
 SQL
-my $port2 = $m2->port;
-$node->safe_psql('postgres', "SELECT chameleon.add_source('mini', \$\$db_conn: {host: 127.0.0.1, port: $port2, user: repl, password: repl-pw}\nschema_mappings: {mini: mini_pg}\$\$)");
-($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('mini', wait => true)");
-is($rc, 0, 'init_replica of a MINIMAL-metadata source') or diag($err);
-my $sid2 = $node->safe_psql('postgres', "SELECT source_id FROM chameleon.source WHERE source_name = 'mini'");
+my $mini = ChameleonTest::Replica->new($node, $m2, 'mini', schema_mappings => { mini => 'mini_pg' });
+$mini->init_replica(name => 'init_replica of a MINIMAL-metadata source');
+my $sid2 = $mini->source_id;
 $m2->sql(<<'SQL');
 INSERT INTO mini.k VALUES (1, 4294967295, 'green', 'a,b', 'x');
 UPDATE mini.k SET note = 'y' WHERE id = 1;

@@ -22,10 +22,10 @@ use Test::More;
 use Time::HiRes qw(time);
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica;
 
 my $m = ChameleonTest::MariaDB->new(name => 'replay');
 $m->start;
-$m->create_user('repl', 'repl-pw');
 $m->sql(<<'SQL');
 CREATE DATABASE shop;
 USE shop;
@@ -46,13 +46,10 @@ SQL
 
 my $node = chameleon_node('replay', database => 'postgres', create_extension => 1,
 	conf => ["timezone = 'UTC'", 'max_worker_processes = 16', 'log_min_messages = debug1']);
-my $port = $m->port;
-$node->safe_psql('postgres',
-	"SELECT chameleon.add_source('maria', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}\nschema_mappings: {shop: shop_pg}\n\$\$)");
-my ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.init_replica('maria', wait => true)");
-is($rc, 0, 'init_replica succeeds') or diag($err);
+my $r = ChameleonTest::Replica->new($node, $m, 'maria', schema_mappings => { shop => 'shop_pg' });
+$r->init_replica(name => 'init_replica succeeds');
 
-my $sid = $node->safe_psql('postgres', "SELECT source_id FROM chameleon.source WHERE source_name = 'maria'");
+my $sid = $r->source_id;
 my ($file, $pos) = split(/\|/,
 	$node->safe_psql('postgres', "SELECT replay_file, replay_pos FROM chameleon.source WHERE source_id = $sid"));
 ok(defined $pos && $pos > 0, "init_replica set the replay position ($file:$pos)");

@@ -12,16 +12,16 @@ use strict;
 use warnings;
 
 use IPC::Run;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica qw(poll_until);
 
 my $m = ChameleonTest::MariaDB->new(name => 'repl');
 $m->start;
-$m->create_user('repl', 'repl-pw');
 $m->sql(<<'SQL');
 CREATE DATABASE bank CHARACTER SET utf8mb4;
 USE bank;
@@ -34,21 +34,15 @@ SQL
 
 my $node = chameleon_node('repl', database => 'postgres', create_extension => 1,
 	naptime => 2, conf => ["timezone = 'UTC'", 'max_worker_processes = 16']);
-my $port = $m->port;
-$node->safe_psql('postgres', "SELECT chameleon.add_source('bank', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
-schema_mappings: {bank: bank}
-skip_tables: [bank.ignored]
-replica_batch_size: 50
-sleep_loop: 1\$\$)");
-$node->safe_psql('postgres', "SELECT chameleon.init_replica('bank', wait => true)");
+my $r = ChameleonTest::Replica->new($node, $m, 'bank',
+	schema_mappings => { bank => 'bank' },
+	config => [ 'skip_tables: [bank.ignored]', 'replica_batch_size: 50', 'sleep_loop: 1' ],
+	init => 1);
 
 # a change made between the copy and the start is replicated too
 $m->sql("UPDATE bank.account SET balance = 900 WHERE id = 1; UPDATE bank.account SET balance = 1100 WHERE id = 2");
 
-$node->safe_psql('postgres', "SELECT chameleon.start_replica('bank')");
-ok( $node->poll_query_until('postgres',
-		"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type IN ('chameleon reader bank', 'chameleon replay bank')"),
-	'start_replica: the launcher starts the reader and the replay');
+$r->start_replica(name => 'start_replica: the launcher starts the reader and the replay');
 is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'running', 'state running');
 
 # transfers: each MySQL transaction keeps the total at 100000
@@ -66,17 +60,15 @@ $m->sql("INSERT INTO bank.ignored VALUES (1)");
 $m->sql("UPDATE bank.journal SET amount = 11 WHERE note = 'transfer 8 -> 14'");
 
 my $t0 = time;
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'wait_caught_up returns true');
-is( $node->safe_psql('postgres', 'SELECT count(*), sum(balance) FROM bank.account'),
-	join('|', split(/\t/, $m->sql('SELECT count(*), sum(balance) FROM bank.account'))),
-	'account: same count and total');
+$r->wait_caught_up('wait_caught_up returns true');
+$r->same_result('SELECT count(*), sum(balance) FROM bank.account',
+	'SELECT count(*), sum(balance) FROM bank.account', 'account: same count and total');
 is( $node->safe_psql('postgres', "SELECT string_agg(id || ':' || balance || ':' || coalesce(flags, '') || ':' || coalesce(encode(data, 'hex'), 'null'), ',' ORDER BY id) FROM bank.account"),
 	join(',', map { join(':', split(/\t/, $_)) } split(/\n/,
 		$m->sql("SELECT id, balance, coalesce(flags, ''), coalesce(lower(hex(data)), 'null') FROM bank.account ORDER BY id"))),
 	'account: every row identical');
-is( $node->safe_psql('postgres', "SELECT count(*), sum(amount) FROM bank.journal"),
-	join('|', split(/\t/, $m->sql('SELECT count(*), sum(amount) FROM bank.journal'))),
-	'keyless journal: same rows (update by full row image)');
+$r->same_result('SELECT count(*), sum(amount) FROM bank.journal',
+	'SELECT count(*), sum(amount) FROM bank.journal', 'keyless journal: same rows (update by full row image)');
 is($node->safe_psql('postgres', "SELECT owner FROM bank.account WHERE id = 1000"), "new 'quoted' owner", 'quotes survive');
 is($node->safe_psql('postgres', "SELECT to_regclass('bank.ignored') IS NULL"), 't', 'skipped table not replicated');
 ok($node->safe_psql('postgres', "SELECT replayed_rows FROM chameleon.show_status") >= 120, 'replayed_rows counts the changes');
@@ -93,18 +85,16 @@ for my $i (1 .. 60)
 	my $sum = $node->safe_psql('postgres', 'SELECT sum(balance) FROM bank.account WHERE id < 1000');
 	$broken++ if $sum != $total;
 }
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the transfers');
+$r->wait_caught_up('caught up after the transfers');
 is($broken, 0, 'a PostgreSQL reader never saw half a transfer');
 
 # kill -9 of the reader: the launcher starts a new one, nothing lost or doubled
-my $reader = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon reader bank'");
+my $reader = $r->worker_pid('reader');
 $m->sql("INSERT INTO bank.journal VALUES ('before kill', 1)");
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($reader)");
 $m->sql("INSERT INTO bank.journal VALUES ('after kill', 2)");
-ok( $node->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon reader bank' AND pid <> $reader"),
-	'a terminated reader is started again');
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the restart');
+ok($r->workers_up(role => 'reader', except => [$reader]), 'a terminated reader is started again');
+$r->wait_caught_up('caught up after the restart');
 is($node->safe_psql('postgres', "SELECT count(*) FROM bank.journal WHERE note IN ('before kill', 'after kill')"),
 	'2', 'no change lost or applied twice');
 
@@ -114,14 +104,11 @@ my $log_offset = -s $node->logfile;
 my @gaps;
 for my $i (1 .. 3)
 {
-	my $pid;
-	$node->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon replay bank'");
-	$pid = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon replay bank'");
+	$r->workers_up(role => 'replay');
+	my $pid = $r->worker_pid('replay');
 	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 	my $t = time;
-	$node->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon replay bank' AND pid <> $pid");
+	$r->workers_up(role => 'replay', except => [$pid]);
 	push @gaps, time - $t;
 }
 like(slurp_file($node->logfile, $log_offset),
@@ -134,7 +121,7 @@ ok($gaps[2] >= 3.5 && $gaps[1] >= 1.5, sprintf('restarts came after %.1f s, %.1f
 $node->safe_psql('postgres', "UPDATE chameleon.replica_table SET enabled = false WHERE source_table = 'journal'");
 $m->sql("INSERT INTO bank.journal VALUES ('while disabled', 3)");
 $m->sql("UPDATE bank.account SET balance = balance + 5 WHERE id = 7");
-$node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')");
+$r->wait_caught_up('caught up while the table is disabled');
 isnt($node->safe_psql('postgres', "SELECT count(*) FROM bank.journal WHERE note = 'while disabled'"), '1',
 	'a disabled table receives no changes');
 my $writer = IPC::Run::start(['perl', '-e', 'for my $i (1 .. 200) { print "INSERT INTO bank.journal VALUES (\x27during sync $i\x27, 1); UPDATE bank.account SET balance = balance + 1 WHERE id = 9;\n" }'],
@@ -142,12 +129,11 @@ my $writer = IPC::Run::start(['perl', '-e', 'for my $i (1 .. 200) { print "INSER
 $node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{disabled}', wait => true)");
 $writer->finish;
 $m->sql("INSERT INTO bank.journal VALUES ('after sync', 4)");
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after sync_tables');
+$r->wait_caught_up('caught up after sync_tables');
 is($node->safe_psql('postgres', "SELECT enabled FROM chameleon.replica_tables WHERE source_table = 'journal'"), 't', 'the table is enabled again');
 journal_identical('the synced table is identical, with the changes made during the copy');
-is( $node->safe_psql('postgres', 'SELECT count(*), sum(balance) FROM bank.account'),
-	join('|', split(/\t/, $m->sql('SELECT count(*), sum(balance) FROM bank.account'))),
-	'the other table lost nothing during the sync');
+$r->same_result('SELECT count(*), sum(balance) FROM bank.account',
+	'SELECT count(*), sum(balance) FROM bank.account', 'the other table lost nothing during the sync');
 is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'running', 'still running after the sync');
 
 # sync_tables of an enabled table while the others keep replicating: a
@@ -190,7 +176,7 @@ ok( $node->poll_query_until('postgres',
 $lin .= "QUIT\n";
 $locker->finish;
 $m->sql("INSERT INTO bank.journal VALUES ('after sync 2', 8)");
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the second sync');
+$r->wait_caught_up('caught up after the second sync');
 journal_identical('the synced table holds the rows written after its snapshot, once');
 is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.log_held"), '0', 'no row is held any more');
 is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text || consistent::text FROM chameleon.replica_table WHERE source_table = 'journal'"),
@@ -208,7 +194,7 @@ $lin .= "INSERT INTO journal VALUES ('held then kept', 9); SELECT 'inserted';\n"
 $locker->pump until $lout =~ /inserted/;
 ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM chameleon.log_held"), 'the change is held');
 my $copy_id;
-ok(poll_until_true(sub {
+ok(poll_until(sub {
 			$copy_id = $m->sql("SELECT id FROM information_schema.processlist WHERE user = 'repl'"
 				  . " AND info LIKE 'SELECT%journal%' LIMIT 1");
 			$copy_id =~ s/\s+//g;
@@ -222,7 +208,7 @@ ok( $node->poll_query_until('postgres',
 		"SELECT state = 'failed' FROM chameleon.init_progress WHERE table_name = 'journal'"),
 	'the sync fails');
 $m->sql("INSERT INTO bank.journal VALUES ('after the failed sync', 10)");
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after the failed sync');
+$r->wait_caught_up('caught up after the failed sync');
 journal_identical('the old table got the change held during the failed sync');
 is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.log_held"), '0', 'nothing held after the failure');
 is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text FROM chameleon.replica_table WHERE source_table = 'journal'"),
@@ -233,17 +219,14 @@ is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'ru
 
 # stop_replica: both workers gone within seconds, even while MySQL is idle
 $t0 = time;
-$node->safe_psql('postgres', "SELECT chameleon.stop_replica('bank')");
-ok( $node->poll_query_until('postgres',
-		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'chameleon re% bank'"),
-	'stop_replica stops the workers');
+$r->stop_replica(name => 'stop_replica stops the workers');
 ok(time - $t0 < 15, sprintf('within %.1f s', time - $t0));
 is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'stopped', 'state stopped');
 
 # changes while stopped are applied after the next start
 $m->sql("UPDATE bank.account SET owner = 'while stopped' WHERE id = 5");
-$node->safe_psql('postgres', "SELECT chameleon.start_replica('bank')");
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('bank', '60 s')"), 't', 'caught up after start');
+$r->start_replica(name => 'start_replica after stop_replica: both workers run');
+$r->wait_caught_up('caught up after start');
 is($node->safe_psql('postgres', "SELECT owner FROM bank.account WHERE id = 5"), 'while stopped', 'the change made while stopped arrived');
 
 $node->safe_psql('postgres', "SELECT chameleon.stop_replica('bank')");
@@ -255,9 +238,8 @@ sub journal_identical
 {
 	my ($name) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	is( $node->safe_psql('postgres', "SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal"),
-		join('|', split(/\t/, $m->sql('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal'))),
-		$name);
+	$r->same_result('SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal',
+		'SELECT count(*), count(DISTINCT note), sum(amount) FROM bank.journal', $name);
 }
 
 # A MariaDB session that holds bank.journal locked (LOCK TABLES ... WRITE)
@@ -271,16 +253,4 @@ sub lock_journal
 	$lin .= "LOCK TABLES journal WRITE; SELECT 'locked';\n";
 	$h->pump until $lout =~ /locked/;
 	return $h;
-}
-
-# Calls $check every 100 ms until it returns true (at most 60 s).
-sub poll_until_true
-{
-	my ($check) = @_;
-	for (1 .. 600)
-	{
-		return 1 if $check->();
-		usleep(100_000);
-	}
-	return 0;
 }

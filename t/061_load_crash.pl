@@ -25,6 +25,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica qw(poll_until);
 
 plan skip_all => 'sysbench is not installed'
   unless grep { -x "$_/sysbench" } split /:/, $ENV{PATH};
@@ -40,7 +41,6 @@ my $load_secs = 64;
 
 my $m = ChameleonTest::MariaDB->new(name => 'crash');
 $m->start;
-$m->create_user('repl', 'repl-pw');
 $m->create_user('bench', 'bench-pw', all => 1);
 $m->sql('CREATE DATABASE sbtest CHARACTER SET utf8mb4');
 
@@ -109,19 +109,11 @@ $m->sql(join('', map { 'INSERT INTO torture VALUES (' . torture_values() . ");\n
 my $node = chameleon_node('crash', database => 'postgres', create_extension => 1,
 	naptime => 1,
 	conf => [ "timezone = 'UTC'", 'max_worker_processes = 16', 'log_min_messages = log' ]);
-my $port = $m->port;
-$node->safe_psql('postgres', "SELECT chameleon.add_source('sb', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
-schema_mappings: {sbtest: sbtest}
-on_error_read: continue
-replica_batch_size: 50
-replay_max_rows: 200
-sleep_loop: 1\$\$)");
-$node->safe_psql('postgres', "SELECT chameleon.init_replica('sb', wait => true)");
-$node->safe_psql('postgres', "SELECT chameleon.start_replica('sb')");
-
-my $workers_up = "SELECT count(*) = 2 FROM pg_stat_activity"
-  . " WHERE backend_type IN ('chameleon reader sb', 'chameleon replay sb')";
-ok($node->poll_query_until('postgres', $workers_up), 'reader and replay running');
+my $r = ChameleonTest::Replica->new($node, $m, 'sb',
+	schema_mappings => { sbtest => 'sbtest' },
+	config => [ 'on_error_read: continue', 'replica_batch_size: 50', 'replay_max_rows: 200', 'sleep_loop: 1' ],
+	init => 1);
+$r->start_replica(name => 'reader and replay running');
 
 # The torture client: a child process changing torture and keyless until
 # the end of the load, in transactions of one to about a hundred rows.
@@ -202,14 +194,6 @@ my %crashes = (reader => 0, replay => 0, launcher => 0, server => 0, mariadb_res
 my @plan = (qw(reader replay server reader replay launcher server reader replay dump_kill reader replay server));
 my $mariadb_restarted = 0;
 
-sub worker_pid
-{
-	my ($role) = @_;
-	my ($ret, $out) = $node->psql('postgres',
-		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $role sb'");
-	return ($ret == 0 && $out =~ /^(\d+)$/) ? $1 : undef;
-}
-
 # the thread id of the reader's binlog dump, seen from MariaDB
 sub dump_thread
 {
@@ -223,14 +207,9 @@ sub dump_thread
 sub wait_dump_thread
 {
 	my ($old, $secs) = @_;
-	my $deadline = time + $secs;
-	while (time < $deadline)
-	{
-		my $id = dump_thread();
-		return $id if defined $id && (!defined $old || $id != $old);
-		usleep(100_000);
-	}
-	return undef;
+	my $id;
+	return poll_until(sub { $id = dump_thread(); defined $id && (!defined $old || $id != $old) },
+		timeout => $secs) ? $id : undef;
 }
 
 my $phase_switch = time + $half;
@@ -254,7 +233,7 @@ for my $n (0 .. $#plan)
 	my $killed = '';
 	if ($what eq 'reader' || $what eq 'replay')
 	{
-		my $pid = worker_pid($what);
+		my $pid = $r->worker_pid($what);
 		$killed = $pid // '';
 		ok(defined $pid, "a $what to kill") or next;
 		kill('KILL', $pid);
@@ -263,7 +242,7 @@ for my $n (0 .. $#plan)
 	elsif ($what eq 'launcher')
 	{
 		# the new launcher stops the old workers and starts new ones at once
-		my @old = grep { defined } (worker_pid('reader'), worker_pid('replay'));
+		my @old = grep { defined } ($r->worker_pid('reader'), $r->worker_pid('replay'));
 		$killed = join(',', @old);
 		ok( $node->safe_psql('postgres',
 				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'chameleon launcher'"),
@@ -284,9 +263,9 @@ for my $n (0 .. $#plan)
 		$crashes{dump_kill}++;
 		ok(defined wait_dump_thread($id, 60), 'the reader opens a new binlog dump after KILL');
 	}
-	# new workers: the killed pid may still show until the postmaster reaps it
-	ok($node->poll_query_until('postgres', "$workers_up AND NOT pid = ANY ('{$killed}')"),
-		"after the $what crash: both workers run again");
+	# new workers, and the killed ones gone (a pid may show until the
+	# postmaster reaps it)
+	ok($r->workers_up(except => [ split(/,/, $killed) ]), "after the $what crash: both workers run again");
 }
 if (!$mariadb_restarted)
 {
@@ -316,8 +295,7 @@ my ($tx2) = $sb2_out =~ /transactions:\s+(\d+)/;
 note('sysbench transactions: ' . ($tx1 // '?') . ' + ' . ($tx2 // '?'));
 
 my $t_catch = time;
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('sb', '120 s')"), 't',
-	'wait_caught_up after the load');
+$r->wait_caught_up('wait_caught_up after the load', timeout => '120 s');
 note(sprintf('caught up %.1f s after the load ended', time - $t_catch));
 
 # The comparison: per table, the row count and the md5 of the rows in key

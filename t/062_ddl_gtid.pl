@@ -21,12 +21,13 @@
 use strict;
 use warnings;
 
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica qw(poll_until db_conn mariadb_rows pg_rows);
 
 my $t_start = time;
 my $HOSTILE = 'x"; DROP TABLE y; --';
@@ -40,7 +41,7 @@ my $m3 = ChameleonTest::MariaDB->new(name => 'gtid3', server_id => 3,
 	binlog_checksum => 'NONE',
 	extra => [ 'log_slave_updates = ON', 'slave_skip_errors = all' ]);
 $_->start for ($m1, $m2, $m3);
-$m1->create_user('repl', 'repl-pw');
+# m3 replicates from m2 as repl (the sources create it where it is missing)
 $m2->create_user('repl', 'repl-pw');
 $m3->sql("CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = " . $m2->port
 	  . ", MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_CONNECT_RETRY = 1, MASTER_USE_GTID = slave_pos; START SLAVE");
@@ -80,52 +81,28 @@ my $node = chameleon_node('ddl', database => 'postgres', create_extension => 1,
 
 sub psql1 { return $node->safe_psql('postgres', $_[0]); }
 
-my ($p1, $p2, $p3) = ($m1->port, $m2->port, $m3->port);
-psql1("SELECT chameleon.add_source('app', \$\$db_conn: {host: 127.0.0.1, port: $p1, user: repl, password: repl-pw}
-schema_mappings: {app: app, fil: fil}
-skip_tables: [app.skipme]
-skip_events: {insert: [app.noins], delete: [fil]}
-on_error_replay: continue
-replica_batch_size: 100
-sleep_loop: 1\$\$)");
-psql1("SELECT chameleon.add_source('shop', \$\$db_conn: {host: 127.0.0.1, port: $p2, user: repl, password: repl-pw}
-schema_mappings: {shop: shop}
-limit_tables: [shop.a, shop.b]
-gtid_enable: true
-sleep_loop: 1\$\$)");
-psql1("SELECT chameleon.init_replica('app', wait => true)");
-psql1("SELECT chameleon.init_replica('shop', wait => true)");
+my $app = ChameleonTest::Replica->new($node, $m1, 'app',
+	schema_mappings => { app => 'app', fil => 'fil' },
+	config => [
+		'skip_tables: [app.skipme]', 'skip_events: {insert: [app.noins], delete: [fil]}',
+		'on_error_replay: continue', 'replica_batch_size: 100', 'sleep_loop: 1'
+	]);
+my $shop = ChameleonTest::Replica->new($node, $m2, 'shop',
+	schema_mappings => { shop => 'shop' },
+	config => [ 'limit_tables: [shop.a, shop.b]', 'gtid_enable: true', 'sleep_loop: 1' ]);
+$app->init_replica;
+$shop->init_replica;
 is(psql1("SELECT to_regclass('app.skipme') IS NULL AND to_regclass('shop.c') IS NULL"), 't',
 	'skip_tables and limit_tables: excluded tables not copied');
 
-psql1("SELECT chameleon.start_replica('app'); SELECT chameleon.start_replica('shop')");
+$app->start_replica;
+$shop->start_replica;
 ok( $node->poll_query_until('postgres',
 		"SELECT count(*) = 4 FROM pg_stat_activity WHERE backend_type ~ '^chameleon (reader|replay) (app|shop)\$'"),
 	'two sources replicate into one database at once');
-my $reader_pid = psql1("SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon reader app'");
+my $reader_pid = $app->worker_pid('reader');
 
 # ---------------------------------------------------------------- helpers
-
-# The rows of a table as sorted text lines, NULL shown as <null>.
-sub my_rows
-{
-	my ($srv, $schema, $table) = @_;
-	my @cols = split(/\n/, $srv->sql("SELECT column_name FROM information_schema.columns"
-		  . " WHERE table_schema = '$schema' AND table_name = " . my_lit($table) . " ORDER BY ordinal_position"));
-	my $expr = join(", '|', ", map { "coalesce(cast(`" . ($_ =~ s/`/``/gr) . "` AS char), '<null>')" } @cols);
-	my $out = $srv->sql("SELECT concat($expr) FROM `$schema`.`" . ($table =~ s/`/``/gr) . "`", raw => 1);
-	return join("\n", sort split(/\n/, $out));
-}
-
-sub pg_rows
-{
-	my ($schema, $table) = @_;
-	my $rel = pg_ident($schema) . '.' . pg_ident($table);
-	my @cols = split(/\n/, psql1("SELECT attname FROM pg_attribute WHERE attrelid = " . pg_lit($rel)
-		  . "::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"));
-	my $expr = join(" || '|' || ", map { "coalesce(" . pg_ident($_) . "::text, '<null>')" } @cols);
-	return join("\n", sort split(/\n/, psql1("SELECT $expr FROM $rel")));
-}
 
 sub my_lit { my $s = shift; $s =~ s/\\/\\\\/g; $s =~ s/'/''/g; return "'$s'"; }
 sub pg_lit { my $s = shift; $s =~ s/'/''/g; return "'$s'"; }
@@ -181,13 +158,7 @@ sub same_table
 	is(pg_cols($schema, $table), my_cols($srv, $schema, $table), "$schema.$table: same columns and nullability");
 	is(pg_cols($schema, $table, 1), $pgtypes, "$schema.$table: PostgreSQL types") if defined $pgtypes;
 	is(pg_indexes($schema, $table), my_indexes($srv, $schema, $table), "$schema.$table: same indexes");
-	is(pg_rows($schema, $table), my_rows($srv, $schema, $table), "$schema.$table: same rows");
-}
-
-sub caught_up
-{
-	my ($source, $what) = @_;
-	is(psql1("SELECT chameleon.wait_caught_up('$source', '60 s')"), 't', "$source: caught up $what");
+	is(pg_rows($node, $schema, $table), mariadb_rows($srv, $schema, $table), "$schema.$table: same rows");
 }
 
 # ------------------------------------------------- proof 4: DDL mid-stream
@@ -244,7 +215,7 @@ my @steps = (
 	"INSERT INTO fil.d VALUES (4, 4); UPDATE fil.d SET v = 30 WHERE id = 3; DELETE FROM fil.d WHERE id = 1",
 );
 $m1->sql(join(";\n", @steps), db => 'app');
-caught_up('app', 'after the DDL stream');
+$app->wait_caught_up('app: caught up after the DDL stream');
 
 same_table($m1, 'app', 't1',
 	'id:NO:integer,a:YES:bigint,bb:NO:character varying(40),e:NO:app.t1_e');
@@ -253,7 +224,7 @@ same_table($m1, 'app', 't3a', 'id:NO:integer,s:NO:text,k:YES:character varying(1
 is(pg_indexes('app', 't4b'), my_indexes($m1, 'app', 't4b'), 'app.t4b: same indexes, same names (CREATE TABLE LIKE, then RENAME)');
 is(pg_cols('app', 't4b'), my_cols($m1, 'app', 't4b'), 'app.t4b: same columns and nullability');
 is(pg_cols('app', 't4b', 1), 'id:NO:integer,a:YES:bigint,bb:NO:character varying(40),e:NO:app.t1_e', 'app.t4b: types');
-is(pg_rows('app', 't4b'), my_rows($m1, 'app', 't4b'), 'app.t4b: same rows');
+is(pg_rows($node, 'app', 't4b'), mariadb_rows($m1, 'app', 't4b'), 'app.t4b: same rows');
 same_table($m1, 'app', $HOSTILE, 'id:NO:integer,select:YES:character varying(20),from:YES:integer');
 is(psql1("SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'app.t1_e'::regtype"),
 	'x,y,z,w', 'enum type got the new labels');
@@ -281,7 +252,7 @@ $listener->query_safe('LISTEN chameleon');
 $m1->sql("SET SESSION sql_mode = ''; INSERT INTO bad VALUES (3, 'abc'); ALTER TABLE bad MODIFY v int;"
 	  . " INSERT INTO bad VALUES (4, 4); INSERT INTO t1 (id, a, bb) VALUES (30, 300, 'after bad');"
 	  . " ALTER TABLE t1 ADD COLUMN late int; INSERT INTO t1 (id, a, bb, late) VALUES (31, 310, 'late', 1)", db => 'app');
-caught_up('app', 'after the incompatible statement');
+$app->wait_caught_up('app: caught up after the incompatible statement');
 is(psql1("SELECT enabled FROM chameleon.replica_tables WHERE source_name = 'app' AND source_table = 'bad'"),
 	'f', 'the table of the refused statement is disabled');
 like(psql1("SELECT table_name || ' | ' || sql_text || ' | ' || error_message FROM chameleon.show_errors WHERE source_name = 'app'"),
@@ -296,14 +267,14 @@ is(psql1("SELECT string_agg(enabled::text, ',') FROM chameleon.replica_tables WH
 	'true,true,true,true,true,true,true', 'every other table stays enabled');
 same_table($m1, 'app', 't1',
 	'id:NO:integer,a:YES:bigint,bb:NO:character varying(40),e:NO:app.t1_e,late:YES:integer');
-is(psql1("SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon reader app'"), $reader_pid,
+is($app->worker_pid('reader'), $reader_pid,
 	'the reader kept running through the whole DDL stream');
 is(psql1("SELECT status FROM chameleon.show_status WHERE source_name = 'app'"), 'running', 'source app still running');
 
 # ------------------------------------------- proof 6: GTID on source shop
 $m2->sql("INSERT INTO shop.a VALUES (11, 'a11'); UPDATE shop.b SET n = 5 WHERE k = 'k1';"
 	  . " INSERT INTO shop.c VALUES (2); CREATE TABLE shop.d (id int PRIMARY KEY); INSERT INTO shop.d VALUES (1)");
-caught_up('shop', 'before the move');
+$shop->wait_caught_up('shop: caught up before the move');
 is(psql1("SELECT to_regclass('shop.c') IS NULL AND to_regclass('shop.d') IS NULL"), 't',
 	'limit_tables: other tables, also created mid-stream, not replicated');
 same_table($m2, 'shop', 'a');
@@ -311,10 +282,7 @@ same_table($m2, 'shop', 'b');
 my $gtid_before = psql1("SELECT read_gtid FROM chameleon.source WHERE source_name = 'shop'");
 is($gtid_before, $m2->current_gtid, 'read_gtid follows the server GTID');
 
-psql1("SELECT chameleon.stop_replica('shop')");
-ok( $node->poll_query_until('postgres',
-		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type ~ '^chameleon re.* shop\$'"),
-	'shop stopped');
+$shop->stop_replica(name => 'shop stopped');
 my ($old_file) = psql1("SELECT read_file FROM chameleon.source WHERE source_name = 'shop'");
 # purge only what the reader consumed: its recorded file disappears
 $m2->sql("FLUSH BINARY LOGS; FLUSH BINARY LOGS");
@@ -323,15 +291,16 @@ my ($cur_file) = $m2->current_position;
 $m3->sql('STOP SLAVE');
 # MariaDB 11.4+ keeps binlogs while fewer replicas than this are connected
 $m2->sql_error('SET GLOBAL slave_connections_needed_for_purge = 0');
-poll_until(sub { $m2->sql("PURGE BINARY LOGS TO '$cur_file'"); $m2->sql('SHOW BINARY LOGS') !~ /\Q$old_file\E/ }, 100);
+poll_until(sub { $m2->sql("PURGE BINARY LOGS TO '$cur_file'"); $m2->sql('SHOW BINARY LOGS') !~ /\Q$old_file\E/ },
+	timeout => 10);
 $m2->sql("INSERT INTO shop.a VALUES (12, 'while stopped'); FLUSH BINARY LOGS;"
 	  . " INSERT INTO shop.a VALUES (13, 'next file')");
 $m2->restart;
 $m3->sql('START SLAVE');
 $m2->sql("INSERT INTO shop.a VALUES (14, 'after restart'); DELETE FROM shop.b WHERE k = 'k2'");
 unlike($m2->sql('SHOW BINARY LOGS'), qr/\Q$old_file\E/, "the recorded file $old_file is purged");
-psql1("SELECT chameleon.start_replica('shop')");
-caught_up('shop', 'after restart and purge, by GTID');
+$shop->start_replica;
+$shop->wait_caught_up('shop: caught up after restart and purge, by GTID');
 same_table($m2, 'shop', 'a');
 same_table($m2, 'shop', 'b');
 is(psql1("SELECT status || ':' || coalesce(last_error, '') FROM chameleon.show_status WHERE source_name = 'shop'"),
@@ -340,23 +309,20 @@ is(psql1("SELECT status || ':' || coalesce(last_error, '') FROM chameleon.show_s
 # move the source to the replica m3: same GTIDs, other files and positions
 ok(poll_until(sub { $m3->sql('SELECT @@global.gtid_slave_pos') eq $m2->current_gtid }),
 	'the replica m3 caught up with m2');
-psql1("SELECT chameleon.stop_replica('shop')");
-ok( $node->poll_query_until('postgres',
-		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type ~ '^chameleon re.* shop\$'"),
-	'shop stopped again');
+$shop->stop_replica(name => 'shop stopped again');
 $m2->sql("INSERT INTO shop.a VALUES (15, 'before the move'); UPDATE shop.a SET v = 'moved' WHERE id = 1");
 ok(poll_until(sub { $m3->sql('SELECT @@global.gtid_slave_pos') eq $m2->current_gtid }),
 	'm3 has the changes made while stopped');
 my ($f2, $pos2) = $m2->current_position;
 my ($f3, $pos3) = $m3->current_position;
 isnt("$f3:$pos3", "$f2:$pos2", "m3's position ($f3:$pos3) differs from m2's ($f2:$pos2)");
-psql1("SELECT chameleon.alter_source('shop', \$\$db_conn: {host: 127.0.0.1, port: $p3, user: repl, password: repl-pw}\$\$)");
-psql1("SELECT chameleon.start_replica('shop')");
+psql1("SELECT chameleon.alter_source('shop', \$\$" . db_conn($m3) . "\$\$)");
+$shop->start_replica;
 $m2->sql("INSERT INTO shop.a VALUES (16, 'after the move'); INSERT INTO shop.b VALUES ('k3', 3)");
 ok(poll_until(sub { $m3->sql('SELECT @@global.gtid_slave_pos') eq $m2->current_gtid }), 'm3 has the later changes');
 # with gtid_enable, wait_caught_up compares GTIDs: file positions mean
 # nothing across servers, so the rows must be there once it returns
-caught_up('shop', 'on the other server');
+$shop->wait_caught_up('shop: caught up on the other server');
 is(psql1("SELECT count(*) FROM shop.a WHERE id IN (15, 16)"), '2',
 	'wait_caught_up (by GTID) returned only once the changes from the other server arrived');
 same_table($m3, 'shop', 'a');
@@ -368,7 +334,7 @@ is(psql1("SELECT count(*) FROM chameleon.show_errors WHERE source_name = 'shop'"
 
 # source app kept replicating while shop moved
 $m1->sql("INSERT INTO app.t1 (id, a, bb) VALUES (40, 400, 'last')");
-caught_up('app', 'at the end');
+$app->wait_caught_up('app: caught up at the end');
 is(psql1("SELECT bb FROM app.t1 WHERE id = 40"), 'last', 'source app still replicating');
 
 psql1("SELECT chameleon.stop_all_replicas()");
@@ -376,14 +342,3 @@ my $elapsed = time - $t_start;
 ok($elapsed < 240, sprintf('test took %.0f s', $elapsed));
 $node->stop('fast');
 done_testing();
-
-sub poll_until
-{
-	my ($cond, $tries) = @_;
-	for (my $i = 0; $i < ($tries // 600); $i++)
-	{
-		return 1 if $cond->();
-		usleep(100_000);
-	}
-	return 0;
-}

@@ -14,19 +14,19 @@ use strict;
 use warnings;
 
 use POSIX qw(WNOHANG);
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica qw(poll_until);
 
 my $ROWS = 2_000_000;
 my $LIMIT_KB = 200 * 1024;
 
 my $m = ChameleonTest::MariaDB->new(name => 'big');
 $m->start;
-$m->create_user('repl', 'repl-pw');
 $m->sql(<<'SQL');
 CREATE DATABASE big;
 USE big;
@@ -36,15 +36,9 @@ SQL
 
 my $node = chameleon_node('big', database => 'postgres', create_extension => 1,
 	naptime => 1, conf => ['max_worker_processes = 16', 'log_statement = none']);
-my $port = $m->port;
-$node->safe_psql('postgres', "SELECT chameleon.add_source('big', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
-schema_mappings: {big: big}\$\$)");
-$node->safe_psql('postgres', "SELECT chameleon.init_replica('big', wait => true)");
-$node->safe_psql('postgres', "SELECT chameleon.start_replica('big')");
-ok( $node->poll_query_until('postgres',
-		"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type IN ('chameleon reader big', 'chameleon replay big')"),
-	'the reader and the replay run');
-is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('big', '60 s')"), 't', 'caught up before the big transaction');
+my $r = ChameleonTest::Replica->new($node, $m, 'big', schema_mappings => { big => 'big' }, init => 1);
+$r->start_replica(name => 'the reader and the replay run');
+$r->wait_caught_up('caught up before the big transaction');
 
 # the memory of a worker: peak (VmHWM) and current (VmRSS) in kB, per pid
 my %peak = (reader => 0, replay => 0);
@@ -55,8 +49,7 @@ sub sample
 {
 	foreach my $w (qw(reader replay))
 	{
-		my $pid = $node->safe_psql('postgres',
-			"SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon $w big'");
+		my $pid = $r->worker_pid($w);
 		next unless $pid;
 		$pids{$w}{$pid} = 1;
 		open(my $fh, '<', "/proc/$pid/status") or next;
@@ -83,40 +76,32 @@ if ($client == 0)
 		"START TRANSACTION; INSERT INTO t SELECT 100 + seq, seq % 1000, concat('row ', seq) FROM seq_1_to_$ROWS; COMMIT;");
 	POSIX::_exit(127);
 }
+# sampling the workers' memory until MariaDB has committed and the replica
+# caught up (wait_caught_up waits up to 1 s itself)
 my $mysql_done;
-my $caught_up = 'f';
-while (time - $t0 < 300)
-{
-	sample();
-	if (!$mysql_done && waitpid($client, WNOHANG) == $client)
-	{
-		is($? >> 8, 0, 'MariaDB committed the transaction');
-		$mysql_done = time;
-		diag(sprintf('MariaDB: %.1f s', $mysql_done - $t0));
-	}
-	if ($mysql_done)
-	{
-		$caught_up = $node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('big', '1 s')");
-		last if $caught_up eq 't';
-	}
-	else
-	{
-		usleep(500_000);
-	}
-}
+my $caught_up = poll_until(
+	sub {
+		sample();
+		if (!$mysql_done && waitpid($client, WNOHANG) == $client)
+		{
+			is($? >> 8, 0, 'MariaDB committed the transaction');
+			$mysql_done = time;
+			diag(sprintf('MariaDB: %.1f s', $mysql_done - $t0));
+		}
+		return $mysql_done && $r->caught_up('1 s');
+	},
+	timeout => 300, interval => 0.5, name => 'the big transaction replicated');
 my $t1 = time;
 sample();
-is($caught_up, 't', 'wait_caught_up returns true after the big transaction');
+ok($caught_up, 'wait_caught_up returns true after the big transaction');
 diag(sprintf('replicated in %.1f s after the MariaDB commit (%.0f rows/s), %.1f s in all',
 		$t1 - $mysql_done, $ROWS / ($t1 - $mysql_done), $t1 - $t0)) if $mysql_done;
 
 # the same rows: count, sums and a per-row hash summed
-my $my_sum = join('|', split(/\t/, $m->sql(
+$r->same_result(
+	"SELECT count(*), sum(id), sum(v), sum(('x' || substr(md5(concat_ws(':', id, v, s)), 1, 8))::bit(32)::bigint) FROM big.t",
 	"SELECT count(*), sum(id), sum(v), sum(cast(conv(substr(md5(concat_ws(':', id, v, s)), 1, 8), 16, 10) AS unsigned)) FROM t",
-	db => 'big')));
-my $pg_sum = $node->safe_psql('postgres',
-	"SELECT count(*), sum(id), sum(v), sum(('x' || substr(md5(concat_ws(':', id, v, s)), 1, 8))::bit(32)::bigint) FROM big.t");
-is($pg_sum, $my_sum, 'the 2,000,000 rows arrived: same count and checksum');
+	'the 2,000,000 rows arrived: same count and checksum', db => 'big');
 is($node->safe_psql('postgres', 'SELECT replayed_rows >= ' . $ROWS . ' FROM chameleon.show_status'),
 	't', 'replayed_rows counts them');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM chameleon.show_errors'), '0', 'no error');

@@ -23,10 +23,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use ChameleonTest::MariaDB;
 use ChameleonTest::Postgres qw(chameleon_node);
+use ChameleonTest::Replica qw(poll_until);
 
 my $m = ChameleonTest::MariaDB->new(name => 'recycle');
 $m->start;
-$m->create_user('repl', 'repl-pw');
 $m->sql(<<'SQL');
 CREATE DATABASE rc;
 USE rc;
@@ -41,18 +41,12 @@ my $node = chameleon_node('recycle', database => 'postgres', create_extension =>
 		"timezone = 'UTC'", 'max_worker_processes = 16',
 		'chameleon.log_partition_events = 1000'
 	]);
-my $port = $m->port;
-$node->safe_psql('postgres', "SELECT chameleon.add_source('rc', \$\$db_conn: {host: 127.0.0.1, port: $port, user: repl, password: repl-pw}
-schema_mappings: {rc: rc}
-replica_batch_size: 2000
-replay_max_rows: 2000
-sleep_loop: 1\$\$)");
-my $sid = $node->safe_psql('postgres', "SELECT source_id FROM chameleon.source WHERE source_name = 'rc'");
-$node->safe_psql('postgres', "SELECT chameleon.init_replica('rc', wait => true)");
-$node->safe_psql('postgres', "SELECT chameleon.start_replica('rc')");
-my $workers_up = "SELECT count(*) = 2 FROM pg_stat_activity"
-  . " WHERE backend_type IN ('chameleon reader rc', 'chameleon replay rc')";
-ok($node->poll_query_until('postgres', $workers_up), 'the reader and the replay run');
+my $r = ChameleonTest::Replica->new($node, $m, 'rc',
+	schema_mappings => { rc => 'rc' },
+	config => [ 'replica_batch_size: 2000', 'replay_max_rows: 2000', 'sleep_loop: 1' ],
+	init => 1);
+my $sid = $r->source_id;
+$r->start_replica(name => 'the reader and the replay run');
 
 sub pq { return $node->safe_psql('postgres', $_[0]); }
 
@@ -65,11 +59,13 @@ my $deleted = "SELECT coalesce(sum(n_tup_del + n_tup_upd + n_dead_tup), 0) FROM 
 sub same_data
 {
 	my ($what) = @_;
-	is( pq("SELECT count(*) || ':' || coalesce(sum(v), 0) || ':' || coalesce(md5(string_agg(id || '/' || v || '/' || coalesce(s, ''), ',' ORDER BY id)), '') FROM rc.t"),
-		join(":", split(/\t/, $m->sql("SET SESSION group_concat_max_len = 100000000; SELECT count(*), coalesce(sum(v), 0), coalesce(md5(group_concat(concat(id, '/', v, '/', coalesce(s, '')) ORDER BY id SEPARATOR ',')), '') FROM rc.t"))),
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$r->same_result(
+		"SELECT count(*), coalesce(sum(v), 0), coalesce(md5(string_agg(id || '/' || v || '/' || coalesce(s, ''), ',' ORDER BY id)), '') FROM rc.t",
+		"SET SESSION group_concat_max_len = 100000000; SELECT count(*), coalesce(sum(v), 0), coalesce(md5(group_concat(concat(id, '/', v, '/', coalesce(s, '')) ORDER BY id SEPARATOR ',')), '') FROM rc.t",
 		"$what: table t identical");
-	is( pq("SELECT count(*) || ':' || coalesce(sum(n), 0) || ':' || count(DISTINCT note) FROM rc.j"),
-		join(':', split(/\t/, $m->sql('SELECT count(*), coalesce(sum(n), 0), count(DISTINCT note) FROM rc.j'))),
+	$r->same_result('SELECT count(*), coalesce(sum(n), 0), count(DISTINCT note) FROM rc.j',
+		'SELECT count(*), coalesce(sum(n), 0), count(DISTINCT note) FROM rc.j',
 		"$what: keyless table j identical (nothing lost or applied twice)");
 }
 
@@ -79,16 +75,16 @@ sub catch_up
 {
 	my ($what) = @_;
 	my ($most_parts, $most_del) = (0, 0);
-	my $done = 0;
-	my $t0 = time;
-	while (!$done && time - $t0 < 180)
-	{
-		my $np = pq($parts);
-		my $nd = pq($deleted);
-		$most_parts = $np if $np > $most_parts;
-		$most_del = $nd if $nd > $most_del;
-		$done = pq("SELECT chameleon.wait_caught_up('rc', '1 s')") eq 't';
-	}
+	# wait_caught_up waits up to 1 s itself
+	my $done = poll_until(
+		sub {
+			my $np = pq($parts);
+			my $nd = pq($deleted);
+			$most_parts = $np if $np > $most_parts;
+			$most_del = $nd if $nd > $most_del;
+			return $r->caught_up('1 s');
+		},
+		timeout => 180, interval => 0);
 	ok($done, "$what: caught up");
 	return ($most_parts, $most_del);
 }
@@ -159,7 +155,7 @@ ok($node->poll_query_until('postgres', "SELECT ($droppable) = 0"),
 	'once the query ends, the replayed partitions are dropped');
 
 # ---------- kill -9 of the replay worker while changes arrive ----------
-my $replay = pq("SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon replay rc'");
+my $replay = $r->worker_pid('replay');
 my $gen = 'use Time::HiRes "usleep"; $| = 1; for my $i (1 .. 40) { for my $k (1 .. 50) {'
   . ' printf "INSERT INTO rc.j VALUES (\x27crash %d.%d\x27, 1); UPDATE rc.t SET v = v + 1 WHERE id = %d;\n",'
   . ' $i, $k, 1 + $k % 50 } usleep(50_000) }';
@@ -168,8 +164,7 @@ my $writer = IPC::Run::start(['perl', '-e', $gen], '|',
 usleep(600_000);
 ok(kill('KILL', $replay), 'kill -9 of the replay worker');
 ok($writer->finish, 'the writer finished');
-ok($node->poll_query_until('postgres', "$workers_up AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $replay)"),
-	'the workers are back after the crash');
+ok($r->workers_up(except => [$replay]), 'the workers are back after the crash');
 catch_up('after the crash');
 same_data('after kill -9 of the replay');
 is(pq("SELECT count(*) FROM rc.j WHERE note LIKE 'crash %'"), '2000', 'every change made around the crash arrived once');
@@ -184,8 +179,12 @@ my $old_batches = "SELECT count(*) FROM chameleon.log_batch WHERE source_id = $s
   . " AND replayed_at < now() - interval '1 s'"
   . " AND batch_id < (SELECT max(batch_id) FROM chameleon.log_batch WHERE source_id = $sid)";
 pq("SELECT chameleon.alter_source('rc', 'batch_retention: 1 s')");
-usleep(1_200_000);
-ok(pq($old_batches) > 10, 'replayed batches older than batch_retention are there');
+# every batch older than the retention (none can age past it between
+# run_maintenance and the check below)
+ok( $node->poll_query_until('postgres',
+		"SELECT ($old_batches) > 10 AND NOT EXISTS (SELECT 1 FROM chameleon.log_batch"
+		  . " WHERE source_id = $sid AND (replayed_at IS NULL OR replayed_at >= now() - interval '1 s'))"),
+	'replayed batches older than batch_retention are there');
 ($rc, $out, $err) = $node->psql('postgres', "SELECT chameleon.run_maintenance('rc')");
 is($rc, 0, 'run_maintenance runs');
 like($err, qr/NOTICE:  maintenance of source "rc": \d+ log partitions dropped \(\d+ left\), [1-9]\d* log batch rows deleted/,

@@ -16,7 +16,8 @@ ChameleonTest::Postgres - PostgreSQL 15 test instances with chameleon preloaded
       create_database  => 1,            # CREATE DATABASE it if needed
       create_extension => 1,            # CREATE EXTENSION chameleon in it
       naptime          => 10,           # chameleon.launcher_naptime, seconds
-      conf             => ['log_min_messages = debug1']);
+      conf             => ['log_min_messages = debug1'],
+      install_path     => $dir);        # default $ENV{CHAMELEON_PG_INSTALL}
   my $pid = launcher_pid($node);        # undef when no launcher runs
 
 =head1 DESCRIPTION
@@ -28,7 +29,8 @@ Cluster module when the test script ends (also when it dies).
 
 With C<CHAMELEON_PG_INSTALL> set to the path F<tools/private-install.sh>
 prints, the instance runs from that private installation instead of the
-system's.
+system's; the C<install_path> option names another one (e.g. an older
+release built by F<t/012_upgrade.pl>).
 
 =cut
 
@@ -49,8 +51,8 @@ sub chameleon_node
 	my ($name, %opts) = @_;
 	my $db = $opts{database} // 'postgres';
 	# CHAMELEON_PG_INSTALL: a private installation (tools/private-install.sh)
-	my @install = $ENV{CHAMELEON_PG_INSTALL}
-	  ? (install_path => $ENV{CHAMELEON_PG_INSTALL}) : ();
+	my $inst = $opts{install_path} // $ENV{CHAMELEON_PG_INSTALL};
+	my @install = $inst ? (install_path => $inst) : ();
 	my $node = PostgreSQL::Test::Cluster->new($name, @install);
 
 	$node->init;
