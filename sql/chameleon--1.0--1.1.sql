@@ -113,6 +113,7 @@ CREATE TABLE chameleon.foreign_key (
 );
 CREATE INDEX ON chameleon.foreign_key (source_id, ref_schema, ref_table);
 SELECT pg_catalog.pg_extension_config_dump('chameleon.foreign_key', '');
+REVOKE ALL ON chameleon.foreign_key FROM PUBLIC;
 
 -- The 1.0 initial copy kept each key as the statement the DDL translator
 -- wrote: ALTER TABLE <table> ADD CONSTRAINT <name> FOREIGN KEY (<columns>)

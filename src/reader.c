@@ -393,6 +393,16 @@ reader_event(ReaderState *st, cbl_event *ev, ReaderPos *ev_start, bool mariadb)
 			break;
 	}
 
+	/*
+	 * Outside any transaction (a checkpoint, format or GTID-list event,
+	 * possibly written late, as MariaDB's binlog checkpoints are), the
+	 * position after the event is where to resume: the read position
+	 * reaches the server's even when no transaction follows.
+	 */
+	if (!st->xact_open && !st->xact_has_start && ev->type != CBL_EV_HEARTBEAT &&
+		ev->type != CBL_EV_HEARTBEAT_V2)
+		st->done = st->cur;
+
 	/* a full buffer is written at once, even inside a transaction */
 	if (reader_buffer_full(st))
 		reader_flush(st, false);

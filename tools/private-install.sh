@@ -32,6 +32,11 @@ if [ ! -x "$dir$bindir/postgres" ]; then
 	cp -a "$sharedir/." "$dir$sharedir/"
 fi
 
+# the copy holds the system's chameleon: only this tree's may be found
+rm -f "$dir$pkglibdir/chameleon.so" "$dir$sharedir"/extension/chameleon.control \
+	"$dir$sharedir"/extension/chameleon--*.sql
+rm -rf "$dir$pkglibdir"/bitcode/chameleon*
+
 make -s "$@" >/dev/null
 make -s install DESTDIR="$dir" "$@" >/dev/null
 echo "$dir${bindir%/bin}"
