@@ -38,7 +38,14 @@ SELECT try($$SELECT chameleon._parse_config('{}', true)$$);
 -- reading server files needs pg_read_server_files, not chameleon_admin
 SELECT try($$SELECT chameleon.load_config('/etc/hostname')$$);
 SELECT count(*) FROM chameleon.show_status;
+-- the source belongs to the role that added it; only a superuser gives it away
+SELECT source_name, owner FROM chameleon.sources WHERE source_name = 'adm';
+SELECT try($$SELECT chameleon.alter_source_owner('adm', 'chameleon_t_monitor')$$);
 RESET ROLE;
+SELECT try($$SELECT chameleon.alter_source_owner('adm', 'no_such_role')$$);
+SELECT chameleon.alter_source_owner('adm', 'chameleon_t_monitor');
+SELECT source_name, owner FROM chameleon.sources WHERE source_name = 'adm';
+SELECT chameleon.alter_source_owner('adm', 'chameleon_t_admin');
 
 -- pg_monitor reads show_status and show_errors, nothing else
 SET ROLE chameleon_t_monitor;

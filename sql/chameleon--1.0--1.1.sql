@@ -14,6 +14,46 @@ GRANT SELECT ON chameleon.init_progress TO pg_monitor;
 -- Object names, binlog positions, source state, settings invalidation
 ------------------------------------------------------------------------
 
+-- The role that called the management function (the caller of a SECURITY
+-- DEFINER function: GetOuterUserId()).
+CREATE FUNCTION chameleon._caller()
+RETURNS regrole
+LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_caller';
+
+-- Gives a source to another role: from then on everything done for it is
+-- done with that role's privileges.  Superusers only.
+CREATE FUNCTION chameleon.alter_source_owner(source_name text, new_owner name)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src	chameleon.source;
+	v_role	regrole;
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_roles WHERE oid = chameleon._caller()) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to change the owner of source "%s"',
+							 alter_source_owner.source_name),
+			HINT = 'Only superusers may give a source to another role.';
+	END IF;
+	v_src := chameleon._lookup_source(alter_source_owner.source_name);
+	v_role := to_regrole(quote_ident(alter_source_owner.new_owner));
+	IF v_role IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'undefined_object',
+			MESSAGE = format('role "%s" does not exist', alter_source_owner.new_owner),
+			HINT = 'Name an existing role.';
+	END IF;
+	PERFORM chameleon._refuse_busy(v_src, 'alter_source_owner()');
+	UPDATE chameleon.source SET owner = v_role WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
 -- Stops a running source inside the calling transaction: the reader
 -- first, then the replay once it has applied what the reader logged; both
 -- stay stopped until the transaction ends (src/detach.c).
@@ -78,15 +118,6 @@ CREATE FUNCTION chameleon._source_changed()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'chameleon_sql_source_changed';
-
-CREATE TRIGGER source_changed
-	AFTER INSERT OR DELETE OR UPDATE OF config, source_name, source_type
-	ON chameleon.source
-	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
-
-CREATE TRIGGER secret_changed
-	AFTER INSERT OR UPDATE OR DELETE ON chameleon.source_secret
-	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
 
 ------------------------------------------------------------------------
 -- Foreign keys: one row per key in chameleon.foreign_key instead of the
@@ -173,6 +204,36 @@ ALTER TABLE chameleon.table_progress ADD COLUMN fk_defs jsonb NOT NULL DEFAULT '
 ALTER TABLE chameleon.log_held ADD COLUMN hold_seq integer NOT NULL DEFAULT 0;
 ALTER TABLE chameleon.log_held DROP CONSTRAINT log_held_pkey;
 ALTER TABLE chameleon.log_held ADD PRIMARY KEY (source_id, event_id, hold_seq);
+
+------------------------------------------------------------------------
+-- Owners: a source belongs to the role that added it; sources of 1.0,
+-- which only superusers' workers served, belong to the extension's owner
+------------------------------------------------------------------------
+
+ALTER TABLE chameleon.source ADD COLUMN owner regrole;
+UPDATE chameleon.source
+   SET owner = (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'chameleon')::regrole;
+ALTER TABLE chameleon.source ALTER COLUMN owner SET NOT NULL;
+
+CREATE OR REPLACE VIEW chameleon.sources AS
+SELECT s.source_name,
+	   s.source_type,
+	   s.status,
+	   CASE WHEN sec.password IS NULL THEN s.config
+			ELSE pg_catalog.jsonb_set(s.config, '{db_conn,password}', '"********"')
+	   END AS config,
+	   pg_catalog.pg_get_userbyid(s.owner) AS owner
+  FROM chameleon.source s
+  LEFT JOIN chameleon.source_secret sec USING (source_id);
+
+CREATE TRIGGER source_changed
+	AFTER INSERT OR DELETE OR UPDATE OF config, source_name, source_type, owner
+	ON chameleon.source
+	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
+
+CREATE TRIGGER secret_changed
+	AFTER INSERT OR UPDATE OR DELETE ON chameleon.source_secret
+	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
 
 ------------------------------------------------------------------------
 -- What the initial copy runs on the tables it loads and swaps
@@ -350,8 +411,8 @@ BEGIN
 	END LOOP;
 
 	IF v_id IS NULL THEN
-		INSERT INTO chameleon.source (source_name, source_type, config)
-		VALUES (p_name, v_cfg ->> 'type', v_cfg)
+		INSERT INTO chameleon.source (source_name, source_type, config, owner)
+		VALUES (p_name, v_cfg ->> 'type', v_cfg, chameleon._caller())
 		RETURNING source_id INTO v_id;
 		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
 		-- the source's log, in ranges of event ids that are dropped whole
@@ -733,6 +794,8 @@ $$;
 ------------------------------------------------------------------------
 
 REVOKE ALL ON FUNCTION
+	chameleon._caller(),
+	chameleon.alter_source_owner(text, name),
 	chameleon._stop_source(integer, text),
 	chameleon._fk_action_sql(text),
 	chameleon._config_live_keys(),

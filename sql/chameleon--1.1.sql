@@ -60,7 +60,10 @@ CREATE TABLE chameleon.source (
 	skipped_rows	bigint NOT NULL DEFAULT 0,
 	last_error		text,
 	created_at		timestamptz NOT NULL DEFAULT now(),
-	status_changed_at timestamptz NOT NULL DEFAULT now()
+	status_changed_at timestamptz NOT NULL DEFAULT now(),
+	-- the role that added the source: everything done for the source is
+	-- done with its privileges
+	owner			regrole NOT NULL
 );
 
 -- the MySQL password of each source; readable by the owner only
@@ -278,7 +281,8 @@ SELECT s.source_name,
 	   s.status,
 	   CASE WHEN sec.password IS NULL THEN s.config
 			ELSE pg_catalog.jsonb_set(s.config, '{db_conn,password}', '"********"')
-	   END AS config
+	   END AS config,
+	   pg_catalog.pg_get_userbyid(s.owner) AS owner
   FROM chameleon.source s
   LEFT JOIN chameleon.source_secret sec USING (source_id);
 
@@ -376,6 +380,13 @@ RETURNS TABLE (source_name text, config jsonb)
 LANGUAGE c STRICT
 AS 'MODULE_PATHNAME', 'chameleon_sql_parse_config_file';
 
+-- The role that called the management function (the caller of a SECURITY
+-- DEFINER function: GetOuterUserId()).
+CREATE FUNCTION chameleon._caller()
+RETURNS regrole
+LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_caller';
+
 -- The configuration keys that may change while a source runs.
 CREATE FUNCTION chameleon._config_live_keys()
 RETURNS text[]
@@ -434,7 +445,7 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'chameleon_sql_source_changed';
 
 CREATE TRIGGER source_changed
-	AFTER INSERT OR DELETE OR UPDATE OF config, source_name, source_type
+	AFTER INSERT OR DELETE OR UPDATE OF config, source_name, source_type, owner
 	ON chameleon.source
 	FOR EACH STATEMENT EXECUTE FUNCTION chameleon._source_changed();
 
@@ -597,8 +608,8 @@ BEGIN
 	END LOOP;
 
 	IF v_id IS NULL THEN
-		INSERT INTO chameleon.source (source_name, source_type, config)
-		VALUES (p_name, v_cfg ->> 'type', v_cfg)
+		INSERT INTO chameleon.source (source_name, source_type, config, owner)
+		VALUES (p_name, v_cfg ->> 'type', v_cfg, chameleon._caller())
 		RETURNING source_id INTO v_id;
 		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
 		-- the source's log, in ranges of event ids that are dropped whole
@@ -823,6 +834,39 @@ BEGIN
 	PERFORM chameleon._refuse_busy(v_src, 'drop_source()');
 	EXECUTE format('DROP TABLE IF EXISTS chameleon.%I', chameleon._log_table_name(v_src.source_id));
 	DELETE FROM chameleon.source WHERE source_id = v_src.source_id;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+-- Gives a source to another role: from then on everything done for it is
+-- done with that role's privileges.  Superusers only.
+CREATE FUNCTION chameleon.alter_source_owner(source_name text, new_owner name)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src	chameleon.source;
+	v_role	regrole;
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_roles WHERE oid = chameleon._caller()) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to change the owner of source "%s"',
+							 alter_source_owner.source_name),
+			HINT = 'Only superusers may give a source to another role.';
+	END IF;
+	v_src := chameleon._lookup_source(alter_source_owner.source_name);
+	v_role := to_regrole(quote_ident(alter_source_owner.new_owner));
+	IF v_role IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'undefined_object',
+			MESSAGE = format('role "%s" does not exist', alter_source_owner.new_owner),
+			HINT = 'Name an existing role.';
+	END IF;
+	PERFORM chameleon._refuse_busy(v_src, 'alter_source_owner()');
+	UPDATE chameleon.source SET owner = v_role WHERE source_id = v_src.source_id;
 	PERFORM chameleon._wake_launcher();
 END
 $$;
@@ -1518,6 +1562,7 @@ GRANT EXECUTE ON FUNCTION
 	chameleon.alter_source(text, text),
 	chameleon.update_schema_mappings(text, text),
 	chameleon.drop_source(text),
+	chameleon.alter_source_owner(text, name),
 	chameleon.load_config(text),
 	chameleon.init_replica(text, boolean),
 	chameleon.copy_schema(text, boolean),

@@ -239,7 +239,7 @@ chameleon_conf_load(int32 source_id)
 	char	   *stored;
 
 	SPI_connect();
-	if (CAT_RUN("SELECT s.source_name, s.config::text, sec.password"
+	if (CAT_RUN("SELECT s.source_name, s.config::text, sec.password, s.owner::oid"
 				"  FROM chameleon.source s"
 				"  LEFT JOIN chameleon.source_secret sec USING (source_id)"
 				" WHERE s.source_id = $1", cat_int4(source_id)) == 0)
@@ -252,6 +252,11 @@ chameleon_conf_load(int32 source_id)
 	conf->name = cat_get_text(0, 1);
 	stored = cat_get_text(0, 2);
 	conf->password = cat_get_text(0, 3);
+	{
+		bool		isnull;
+
+		conf->owner = DatumGetObjectId(cat_get_datum(0, 4, &isnull));
+	}
 	SPI_finish();
 	MemoryContextSwitchTo(caller);
 

@@ -22,6 +22,7 @@ typedef struct ChameleonSourceConf
 {
 	int32		source_id;
 	char	   *name;
+	Oid			owner;			/* the role whose privileges the source has */
 	char	   *type;			/* "mysql" or "pgsql" */
 	bool		is_pgsql;
 

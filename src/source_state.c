@@ -32,6 +32,7 @@
 #define NOTIFY_MAX_PAYLOAD	7900
 
 PG_FUNCTION_INFO_V1(chameleon_sql_set_state);
+PG_FUNCTION_INFO_V1(chameleon_sql_caller);
 
 /* See source_state.h. */
 void
@@ -194,4 +195,14 @@ chameleon_sql_set_state(PG_FUNCTION_ARGS)
 	chameleon_state_set(source_id, status, desired, set_error, last_error);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * chameleon._caller() returns regrole: the role that called the management
+ * function, outside its SECURITY DEFINER (the owner of a new source).
+ */
+Datum
+chameleon_sql_caller(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_OID(GetOuterUserId());
 }
