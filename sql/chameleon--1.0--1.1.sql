@@ -811,3 +811,25 @@ REVOKE ALL ON FUNCTION
 	chameleon._drop_loading_schemas(integer),
 	chameleon._empty_table(regclass)
 	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION chameleon.alter_source_owner(text, name) TO chameleon_admin;
+
+------------------------------------------------------------------------
+-- The schema history (src/history.c, src/reader_history.c)
+------------------------------------------------------------------------
+
+CREATE TABLE chameleon.table_layout (
+	layout_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,
+	source_table	text NOT NULL,
+	valid_file		text NOT NULL,
+	valid_pos		bigint NOT NULL,
+	flavour			text NOT NULL CHECK (flavour IN ('mariadb', 'mysql')),
+	layout			text,
+	why				text,
+	UNIQUE (source_id, source_schema, source_table, valid_file, valid_pos)
+);
+SELECT pg_catalog.pg_extension_config_dump('chameleon.table_layout', '');
+REVOKE ALL ON chameleon.table_layout FROM PUBLIC;
+ALTER TABLE chameleon.table_progress ADD COLUMN layout text, ADD COLUMN layout_flavour text;

@@ -132,6 +132,28 @@ CREATE TABLE chameleon.foreign_key (
 );
 CREATE INDEX ON chameleon.foreign_key (source_id, ref_schema, ref_table);
 
+-- The schema history: the column layout of each MySQL table of a source
+-- from a binlog position on (valid_file, valid_pos), as a canonical MySQL
+-- CREATE TABLE (src/ddl/cddl_layout.h), so that a backlogged row is decoded
+-- with the layout of its own position when the binlog does not say
+-- (binlog_row_metadata MINIMAL or NO_LOG).  Seeded by the copy at each
+-- table's snapshot, moved forward by the reader with the DDL of the stream;
+-- layout NULL: the table does not exist there, or its layout is unknown
+-- (why says which).
+CREATE TABLE chameleon.table_layout (
+	layout_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,
+	source_table	text NOT NULL,
+	valid_file		text NOT NULL,
+	valid_pos		bigint NOT NULL,
+	flavour			text NOT NULL CHECK (flavour IN ('mariadb', 'mysql')),
+	layout			text,
+	why				text,
+	UNIQUE (source_id, source_schema, source_table, valid_file, valid_pos)
+);
+
 -- the initial copy's queue and progress, one row per table of the last
 -- job; the copy workers claim rows with FOR UPDATE SKIP LOCKED
 CREATE TABLE chameleon.table_progress (
@@ -161,6 +183,10 @@ CREATE TABLE chameleon.table_progress (
 	-- the table's foreign keys as chameleon.foreign_key rows (jsonb array),
 	-- stored there when the table is swapped in
 	fk_defs			jsonb NOT NULL DEFAULT '[]',
+	-- the table's layout as its CREATE TABLE had it (canonical text), and
+	-- the server's flavour: the schema history from the snapshot on
+	layout			text,
+	layout_flavour	text,
 	PRIMARY KEY (source_id, schema_name, table_name)
 );
 
@@ -270,6 +296,7 @@ SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.schema_mapping', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.replica_table', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.foreign_key', '');
+SELECT pg_catalog.pg_extension_config_dump('chameleon.table_layout', '');
 
 ------------------------------------------------------------------------
 -- Views

@@ -22,6 +22,9 @@
 #define CHAMELEON_EXTENSION		"chameleon"
 
 /* settings (GUCs), defined in chameleon.c */
+/* the catalogue version this library works with (chameleon.control) */
+#define CHAMELEON_CATALOG_VERSION	"1.1"
+
 extern char *chameleon_database;
 extern int	chameleon_max_sources;
 extern int	chameleon_launcher_naptime;
@@ -62,6 +65,8 @@ typedef struct ChameleonShared
 	LWLock	   *lock;			/* protects everything below */
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch; /* set to wake the launcher up */
+	/* bumped after a copy commits table state a reader may wait for */
+	pg_atomic_uint64 catalog_generation;
 	int			nslots;
 	ChameleonSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } ChameleonShared;
@@ -87,6 +92,8 @@ extern void chameleon_wake_replay(int32 source_id);
 extern void chameleon_pause_worker(int32 source_id, ChameleonWorkerKind kind);
 extern bool chameleon_worker_paused(int32 source_id, ChameleonWorkerKind kind);
 extern bool chameleon_worker_attached(int32 source_id, ChameleonWorkerKind kind);
+extern void chameleon_catalog_changed(void);
+extern uint64 chameleon_catalog_generation(void);
 
 /* workers.c */
 extern void chameleon_register_launcher(void);

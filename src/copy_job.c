@@ -32,6 +32,7 @@
 #include "chameleon.h"
 #include "ddl/cddl.h"
 #include "fk_catalog.h"
+#include "history.h"
 #include "jobs.h"
 #include "mysql_client.h"
 #include "names.h"
@@ -168,6 +169,8 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	cddl_output out;
 	List	   *post = NIL;
 	char	   *fk_defs = NULL;
+	char	   *layout;
+	cddl_flavour flavour;
 	bool		ok;
 
 	if (row == NULL || mysql_num_fields(res) < 2)
@@ -178,6 +181,18 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 				 errhint("Run the call again.")));
 	create = pnstrdup(row[1], lens[1]);
 	mysql_free_result(res);
+
+	/* the schema history starts from this definition (copy_worker.c) */
+	{
+		char	   *charset = NULL;
+		char	   *collation = NULL;
+		char	   *why = NULL;
+
+		flavour = chameleon_history_flavour(conn);
+		(void) chameleon_history_schema_defaults(conn, t->source_schema, &charset, &collation);
+		layout = chameleon_history_canonical(create, t->source_schema, charset, collation,
+											 flavour, &why);
+	}
 
 	memset(&err, 0, sizeof(err));
 	memset(&opts, 0, sizeof(opts));
@@ -238,12 +253,13 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 
 	CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 			"       source_schema, source_table, load_schema, rows_estimated, post_data,"
-			"       fk_defs, state, with_data)"
-			" VALUES ($1, $2, $3, $4, $3, $5, $6, $7, $8::jsonb, $9, $10)",
+			"       fk_defs, state, with_data, layout, layout_flavour)"
+			" VALUES ($1, $2, $3, $4, $3, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)",
 			cat_int4(conf->source_id), cat_text(t->target_schema), cat_text(t->source_table),
 			cat_text(t->source_schema), cat_text(t->load_schema),
 			cat_int8(t->rows_estimated), cat_text_array(post), cat_text(fk_defs),
-			cat_text(with_data ? "pending" : "done"), cat_bool(with_data));
+			cat_text(with_data ? "pending" : "done"), cat_bool(with_data),
+			cat_text(layout), cat_text(HISTORY_FLAVOUR_NAME(flavour)));
 }
 
 /* Drops the loading schemas of a source (leftovers included). */
@@ -522,6 +538,9 @@ job_run(ChameleonJob *job)
 				cat_int4(job->source_id));
 	}
 	chameleon_xact_commit();
+	/* a running reader learns that these tables are syncing */
+	if (running)
+		chameleon_catalog_changed();
 	mysql_close(job_conn);
 	job_conn = NULL;
 

@@ -42,6 +42,7 @@
 #include "catalog.h"
 #include "chameleon.h"
 #include "copy_value.h"
+#include "history.h"
 #include "jobs.h"
 #include "mysql_client.h"
 #include "worker_util.h"
@@ -58,6 +59,7 @@ typedef struct CopyTask
 	char	   *table_name;
 	char	   *load_schema;
 	List	   *post_data;
+	char	   *layout;			/* canonical layout when the job read it */
 } CopyTask;
 
 /* The chunk the COPY data source callback is reading. */
@@ -236,7 +238,7 @@ claim_table(int32 source_id, MemoryContext cxt)
 				"         ORDER BY rows_estimated DESC NULLS LAST, schema_name, table_name"
 				"         LIMIT 1 FOR UPDATE SKIP LOCKED)"
 				" RETURNING p.source_schema, p.source_table, p.schema_name, p.table_name,"
-				"           p.load_schema, p.post_data",
+				"           p.load_schema, p.post_data, p.layout",
 				cat_int4(source_id)) > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -249,6 +251,7 @@ claim_table(int32 source_id, MemoryContext cxt)
 		t->target_schema = cat_get_text(0, 3);
 		t->table_name = cat_get_text(0, 4);
 		t->load_schema = cat_get_text(0, 5);
+		t->layout = cat_get_text(0, 7);
 		d = cat_get_datum(0, 6, &isnull);
 		if (!isnull)
 		{
@@ -264,6 +267,9 @@ claim_table(int32 source_id, MemoryContext cxt)
 		MemoryContextSwitchTo(old);
 	}
 	chameleon_xact_commit();
+	/* a reader may wait for the copy of a syncing table to start */
+	if (t != NULL)
+		chameleon_catalog_changed();
 	return t;
 }
 
@@ -397,6 +403,35 @@ copy_xact_commit(void)
 		chameleon_xact_commit();
 }
 
+/*
+ * Records the table's layout in the schema history at its snapshot, at
+ * once: a reader decoding rows after the snapshot may be waiting for it.
+ * The layout the job read must still be the server's (SHOW CREATE TABLE
+ * is not part of the snapshot): else DDL ran in between and the copy
+ * would not match its table.
+ */
+static void
+record_layout(const ChameleonSourceConf *conf, MYSQL *conn, const CopyTask *t,
+			  const char *file, long long pos)
+{
+	cddl_flavour flavour = chameleon_history_flavour(conn);
+	char	   *why = NULL;
+	char	   *now = chameleon_history_read(conn, t->source_schema, t->source_table,
+											 flavour, &why);
+
+	if (t->layout != NULL && (now == NULL || strcmp(now, t->layout) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("MySQL table \"%s.%s\" changed while its copy was being prepared",
+						t->source_schema, t->source_table),
+				 errhint("Run the call again.")));
+	copy_xact_begin("chameleon: record a layout");
+	chameleon_history_store(conf->source_id, t->source_schema, t->source_table, file,
+							(int64) pos, flavour, now, why);
+	copy_xact_commit();
+	chameleon_catalog_changed();
+}
+
 /* Copies one claimed table; ERROR on failure. */
 static void
 copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
@@ -428,14 +463,14 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	 * one transaction, so that a failed copy leaves its rows as they were
 	 * (the price: a transaction as long as the table's copy).
 	 */
+	open_snapshot(conn, &file, &pos, &gtid);
+	record_layout(conf, conn, t, file, pos);
 	if (strcmp(t->load_schema, t->target_schema) == 0)
 	{
 		chameleon_xact_begin("chameleon: reload a kept table");
 		copy_in_place = true;
 		CAT_RUN("SELECT chameleon._empty_table($1)", cat_datum(REGCLASSOID, ObjectIdGetDatum(relid), false));
 	}
-
-	open_snapshot(conn, &file, &pos, &gtid);
 	copy_xact_begin("chameleon: copy setup");
 	cols = read_columns(conn, t, relid, &ncols);
 	copy_xact_commit();

@@ -65,6 +65,9 @@ static int	nworkers = 0;
 /* how long the main loop may sleep before a back-off expires */
 static long next_wakeup_ms = -1;
 
+/* the catalogue's version was reported as not the library's */
+static bool version_warned = false;
+
 static void launcher_detach(int code, Datum arg);
 static void launcher_cycle(void);
 static List *launcher_read_catalogue(bool *extension_present);
@@ -206,9 +209,26 @@ launcher_read_catalogue(bool *extension_present)
 	if (*extension_present)
 	{
 		uint64		n;
+		char	   *version;
+		bool		current;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+		/*
+		 * A catalogue of another version (the library was updated, ALTER
+		 * EXTENSION chameleon UPDATE not run yet) has other tables and
+		 * columns: no worker runs until the update.
+		 */
+		version = CAT_VALUE("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = $1",
+							cat_text(CHAMELEON_EXTENSION));
+		current = version != NULL && strcmp(version, CHAMELEON_CATALOG_VERSION) == 0;
+
+		if (!current && !version_warned)
+			ereport(LOG,
+					(errmsg("chameleon catalogue in database \"%s\" is version %s, this library needs %s: no worker runs",
+							chameleon_database, version ? version : "?", CHAMELEON_CATALOG_VERSION),
+					 errhint("Run ALTER EXTENSION chameleon UPDATE.")));
+		version_warned = !current;
 		/* a source in error keeps its desired state but gets no workers */
 		n = CAT_RUN0("SELECT source_id, source_name,"
 					 "       desired_state = 'running' AND status = 'running'"
@@ -220,7 +240,7 @@ launcher_read_catalogue(bool *extension_present)
 
 			src->source_id = cat_get_int4(i, 1, 0);
 			strlcpy(src->source_name, cat_get_text(i, 2), NAMEDATALEN);
-			src->want_running = cat_get_bool(i, 3, false);
+			src->want_running = current && cat_get_bool(i, 3, false);
 			result = lappend(result, src);
 			MemoryContextSwitchTo(old);
 		}

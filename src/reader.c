@@ -67,7 +67,8 @@ reader_close(void)
 	if (reader_decoder != NULL)
 		cbl_decoder_free(reader_decoder);
 	reader_decoder = NULL;
-	reader_meta_close();
+	/* no table map points into the history's buried entries any more */
+	reader_history_close();
 }
 
 /* before_shmem_exit callback: the MySQL connection goes with the process. */
@@ -109,6 +110,7 @@ reader_read_failed(ReaderState *st, const char *message, unsigned int server_err
 {
 	reader_close();
 	reader_discard_buffer(st);
+	reader_history_discard(st);
 	if (server_errno == ER_MASTER_FATAL_ERROR_READING_BINLOG)
 		reader_give_up(st, psprintf("%s (error %u; the binlog position %s:" UINT64_FORMAT
 									" cannot be read any more: run chameleon.init_replica() or chameleon.sync_tables() for the source)",
@@ -173,7 +175,7 @@ reader_open(ReaderState *st, char *errbuf, size_t errlen, unsigned int *server_e
 	}
 	cbl_decoder_set_checksum_alg(reader_decoder, cbl_stream_has_checksum(s) ? 1 : 0);
 	cbl_decoder_set_max_payload(reader_decoder, (size_t) chameleon_max_event_payload * 1024);
-	cbl_decoder_set_tablemap_hook(reader_decoder, reader_meta_hook, st);
+	cbl_decoder_set_tablemap_hook(reader_decoder, reader_history_hook, st);
 	ereport(LOG,
 			(errmsg("reading the binlog of source \"%s\" from %s:" UINT64_FORMAT "%s%s",
 					st->source_name, st->done.file, st->done.pos,
@@ -248,22 +250,12 @@ reader_rows(ReaderState *st, cbl_event *ev, const ReaderPos *ev_start,
 	st->ctx_schema = schema;
 	st->ctx_table = table;
 	st->ctx_op = kind == 'I' ? "INSERT" : (kind == 'U' ? "UPDATE" : "DELETE");
-	for (uint32 i = 0; i < map->ncols; i++)
+	/* no column names (binlog_row_metadata not FULL) and no usable layout */
+	if (map->ncols > 0 && map->cols[0].name.len == 0)
 	{
-		if (map->cols[i].name.len == 0)
-		{
-			/* information_schema did not match the binlog's columns either */
-			if (!t->warned)
-				ereport(WARNING,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("rows of MySQL table \"%s.%s\" are skipped: their columns are not known",
-								schema, table),
-						 errdetail("The binlog carries no column names, and information_schema does not describe the %u columns of the binlog (the table changed since).",
-								   map->ncols),
-						 errhint("Set binlog_row_metadata = FULL on the MySQL server, then run chameleon.sync_tables() for the table.")));
-			t->warned = true;
-			return;
-		}
+		if (!t->pre_copy)
+			reader_history_unusable(t);
+		return;
 	}
 
 	while ((rc = cbl_rows_next(reader_decoder, ev, &row, &err)) == 1)
@@ -375,7 +367,7 @@ reader_event(ReaderState *st, cbl_event *ev, ReaderPos *ev_start, bool mariadb)
 					{
 						reader_add_query(st, db, q, time);
 						st->tables_stale = true;
-						reader_meta_invalidate();
+						reader_history_ddl(st, db, q, ev_start, &st->cur, mariadb);
 					}
 					reader_end_xact(st, time, mariadb);
 				}
@@ -481,6 +473,18 @@ reader_run(ReaderState *st)
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(ev_cxt);
+
+		/*
+		 * Between transactions, with everything written: reconnecting
+		 * frees the history's buried layouts (reader_history.c).
+		 */
+		if (rc >= 0 && reader_history_wants_reset() && !st->xact_open &&
+			!st->xact_has_start)
+		{
+			reader_flush(st, false);
+			if (st->nevents == 0)
+				reader_close();
+		}
 		if (rc < 0)
 			reader_read_failed(st, psprintf("could not decode the binlog at %s:" UINT64_FORMAT ": %s%s",
 											st->cur.file, (uint64) err.offset, err.msg,
@@ -548,7 +552,10 @@ chameleon_reader_main(Datum main_arg)
 		reader_log_init(st);
 		reader_load_tables(st);
 		reader_resume(st);
+		reader_history_load(st);
 		chameleon_xact_commit();
+		/* tables replicated since before the history existed */
+		reader_history_seed(st);
 		st->last_flush = GetCurrentTimestamp();
 
 		reader_run(st);

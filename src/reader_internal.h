@@ -5,8 +5,8 @@
  *	  contract), shared by its files: reader.c (the binlog stream, positions
  *	  and transaction boundaries), reader_log.c (buffering events and
  *	  writing batches to chameleon.log_event), reader_tables.c (which
- *	  tables' rows are logged) and reader_meta.c (column metadata the
- *	  binlog leaves out).
+ *	  tables' rows are logged) and reader_history.c (the schema history:
+ *	  column layouts by position, for binlogs without column metadata).
  *
  *-------------------------------------------------------------------------
  */
@@ -50,7 +50,11 @@ typedef struct ReaderTable
 	bool		skip_insert;
 	bool		skip_update;
 	bool		skip_delete;
-	bool		warned;			/* "no column names" reported once */
+	bool		enabled;		/* replica_table.enabled (true when new) */
+	bool		syncing;		/* sync_tables() is copying it */
+	bool		copy_claimed;	/* ... and its copy has started */
+	bool		pre_copy;		/* rows of the current map precede its copy */
+	char	   *problem;		/* why its columns are not known, or NULL */
 	char	   *pg_schema;		/* target names, for discarded_row */
 	char	   *pg_table;
 } ReaderTable;
@@ -144,6 +148,7 @@ extern void reader_gtid_advance(ReaderState *st, const char *gtid, bool mariadb)
 extern char *reader_gtid_text(ReaderState *st);
 
 /* reader_tables.c */
+extern bool reader_make_key(char *key, const char *schema, const char *table);
 extern void reader_refresh_conf(ReaderState *st);
 extern void reader_load_tables(ReaderState *st);
 extern ReaderTable *reader_table(ReaderState *st, const char *schema,
@@ -151,9 +156,19 @@ extern ReaderTable *reader_table(ReaderState *st, const char *schema,
 extern bool reader_ddl_relevant(ReaderState *st, const char *db,
 								const char *query);
 
-/* reader_meta.c */
-extern int	reader_meta_hook(void *arg, cbl_table *table, cbl_error *err);
-extern void reader_meta_invalidate(void);
-extern void reader_meta_close(void);
+/* reader_history.c */
+extern int	reader_history_hook(void *arg, cbl_table *table, cbl_error *err);
+extern void reader_history_load(ReaderState *st);
+extern void reader_history_seed(ReaderState *st);
+extern void reader_history_ddl(ReaderState *st, const char *db, const char *query,
+							   const ReaderPos *start, const ReaderPos *end,
+							   bool mariadb);
+extern void reader_history_unusable(ReaderTable *rt);
+extern void reader_history_flush(ReaderState *st, bool reload);
+extern bool reader_history_pending(void);
+extern void reader_history_discard(ReaderState *st);
+extern void reader_history_prune(ReaderState *st);
+extern bool reader_history_wants_reset(void);
+extern void reader_history_close(void);
 
 #endif							/* CHAMELEON_READER_INTERNAL_H */

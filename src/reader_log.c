@@ -579,7 +579,7 @@ reader_flush(ReaderState *st, bool idle)
 	reload = !st->xact_open && !st->xact_has_start &&
 		(st->tables_stale ||
 		 TimestampDifferenceExceeds(st->tables_loaded, GetCurrentTimestamp(), 5000));
-	if (st->nevents == 0 && st->discarded == NIL &&
+	if (st->nevents == 0 && st->discarded == NIL && !reader_history_pending() &&
 		chameleon_binlog_pos_cmp(st->done.file, st->done.pos,
 								 st->written.file, st->written.pos) == 0 && !reload)
 		return;
@@ -648,10 +648,14 @@ reader_flush(ReaderState *st, bool idle)
 		ereport(FATAL,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("source %d was dropped; its reader stops", st->source_id)));
+	/* the layouts of the DDL just written, and the copies' new ones */
+	reader_history_flush(st, reload || st->tables_stale);
 	reader_refresh_conf(st);
 	if (reload || st->tables_stale)
 		reader_load_tables(st);
 	chameleon_xact_commit();
+	if (!st->xact_open && !st->xact_has_start)
+		reader_history_prune(st);
 	if (st->nevents > 0)
 		chameleon_wake_replay(st->source_id);
 

@@ -38,8 +38,8 @@ reader_refresh_conf(ReaderState *st)
 }
 
 /* Builds the hash key of a table: schema, NUL, table, zero padding. */
-static bool
-make_key(char *key, const char *schema, const char *table)
+bool
+reader_make_key(char *key, const char *schema, const char *table)
 {
 	size_t		slen = strlen(schema);
 	size_t		tlen = strlen(table);
@@ -58,7 +58,11 @@ init_entry(ReaderState *st, ReaderTable *t, const char *schema, const char *tabl
 {
 	t->in_catalogue = false;
 	t->has_snapshot = false;
-	t->warned = false;
+	t->enabled = true;
+	t->syncing = false;
+	t->copy_claimed = false;
+	t->pre_copy = false;
+	t->problem = NULL;
 	t->pg_schema = NULL;
 	t->pg_table = NULL;
 	/*
@@ -105,8 +109,13 @@ reader_load_tables(ReaderState *st)
 	n = CAT_RUN("SELECT source_schema, source_table,"
 				"       CASE WHEN NOT consistent THEN snapshot_file END,"
 				"       CASE WHEN NOT consistent THEN snapshot_pos END,"
-				"       schema_name, table_name"
-				"  FROM chameleon.replica_table WHERE source_id = $1",
+				"       schema_name, table_name, enabled, syncing,"
+				"       EXISTS (SELECT 1 FROM chameleon.table_progress p"
+				"                WHERE p.source_id = r.source_id"
+				"                  AND p.source_schema = r.source_schema"
+				"                  AND p.source_table = r.source_table"
+				"                  AND p.state <> 'pending')"
+				"  FROM chameleon.replica_table r WHERE source_id = $1",
 				cat_int4(st->source_id));
 
 	old = MemoryContextSwitchTo(st->tables_cxt);
@@ -118,7 +127,7 @@ reader_load_tables(ReaderState *st)
 		ReaderTable *t;
 		bool		found;
 
-		if (!make_key(key, schema, table))
+		if (!reader_make_key(key, schema, table))
 			continue;
 		t = (ReaderTable *) hash_search(st->tables, key, HASH_ENTER, &found);
 		init_entry(st, t, schema, table);
@@ -139,6 +148,9 @@ reader_load_tables(ReaderState *st)
 		}
 		t->pg_schema = cat_get_text(i, 5);
 		t->pg_table = cat_get_text(i, 6);
+		t->enabled = cat_get_bool(i, 7, true);
+		t->syncing = cat_get_bool(i, 8, false);
+		t->copy_claimed = cat_get_bool(i, 9, false);
 	}
 	MemoryContextSwitchTo(old);
 	st->tables_loaded = GetCurrentTimestamp();
@@ -153,7 +165,7 @@ reader_table(ReaderState *st, const char *schema, const char *table)
 	ReaderTable *t;
 	bool		found;
 
-	if (!make_key(key, schema, table))
+	if (!reader_make_key(key, schema, table))
 		return NULL;
 	t = (ReaderTable *) hash_search(st->tables, key, HASH_ENTER, &found);
 	if (!found)

@@ -345,7 +345,9 @@ apply_round(ReplayRound *r)
 				if (++attempts > REPLAY_MAX_REDO)
 					chameleon_state_stop_on_error(state.source_id, state.source_name, &f);
 				if (value_error(edata) && state.ctx.event != NULL &&
-					state.ctx.event->event_id == event_id)
+					state.ctx.event->event_id == event_id &&
+					strchr("IUD", state.ctx.event->kind) != NULL &&
+					state.ctx.event->kind != '\0')
 				{
 					/*
 					 * A value PostgreSQL cannot hold: the row goes to

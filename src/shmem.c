@@ -58,6 +58,7 @@ chameleon_shmem_startup(void)
 		memset(ChameleonState, 0, chameleon_shmem_size());
 		ChameleonState->lock = &(GetNamedLWLockTranche("chameleon"))->lock;
 		ChameleonState->nslots = chameleon_max_sources;
+		pg_atomic_init_u64(&ChameleonState->catalog_generation, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -109,6 +110,24 @@ chameleon_wake_replay(int32 source_id)
 			SetLatch(&slot->proc[CHAMELEON_WORKER_REPLAY]->procLatch);
 	}
 	LWLockRelease(ChameleonState->lock);
+}
+
+/*
+ * Says that a copy committed table state (syncing, a claimed table, a
+ * layout) that a reader may be waiting to see.
+ */
+void
+chameleon_catalog_changed(void)
+{
+	if (ChameleonState != NULL)
+		pg_atomic_fetch_add_u64(&ChameleonState->catalog_generation, 1);
+}
+
+/* The counter chameleon_catalog_changed() moves. */
+uint64
+chameleon_catalog_generation(void)
+{
+	return ChameleonState ? pg_atomic_read_u64(&ChameleonState->catalog_generation) : 0;
 }
 
 /* Wakes the launcher now. */

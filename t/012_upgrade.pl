@@ -356,7 +356,8 @@ SQL
 		'no change lost or applied twice across the switch');
 	is($new->safe_psql('postgres', 'SELECT * FROM chameleon.replica_tables ORDER BY 1, 2, 3'), $tables,
 		'replica_tables kept');
-	is($new->safe_psql('postgres', 'SELECT * FROM chameleon.sources ORDER BY 1'), $sources, 'the source kept');
+	is($new->safe_psql('postgres', 'SELECT * FROM chameleon.sources ORDER BY 1'), "$sources|postgres",
+		'the source kept, owned by the extension owner (sources.owner, new in 1.1)');
 	is($new->safe_psql('postgres', 'SELECT count(*) FROM chameleon.show_errors'), '0', 'no error');
 	$new->safe_psql('postgres', "SELECT chameleon.stop_replica('shop')");
 	$new->stop('fast');
