@@ -239,100 +239,20 @@ CREATE TRIGGER secret_changed
 -- What the initial copy runs on the tables it loads and swaps
 ------------------------------------------------------------------------
 
--- Drops NOT NULL from the date, datetime and timestamp columns of a table
--- being loaded: MySQL's zero dates become NULL (SPEC section 5).
-CREATE FUNCTION chameleon._drop_date_not_null(p_rel regclass)
+-- Runs one statement on target objects (schemas, tables, constraints) as
+-- the owner of a source: what the management functions do to target
+-- objects needs the owner's privileges, not theirs (src/owner_sql.c).
+CREATE FUNCTION chameleon._owner_exec(source_id integer, sql text)
 RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_col name;
-BEGIN
-	FOR v_col IN SELECT a.attname FROM pg_attribute a
-				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped
-					AND a.attnotnull
-					AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
-				  ORDER BY a.attnum LOOP
-		EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', p_rel, v_col);
-	END LOOP;
-END
-$$;
-
--- Moves the enum types of a loaded table's columns from its loading
--- schema into the target schema, replacing the ones of the previous copy.
-CREATE FUNCTION chameleon._move_enum_types(p_rel regclass, p_target name)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_type record;
-BEGIN
-	FOR v_type IN SELECT DISTINCT t.oid::regtype AS typ, t.typname
-					FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-				   WHERE a.attrelid = p_rel AND t.typtype = 'e'
-					 AND t.typnamespace = (SELECT c.relnamespace FROM pg_class c WHERE c.oid = p_rel) LOOP
-		EXECUTE format('DROP TYPE IF EXISTS %I.%I', p_target, v_type.typname);
-		EXECUTE format('ALTER TYPE %s SET SCHEMA %I', v_type.typ, p_target);
-	END LOOP;
-END
-$$;
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_owner_exec';
 
 -- Sets every identity or serial sequence of a table past the largest
--- value of its column (the initial copy and detach_replica()).
-CREATE FUNCTION chameleon._set_sequences(p_rel regclass)
+-- value of its column, as the owner of the source (detach_replica()).
+CREATE FUNCTION chameleon._set_sequences(source_id integer, rel regclass)
 RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_col	record;
-	v_max	bigint;
-BEGIN
-	FOR v_col IN SELECT a.attname, pg_get_serial_sequence(p_rel::text, a.attname) AS seq
-				   FROM pg_attribute a
-				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped LOOP
-		CONTINUE WHEN v_col.seq IS NULL;
-		EXECUTE format('SELECT max(%I)::bigint FROM %s', v_col.attname, p_rel) INTO v_max;
-		IF v_max IS NOT NULL THEN
-			PERFORM setval(v_col.seq, v_max);
-		END IF;
-	END LOOP;
-END
-$$;
-
--- Drops every loading schema of a source (leftovers of a failed job too).
-CREATE FUNCTION chameleon._drop_loading_schemas(p_source_id integer)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_schema name;
-BEGIN
-	FOR v_schema IN SELECT n.nspname FROM pg_namespace n
-					 WHERE n.nspname LIKE chameleon._loading_schema_pattern(p_source_id) LOOP
-		EXECUTE format('DROP SCHEMA %I CASCADE', v_schema);
-	END LOOP;
-END
-$$;
-
--- Empties a table reloaded in place (keep_existing_schema): TRUNCATE, or
--- DELETE when other tables' foreign keys reference it.
-CREATE FUNCTION chameleon._empty_table(p_rel regclass)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF EXISTS (SELECT 1 FROM pg_constraint c WHERE c.confrelid = p_rel) THEN
-		EXECUTE format('DELETE FROM %s', p_rel);
-	ELSE
-		EXECUTE format('TRUNCATE %s', p_rel);
-	END IF;
-END
-$$;
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_set_sequences';
 
 ------------------------------------------------------------------------
 -- Functions whose bodies changed
@@ -589,7 +509,7 @@ BEGIN
 	END IF;
 	v_src := chameleon._lookup_source(detach_replica.source_name);
 
-	PERFORM chameleon._set_sequences(to_regclass(format('%I.%I', t.schema_name, t.table_name)))
+	PERFORM chameleon._set_sequences(v_src.source_id, to_regclass(format('%I.%I', t.schema_name, t.table_name)))
 	   FROM chameleon.replica_table t
 	  WHERE t.source_id = v_src.source_id
 		AND to_regclass(format('%I.%I', t.schema_name, t.table_name)) IS NOT NULL;
@@ -623,7 +543,7 @@ BEGIN
 						(SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_fk.ref_columns) WITH ORDINALITY u(c, o)),
 						chameleon._fk_action_sql(v_fk.on_delete), chameleon._fk_action_sql(v_fk.on_update));
 		BEGIN
-			EXECUTE v_sql;
+			PERFORM chameleon._owner_exec(v_src.source_id, v_sql);
 		EXCEPTION WHEN others THEN
 			RAISE WARNING 'foreign key % of table %.% not created: %', v_fk.fk_name,
 				v_fk.child_schema, v_fk.child_table, SQLERRM
@@ -637,7 +557,8 @@ BEGIN
 				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated
 				  ORDER BY 1, 2 LOOP
 		BEGIN
-			EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname);
+			PERFORM chameleon._owner_exec(v_src.source_id,
+										  format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname));
 		EXCEPTION WHEN others THEN
 			RAISE WARNING 'foreign key % of table % is not valid: %', v_con.conname, v_con.rel, SQLERRM
 				USING HINT = 'The constraint stays NOT VALID: fix the rows, then run ALTER TABLE ... VALIDATE CONSTRAINT.';
@@ -805,11 +726,8 @@ REVOKE ALL ON FUNCTION
 	chameleon._binlog_pos_cmp(text, bigint, text, bigint),
 	chameleon._set_state(integer, text, text, boolean, text),
 	chameleon._source_changed(),
-	chameleon._drop_date_not_null(regclass),
-	chameleon._move_enum_types(regclass, name),
-	chameleon._set_sequences(regclass),
-	chameleon._drop_loading_schemas(integer),
-	chameleon._empty_table(regclass)
+	chameleon._owner_exec(integer, text),
+	chameleon._set_sequences(integer, regclass)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION chameleon.alter_source_owner(text, name) TO chameleon_admin;
 
@@ -833,3 +751,170 @@ CREATE TABLE chameleon.table_layout (
 SELECT pg_catalog.pg_extension_config_dump('chameleon.table_layout', '');
 REVOKE ALL ON chameleon.table_layout FROM PUBLIC;
 ALTER TABLE chameleon.table_progress ADD COLUMN layout text, ADD COLUMN layout_flavour text;
+
+------------------------------------------------------------------------
+-- Sources act as their owner (src/owner.c): target objects are changed
+-- through chameleon._owner_exec()
+------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION chameleon.update_schema_mappings(source_name text, schema_mappings text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_new		jsonb;
+	v_old		jsonb;
+	v_mysql		text;
+	v_target	text;
+	v_current	text;
+	v_other		text;
+BEGIN
+	v_src := chameleon._lookup_source(update_schema_mappings.source_name);
+	PERFORM chameleon._refuse_busy(v_src, 'update_schema_mappings()');
+	IF update_schema_mappings.schema_mappings IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'schema mappings are NULL',
+			HINT = 'Give the new mappings, for example: {sakila: sakila_new}';
+	END IF;
+	v_new := chameleon._parse_schema_mappings(update_schema_mappings.schema_mappings);
+	v_old := v_src.config -> 'schema_mappings';
+
+	FOR v_mysql IN SELECT jsonb_object_keys(v_old) LOOP
+		IF NOT v_new ? v_mysql THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('MySQL schema "%s" is missing from the new schema mappings', v_mysql),
+				DETAIL = 'update_schema_mappings() renames PostgreSQL schemas; it does not stop replicating a schema.',
+				HINT = 'Keep every mapped MySQL schema; use skip_tables or drop_source() to stop replicating.';
+		END IF;
+	END LOOP;
+
+	FOR v_mysql, v_target IN SELECT m.key, m.value FROM jsonb_each_text(v_new) m LOOP
+		SELECT s.source_name INTO v_other
+		  FROM chameleon.schema_mapping sm JOIN chameleon.source s USING (source_id)
+		 WHERE sm.schema_name = v_target AND sm.source_id <> v_src.source_id;
+		IF FOUND THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'duplicate_object',
+				MESSAGE = format('PostgreSQL schema "%s" is already mapped by source "%s"',
+								 v_target, v_other),
+				HINT = 'Each PostgreSQL schema belongs to one source: choose another name.';
+		END IF;
+		v_current := v_old ->> v_mysql;
+		CONTINUE WHEN v_current IS NULL OR v_current = v_target;
+		IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = v_current) THEN
+			IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = v_target) THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'duplicate_schema',
+					MESSAGE = format('cannot rename schema "%s" to "%s": the target exists',
+									 v_current, v_target),
+					HINT = 'Drop or rename the existing schema first, or choose another name.';
+			END IF;
+			PERFORM chameleon._owner_exec(v_src.source_id,
+										  format('ALTER SCHEMA %I RENAME TO %I', v_current, v_target));
+		END IF;
+		UPDATE chameleon.replica_table SET schema_name = v_target
+		 WHERE source_id = v_src.source_id AND schema_name = v_current;
+		UPDATE chameleon.table_progress SET schema_name = v_target
+		 WHERE source_id = v_src.source_id AND schema_name = v_current;
+	END LOOP;
+
+	UPDATE chameleon.source SET config = jsonb_set(config, '{schema_mappings}', v_new)
+	 WHERE source_id = v_src.source_id;
+	DELETE FROM chameleon.schema_mapping WHERE source_id = v_src.source_id;
+	INSERT INTO chameleon.schema_mapping (source_id, source_schema, schema_name)
+	SELECT v_src.source_id, m.key, m.value FROM jsonb_each_text(v_new) m;
+	PERFORM chameleon._wake_launcher();
+END
+$$;
+
+------------------------------------------------------------------------
+-- show_status.replay_lag also while the replay is down or blocked
+------------------------------------------------------------------------
+
+CREATE OR REPLACE VIEW chameleon.show_status AS
+SELECT s.source_name,
+	   s.source_type,
+	   s.status,
+	   s.consistent,
+	   CASE WHEN s.read_file IS NULL THEN NULL
+			WHEN s.read_pending_since IS NULL THEN interval '0'
+			ELSE greatest(now() - s.read_pending_since, interval '0')
+	   END AS read_lag,
+	   s.last_read,
+	   -- the oldest change read and not applied, also while the replay is
+	   -- down or blocked (it sets replay_pending_since only when it runs)
+	   CASE WHEN s.replay_file IS NULL THEN NULL
+			ELSE greatest(now() - coalesce(s.replay_pending_since,
+										   (SELECT coalesce(e.event_time, now())
+											  FROM chameleon.log_event e
+											 WHERE e.source_id = s.source_id
+											   AND e.event_id > s.replay_event_id
+											 ORDER BY e.event_id LIMIT 1),
+										   now()), interval '0')
+	   END AS replay_lag,
+	   s.last_replay,
+	   s.read_file || ':' || s.read_pos
+		   || coalesce(' ' || s.read_gtid, '') AS read_position,
+	   s.replay_file || ':' || s.replay_pos
+		   || coalesce(' ' || s.replay_gtid, '') AS replay_position,
+	   (SELECT count(*) FROM chameleon.replica_table t
+		 WHERE t.source_id = s.source_id AND t.enabled)::integer AS tables_replicated,
+	   (SELECT count(*) FROM chameleon.replica_table t
+		 WHERE t.source_id = s.source_id AND NOT t.enabled)::integer AS tables_disabled,
+	   s.replayed_rows,
+	   s.replayed_ddl,
+	   s.skipped_rows,
+	   s.last_error
+  FROM chameleon.source s;
+
+------------------------------------------------------------------------
+-- wait => true reports a failed job also on a running source
+------------------------------------------------------------------------
+
+ALTER TABLE chameleon.source ADD COLUMN job_error text;
+
+CREATE OR REPLACE FUNCTION chameleon._run_job(p_name text, p_kind integer, p_call text,
+								   p_schema text, p_tables text[], p_wait boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src	chameleon.source;
+	v_after	chameleon.source;
+BEGIN
+	v_src := chameleon._lookup_source(p_name, false);
+	IF v_src.status IN ('initialising', 'syncing')
+	   OR (v_src.status = 'running' AND p_kind <> 4) THEN
+		PERFORM chameleon._refuse_busy(v_src, p_call);
+	END IF;
+	IF p_wait AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+						   WHERE l.locktype = 'relation' AND l.pid = pg_backend_pid()
+							 AND l.relation = 'chameleon.source'::regclass
+							 AND l.mode = 'RowExclusiveLock') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('%s with wait => true cannot run in a transaction that changed chameleon''s catalogue', p_call),
+			HINT = 'Commit first, or call it with wait => false.';
+	END IF;
+	PERFORM chameleon._start_job(v_src.source_id, v_src.source_name, p_kind,
+								 p_schema, p_tables, p_wait);
+	IF p_wait THEN
+		SELECT * INTO v_after FROM chameleon.source s WHERE s.source_id = v_src.source_id;
+		IF v_after.job_error IS NOT NULL OR v_after.status = 'error'
+		   OR EXISTS (SELECT 1 FROM chameleon.table_progress p
+					   WHERE p.source_id = v_src.source_id AND p.state = 'failed') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'external_routine_exception',
+				MESSAGE = format('%s of source "%s" failed: %s', p_call, v_src.source_name,
+								 coalesce(v_after.job_error, v_after.last_error, 'see the server log')),
+				HINT = 'chameleon.show_errors has the details and chameleon.init_progress the state of each table; run the call again once the cause is fixed.';
+		END IF;
+	END IF;
+END
+$$;

@@ -63,7 +63,10 @@ CREATE TABLE chameleon.source (
 	status_changed_at timestamptz NOT NULL DEFAULT now(),
 	-- the role that added the source: everything done for the source is
 	-- done with its privileges
-	owner			regrole NOT NULL
+	owner			regrole NOT NULL,
+	-- why the last copy job (init_replica ... sync_tables) failed; NULL
+	-- while one runs and after one succeeded (what wait => true reports)
+	job_error		text
 );
 
 -- the MySQL password of each source; readable by the owner only
@@ -323,9 +326,16 @@ SELECT s.source_name,
 			ELSE greatest(now() - s.read_pending_since, interval '0')
 	   END AS read_lag,
 	   s.last_read,
+	   -- the oldest change read and not applied, also while the replay is
+	   -- down or blocked (it sets replay_pending_since only when it runs)
 	   CASE WHEN s.replay_file IS NULL THEN NULL
-			WHEN s.replay_pending_since IS NULL THEN interval '0'
-			ELSE greatest(now() - s.replay_pending_since, interval '0')
+			ELSE greatest(now() - coalesce(s.replay_pending_since,
+										   (SELECT coalesce(e.event_time, now())
+											  FROM chameleon.log_event e
+											 WHERE e.source_id = s.source_id
+											   AND e.event_id > s.replay_event_id
+											 ORDER BY e.event_id LIMIT 1),
+										   now()), interval '0')
 	   END AS replay_lag,
 	   s.last_replay,
 	   s.read_file || ':' || s.read_pos
@@ -830,7 +840,8 @@ BEGIN
 									 v_current, v_target),
 					HINT = 'Drop or rename the existing schema first, or choose another name.';
 			END IF;
-			EXECUTE format('ALTER SCHEMA %I RENAME TO %I', v_current, v_target);
+			PERFORM chameleon._owner_exec(v_src.source_id,
+										  format('ALTER SCHEMA %I RENAME TO %I', v_current, v_target));
 		END IF;
 		UPDATE chameleon.replica_table SET schema_name = v_target
 		 WHERE source_id = v_src.source_id AND schema_name = v_current;
@@ -966,100 +977,20 @@ UPDATE chameleon.replica_table r
  WHERE r.source_id = p_source_id AND r.source_schema = p_schema AND r.source_table = p_table
 $$;
 
--- Drops NOT NULL from the date, datetime and timestamp columns of a table
--- being loaded: MySQL's zero dates become NULL (SPEC section 5).
-CREATE FUNCTION chameleon._drop_date_not_null(p_rel regclass)
+-- Runs one statement on target objects (schemas, tables, constraints) as
+-- the owner of a source: what the management functions do to target
+-- objects needs the owner's privileges, not theirs (src/owner_sql.c).
+CREATE FUNCTION chameleon._owner_exec(source_id integer, sql text)
 RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_col name;
-BEGIN
-	FOR v_col IN SELECT a.attname FROM pg_attribute a
-				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped
-					AND a.attnotnull
-					AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
-				  ORDER BY a.attnum LOOP
-		EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', p_rel, v_col);
-	END LOOP;
-END
-$$;
-
--- Moves the enum types of a loaded table's columns from its loading
--- schema into the target schema, replacing the ones of the previous copy.
-CREATE FUNCTION chameleon._move_enum_types(p_rel regclass, p_target name)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_type record;
-BEGIN
-	FOR v_type IN SELECT DISTINCT t.oid::regtype AS typ, t.typname
-					FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-				   WHERE a.attrelid = p_rel AND t.typtype = 'e'
-					 AND t.typnamespace = (SELECT c.relnamespace FROM pg_class c WHERE c.oid = p_rel) LOOP
-		EXECUTE format('DROP TYPE IF EXISTS %I.%I', p_target, v_type.typname);
-		EXECUTE format('ALTER TYPE %s SET SCHEMA %I', v_type.typ, p_target);
-	END LOOP;
-END
-$$;
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_owner_exec';
 
 -- Sets every identity or serial sequence of a table past the largest
--- value of its column (the initial copy and detach_replica()).
-CREATE FUNCTION chameleon._set_sequences(p_rel regclass)
+-- value of its column, as the owner of the source (detach_replica()).
+CREATE FUNCTION chameleon._set_sequences(source_id integer, rel regclass)
 RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_col	record;
-	v_max	bigint;
-BEGIN
-	FOR v_col IN SELECT a.attname, pg_get_serial_sequence(p_rel::text, a.attname) AS seq
-				   FROM pg_attribute a
-				  WHERE a.attrelid = p_rel AND a.attnum > 0 AND NOT a.attisdropped LOOP
-		CONTINUE WHEN v_col.seq IS NULL;
-		EXECUTE format('SELECT max(%I)::bigint FROM %s', v_col.attname, p_rel) INTO v_max;
-		IF v_max IS NOT NULL THEN
-			PERFORM setval(v_col.seq, v_max);
-		END IF;
-	END LOOP;
-END
-$$;
-
--- Drops every loading schema of a source (leftovers of a failed job too).
-CREATE FUNCTION chameleon._drop_loading_schemas(p_source_id integer)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_schema name;
-BEGIN
-	FOR v_schema IN SELECT n.nspname FROM pg_namespace n
-					 WHERE n.nspname LIKE chameleon._loading_schema_pattern(p_source_id) LOOP
-		EXECUTE format('DROP SCHEMA %I CASCADE', v_schema);
-	END LOOP;
-END
-$$;
-
--- Empties a table reloaded in place (keep_existing_schema): TRUNCATE, or
--- DELETE when other tables' foreign keys reference it.
-CREATE FUNCTION chameleon._empty_table(p_rel regclass)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF EXISTS (SELECT 1 FROM pg_constraint c WHERE c.confrelid = p_rel) THEN
-		EXECUTE format('DELETE FROM %s', p_rel);
-	ELSE
-		EXECUTE format('TRUNCATE %s', p_rel);
-	END IF;
-END
-$$;
+LANGUAGE c STRICT
+AS 'MODULE_PATHNAME', 'chameleon_sql_set_sequences';
 
 CREATE FUNCTION chameleon._start_job(source_id integer, source_name text,
 									 kind integer, schema_name text,
@@ -1106,13 +1037,13 @@ BEGIN
 								 p_schema, p_tables, p_wait);
 	IF p_wait THEN
 		SELECT * INTO v_after FROM chameleon.source s WHERE s.source_id = v_src.source_id;
-		IF v_after.status = 'error'
+		IF v_after.job_error IS NOT NULL OR v_after.status = 'error'
 		   OR EXISTS (SELECT 1 FROM chameleon.table_progress p
 					   WHERE p.source_id = v_src.source_id AND p.state = 'failed') THEN
 			RAISE EXCEPTION USING
 				ERRCODE = 'external_routine_exception',
 				MESSAGE = format('%s of source "%s" failed: %s', p_call, v_src.source_name,
-								 coalesce(v_after.last_error, 'see the server log')),
+								 coalesce(v_after.job_error, v_after.last_error, 'see the server log')),
 				HINT = 'chameleon.show_errors has the details and chameleon.init_progress the state of each table; run the call again once the cause is fixed.';
 		END IF;
 	END IF;
@@ -1360,7 +1291,7 @@ BEGIN
 	END IF;
 	v_src := chameleon._lookup_source(detach_replica.source_name);
 
-	PERFORM chameleon._set_sequences(to_regclass(format('%I.%I', t.schema_name, t.table_name)))
+	PERFORM chameleon._set_sequences(v_src.source_id, to_regclass(format('%I.%I', t.schema_name, t.table_name)))
 	   FROM chameleon.replica_table t
 	  WHERE t.source_id = v_src.source_id
 		AND to_regclass(format('%I.%I', t.schema_name, t.table_name)) IS NOT NULL;
@@ -1394,7 +1325,7 @@ BEGIN
 						(SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_fk.ref_columns) WITH ORDINALITY u(c, o)),
 						chameleon._fk_action_sql(v_fk.on_delete), chameleon._fk_action_sql(v_fk.on_update));
 		BEGIN
-			EXECUTE v_sql;
+			PERFORM chameleon._owner_exec(v_src.source_id, v_sql);
 		EXCEPTION WHEN others THEN
 			RAISE WARNING 'foreign key % of table %.% not created: %', v_fk.fk_name,
 				v_fk.child_schema, v_fk.child_table, SQLERRM
@@ -1408,7 +1339,8 @@ BEGIN
 				  WHERE t.source_id = v_src.source_id AND c.contype = 'f' AND NOT c.convalidated
 				  ORDER BY 1, 2 LOOP
 		BEGIN
-			EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname);
+			PERFORM chameleon._owner_exec(v_src.source_id,
+										  format('ALTER TABLE %s VALIDATE CONSTRAINT %I', v_con.rel, v_con.conname));
 		EXCEPTION WHEN others THEN
 			RAISE WARNING 'foreign key % of table % is not valid: %', v_con.conname, v_con.rel, SQLERRM
 				USING HINT = 'The constraint stays NOT VALID: fix the rows, then run ALTER TABLE ... VALIDATE CONSTRAINT.';

@@ -15,11 +15,13 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "catalog.h"
+#include "owner.h"
 
 /* statements a process plans at most; beyond this, plans are not kept */
 #define CAT_MAX_PLANS	256
@@ -126,8 +128,8 @@ cat_text_array(const List *strings)
 }
 
 /* See catalog.h. */
-uint64
-chameleon_cat_run(const char *sql, int nargs, const CatArg *args)
+static uint64
+cat_execute(const char *sql, int nargs, const CatArg *args)
 {
 	Datum		values[FUNC_MAX_ARGS];
 	char		nulls[FUNC_MAX_ARGS + 1];
@@ -147,14 +149,81 @@ chameleon_cat_run(const char *sql, int nargs, const CatArg *args)
 	return SPI_processed;
 }
 
-/* See catalog.h. */
-void
-chameleon_cat_exec_dynamic(const char *sql)
+/* Runs a dynamic statement as the current identity. */
+static void
+exec_dynamic(const char *sql)
 {
 	int			rc = SPI_execute(sql, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "statement failed (%s): %s", SPI_result_code_string(rc), sql);
+}
+
+/*
+ * Runs a catalogue statement (a kept plan, or dynamic text) with the
+ * session's own rights, also while acting as a source's
+ * owner (owner.h): the catalogue is not the owner's.
+ */
+static uint64
+cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic)
+{
+	Oid			session = chameleon_catalog_user();
+	Oid			user;
+	int			sec;
+	volatile uint64 n = 0;
+
+	GetUserIdAndSecContext(&user, &sec);
+	if (!OidIsValid(session) || session == user)
+	{
+		if (dynamic)
+		{
+			exec_dynamic(sql);
+			return 0;
+		}
+		return cat_execute(sql, nargs, args);
+	}
+	SetUserIdAndSecContext(session, sec);
+	PG_TRY();
+	{
+		if (dynamic)
+			exec_dynamic(sql);
+		else
+			n = cat_execute(sql, nargs, args);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(user, sec);
+	}
+	PG_END_TRY();
+	return n;
+}
+
+/* See catalog.h. */
+uint64
+chameleon_cat_run(const char *sql, int nargs, const CatArg *args)
+{
+	return cat_as_session(sql, nargs, args, false);
+}
+
+/* See catalog.h. */
+uint64
+chameleon_target_run(const char *sql, int nargs, const CatArg *args)
+{
+	return cat_execute(sql, nargs, args);
+}
+
+/* See catalog.h. */
+void
+chameleon_cat_exec_dynamic(const char *sql)
+{
+	(void) cat_as_session(sql, 0, NULL, true);
+}
+
+/* See catalog.h. */
+void
+chameleon_target_exec(const char *sql)
+{
+	exec_dynamic(sql);
 }
 
 /* Checks that a result row and column exist. */

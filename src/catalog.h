@@ -11,6 +11,9 @@
  *
  *	  Results are in SPI_tuptable, read with the cat_get_* helpers.  The
  *	  caller is connected to SPI (chameleon_xact_begin does that).
+ *	  Catalogue statements always run with the session's own rights;
+ *	  statements on target objects (TARGET_RUN, chameleon_target_exec) as
+ *	  the current identity, which is a source's owner in owner.h's regions.
  *
  *-------------------------------------------------------------------------
  */
@@ -104,10 +107,24 @@ extern uint64 chameleon_cat_run(const char *sql, int nargs, const CatArg *args);
 #define CAT_RUN0(sql) chameleon_cat_run((sql), 0, NULL)
 
 /*
- * Runs a statement built at run time (utility statements, names quoted
- * by the caller): planned once, not kept.  ERROR when it fails.
+ * Runs a catalogue statement built at run time (utility statements, names
+ * quoted by the caller): planned once, not kept.  ERROR when it fails.
  */
 extern void chameleon_cat_exec_dynamic(const char *sql);
+
+/*
+ * The same for statements on target objects (the replicated schemas and
+ * tables): they run as the current identity, the source's owner while
+ * acting as it (owner.h), where catalogue statements run with the
+ * session's own rights.
+ */
+extern uint64 chameleon_target_run(const char *sql, int nargs, const CatArg *args);
+
+#define TARGET_RUN(sql, ...) \
+	chameleon_target_run((sql), lengthof(((const CatArg[]) {__VA_ARGS__})), \
+						 ((const CatArg[]) {__VA_ARGS__}))
+
+extern void chameleon_target_exec(const char *sql);
 
 /* Column col (1-based) of result row row, as palloc'd text; NULL: SQL NULL. */
 extern char *cat_get_text(uint64 row, int col);

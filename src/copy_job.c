@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -26,6 +27,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "catalog.h"
@@ -36,10 +38,12 @@
 #include "jobs.h"
 #include "mysql_client.h"
 #include "names.h"
+#include "owner.h"
 #include "pg_source.h"
 #include "position.h"
 #include "source_conf.h"
 #include "source_state.h"
+#include "target_ops.h"
 #include "worker_util.h"
 
 
@@ -227,7 +231,7 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 				kept = strcmp(CAT_VALUE("SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1, $2)) IS NOT NULL",
 										cat_text(t->load_schema), cat_text(t->source_table)), "t") == 0;
 			for (cddl_sql *q = kept ? NULL : out.statements; q; q = q->next)
-				chameleon_cat_exec_dynamic(q->text);
+				chameleon_target_exec(q->text);
 			/* keys and indexes: after the data */
 			for (cddl_sql *q = kept ? NULL : out.post_data; q; q = q->next)
 				post = lappend(post, pstrdup(q->text));
@@ -248,8 +252,9 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 
 	/* zero dates become NULL: a NOT NULL date column must accept them */
 	if (!conf->keep_existing_schema)
-		CAT_RUN("SELECT chameleon._drop_date_not_null(pg_catalog.format('%I.%I', $1, $2)::regclass)",
-				cat_text(t->load_schema), cat_text(t->source_table));
+		chameleon_drop_date_not_null(get_relname_relid(t->source_table,
+													   get_namespace_oid(t->load_schema,
+																		 false)));
 
 	CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 			"       source_schema, source_table, load_schema, rows_estimated, post_data,"
@@ -262,11 +267,15 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 			cat_text(layout), cat_text(HISTORY_FLAVOUR_NAME(flavour)));
 }
 
-/* Drops the loading schemas of a source (leftovers included). */
+/* Drops the loading schemas of a source (leftovers included), as its owner. */
 static void
-drop_loading_schemas(int32 source_id)
+drop_loading_schemas(int32 source_id, Oid owner)
 {
-	CAT_RUN("SELECT chameleon._drop_loading_schemas($1)", cat_int4(source_id));
+	ChameleonActor actor;
+
+	chameleon_act_as(owner, &actor);
+	chameleon_drop_loading_schemas(source_id);
+	chameleon_act_end(&actor);
 }
 
 /*
@@ -280,20 +289,21 @@ swap_table(const ChameleonSourceConf *conf, const char *target, const char *tabl
 {
 	char	   *qtarget = chameleon_qualified(target, table);
 
-	chameleon_cat_exec_dynamic(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(target)));
+	Oid			relid;
+
+	chameleon_target_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(target)));
+	relid = get_relname_relid(table, get_namespace_oid(load, false));
 	if (strcmp(load, target) != 0)
 	{
-		chameleon_cat_exec_dynamic(psprintf("DROP TABLE IF EXISTS %s", qtarget));
+		chameleon_target_exec(psprintf("DROP TABLE IF EXISTS %s", qtarget));
 		/* enum types live beside their table */
-		CAT_RUN("SELECT chameleon._move_enum_types(pg_catalog.format('%I.%I', $1, $2)::regclass, $3)",
-				cat_text(load), cat_text(table), cat_text(target));
-		chameleon_cat_exec_dynamic(psprintf("ALTER TABLE %s SET SCHEMA %s",
-											chameleon_qualified(load, table),
-											quote_identifier(target)));
+		chameleon_move_enum_types(relid, target);
+		chameleon_target_exec(psprintf("ALTER TABLE %s SET SCHEMA %s",
+									   chameleon_qualified(load, table),
+									   quote_identifier(target)));
 	}
 	/* identity and serial sequences continue after the copied rows */
-	CAT_RUN("SELECT chameleon._set_sequences(pg_catalog.format('%I.%I', $1, $2)::regclass)",
-			cat_text(target), cat_text(table));
+	chameleon_set_sequences(relid);
 	chameleon_grant_select(conf, target, table);
 }
 
@@ -387,7 +397,7 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 			MemoryContextSwitchTo(old);
 		}
 		foreach(lc, drops)
-			chameleon_cat_exec_dynamic((char *) lfirst(lc));
+			chameleon_target_exec((char *) lfirst(lc));
 		CAT_RUN("DELETE FROM chameleon.replica_table r"
 				" WHERE r.source_id = $1 AND ($2::text IS NULL OR r.source_schema = $2)"
 				"   AND NOT EXISTS (SELECT 1 FROM chameleon.table_progress p"
@@ -438,7 +448,7 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 			cat_int4(conf->source_id));
 	if (job->kind == JOB_INIT_REPLICA)
 		set_stream_start(conf->source_id);
-	drop_loading_schemas(conf->source_id);
+	drop_loading_schemas(conf->source_id, conf->owner);
 }
 
 /* Runs the job; ERROR on any failure. */
@@ -458,6 +468,7 @@ job_run(ChameleonJob *job)
 	MemoryContext old;
 	int			nhelpers;
 	List	   *handles = NIL;
+	ChameleonActor actor;
 
 	/* claim the source and set its state */
 	chameleon_xact_begin("chameleon: start job");
@@ -471,9 +482,19 @@ job_run(ChameleonJob *job)
 	if (running)
 		busy_status = final_status = "running";
 	chameleon_state_set(job->source_id, busy_status, NULL, true, NULL);
-	drop_loading_schemas(job->source_id);
+	CAT_RUN("UPDATE chameleon.source SET job_error = NULL WHERE source_id = $1",
+			cat_int4(job->source_id));
+	drop_loading_schemas(job->source_id, conf->owner);
 	CAT_RUN("DELETE FROM chameleon.table_progress WHERE source_id = $1", cat_int4(job->source_id));
 	chameleon_xact_commit();
+
+	/*
+	 * Everything from here on is done for the source: with its owner's
+	 * privileges (catalogue statements keep the worker's).  An error ends
+	 * the job, and chameleon_worker_error() returns to the worker's
+	 * identity.
+	 */
+	chameleon_act_as(conf->owner, &actor);
 
 	if (conf->is_pgsql)
 	{
@@ -518,8 +539,8 @@ job_run(ChameleonJob *job)
 	{
 		JobTable   *t = (JobTable *) lfirst(lc);
 
-		chameleon_cat_exec_dynamic(psprintf("CREATE SCHEMA IF NOT EXISTS %s",
-											quote_identifier(t->load_schema)));
+		chameleon_target_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+									   quote_identifier(t->load_schema)));
 		job_create_table(job_conn, conf, t, with_data);
 	}
 	if (running)
@@ -592,6 +613,7 @@ swap:
 			(errmsg("%s of source \"%s\" finished: %s",
 					chameleon_job_name(job->kind), conf->name, discarded)));
 	chameleon_xact_commit();
+	chameleon_act_end(&actor);
 }
 
 /*
@@ -603,12 +625,19 @@ job_record_failure(ChameleonJob *job, const char *message)
 {
 	ChameleonFailure f = {0};
 	bool		running;
+	bool		isnull = true;
+	Oid			owner = InvalidOid;
 
 	chameleon_xact_begin("chameleon: record failure");
+	if (CAT_RUN("SELECT owner::pg_catalog.oid FROM chameleon.source WHERE source_id = $1",
+				cat_int4(job->source_id)) > 0)
+		owner = DatumGetObjectId(cat_get_datum(0, 1, &isnull));
 	f.message = message;
 	running = strcmp(CAT_VALUE("SELECT status FROM chameleon.source WHERE source_id = $1",
 							   cat_int4(job->source_id)), "running") == 0;
 	chameleon_state_record_error(job->source_id, job->source_name, &f, !running);
+	CAT_RUN("UPDATE chameleon.source SET job_error = $2 WHERE source_id = $1",
+			cat_int4(job->source_id), cat_text(message));
 	if (running)
 	{
 		chameleon_state_set(job->source_id, NULL, NULL, true, message);
@@ -623,7 +652,8 @@ job_record_failure(ChameleonJob *job, const char *message)
 	CAT_RUN("UPDATE chameleon.table_progress SET state = 'failed', finished = clock_timestamp()"
 			" WHERE source_id = $1 AND state NOT IN ('done', 'failed')",
 			cat_int4(job->source_id));
-	drop_loading_schemas(job->source_id);
+	if (!isnull)
+		drop_loading_schemas(job->source_id, owner);
 	chameleon_xact_commit();
 }
 

@@ -45,6 +45,8 @@
 #include "history.h"
 #include "jobs.h"
 #include "mysql_client.h"
+#include "owner.h"
+#include "target_ops.h"
 #include "worker_util.h"
 
 /* most rows per chunk (one COPY, one transaction) */
@@ -453,10 +455,17 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	Oid			relid;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon copy row",
 												 ALLOCSET_DEFAULT_SIZES);
+	ChameleonActor table_actor;
+	Oid			table_owner;
 
 	copy_xact_begin("chameleon: copy setup");
 	relid = RangeVarGetRelid(makeRangeVar(t->load_schema, t->table_name, -1), AccessShareLock, false);
+	/* a kept table (keep_existing_schema) may belong to anyone */
+	chameleon_check_table_owner(relid, conf->owner, conf->name);
+	table_owner = chameleon_rel_owner(relid);
 	copy_xact_commit();
+	/* its triggers, defaults and index expressions run as its owner */
+	chameleon_act_as(table_owner, &table_actor);
 
 	/*
 	 * keep_existing_schema: the table is emptied and loaded in place, in
@@ -469,7 +478,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	{
 		chameleon_xact_begin("chameleon: reload a kept table");
 		copy_in_place = true;
-		CAT_RUN("SELECT chameleon._empty_table($1)", cat_datum(REGCLASSOID, ObjectIdGetDatum(relid), false));
+		chameleon_empty_table(relid);
 	}
 	copy_xact_begin("chameleon: copy setup");
 	cols = read_columns(conn, t, relid, &ncols);
@@ -577,7 +586,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 		ListCell   *lc;
 
 		foreach(lc, t->post_data)
-			chameleon_cat_exec_dynamic((char *) lfirst(lc));
+			chameleon_target_exec((char *) lfirst(lc));
 		CAT_RUN("UPDATE chameleon.table_progress SET state = 'swapping',"
 				"       snapshot_file = $4, snapshot_pos = $5, snapshot_gtid = $6,"
 				"       finished = clock_timestamp()"
@@ -591,6 +600,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 		copy_in_place = false;
 		chameleon_xact_commit();
 	}
+	chameleon_act_end(&table_actor);
 	if (discarded > 0)
 		ereport(WARNING,
 				(errmsg("%llu rows of MySQL table \"%s.%s\" could not be stored and were discarded",
@@ -619,6 +629,7 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	int64		chunk_bytes = conf->copy_max_memory / (2 * Max(chameleon_copy_workers, 1));
 	ErrorContextCallback errcallback;
+	ChameleonActor actor;
 
 	if (chunk_bytes < 1024 * 1024)
 		chunk_bytes = 1024 * 1024;
@@ -651,6 +662,7 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 				(errmsg_internal("copying %s.%s", t->source_schema, t->source_table)));
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("chameleon: copying %s.%s", t->source_schema, t->source_table));
+		chameleon_act_as(conf->owner, &actor);
 		PG_TRY();
 		{
 			copy_one_table(conf, copy_conn, t, chunk_bytes);
@@ -658,6 +670,8 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 		PG_CATCH();
 		{
 			ErrorData  *edata = chameleon_worker_error(cxt);
+
+			chameleon_act_end(&actor);
 
 			copy_in_place = false;
 			chameleon_xact_begin("chameleon: record a failed table");
@@ -671,6 +685,7 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 			break;
 		}
 		PG_END_TRY();
+		chameleon_act_end(&actor);
 		copy_task = NULL;
 	}
 	mysql_close(copy_conn);

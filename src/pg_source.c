@@ -320,12 +320,12 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 			describe_table(sschema, stable, load, target, &create, &post, &columns);
 
 			chameleon_xact_begin("chameleon: copy a PostgreSQL table");
-			chameleon_cat_exec_dynamic(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(load)));
-			chameleon_cat_exec_dynamic(create.data);
+			chameleon_target_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(load)));
+			chameleon_target_exec(create.data);
 			if (with_data)
 				rows = copy_table(sschema, stable, load, columns);
 			foreach(lc, post)
-				chameleon_cat_exec_dynamic((char *) lfirst(lc));
+				chameleon_target_exec((char *) lfirst(lc));
 
 			CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 					"       source_schema, source_table, load_schema, rows_estimated, rows_copied,"

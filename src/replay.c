@@ -435,7 +435,7 @@ mark_consistent(void)
 static void
 idle_round(void)
 {
-	if (CAT_RUN("UPDATE chameleon.source SET replay_file = read_file, replay_pos = read_pos,"
+	(void) CAT_RUN("UPDATE chameleon.source SET replay_file = read_file, replay_pos = read_pos,"
 				"       replay_gtid = coalesce(read_gtid, replay_gtid), replay_pending_since = NULL"
 				" WHERE source_id = $1 AND read_file IS NOT NULL"
 				"   AND read_event_id <= replay_event_id"
@@ -443,8 +443,9 @@ idle_round(void)
 				"                    WHERE e.source_id = $1 AND e.event_id > replay_event_id)"
 				"   AND (replay_file IS DISTINCT FROM read_file OR replay_pos IS DISTINCT FROM read_pos"
 				"        OR replay_pending_since IS NOT NULL)",
-				cat_int4(state.source_id)) > 0)
-		mark_consistent();
+				cat_int4(state.source_id));
+	/* also when nothing moved: a copy with no change after it is consistent */
+	mark_consistent();
 	/* a transaction still being read is pending already */
 	CAT_RUN("UPDATE chameleon.source s SET replay_pending_since = e.t"
 			"  FROM (SELECT coalesce(event_time, now()) AS t FROM chameleon.log_event"

@@ -27,6 +27,7 @@
 #include "utils/datum.h"
 #include "utils/memutils.h"
 
+#include "owner.h"
 #include "replay_apply_internal.h"
 
 /* Frees the plans of a table (the relation cache forgets the table). */
@@ -176,6 +177,7 @@ replay_apply_row(ReplayState *st, const ReplayEvent *ev)
 	Datum	   *avals;
 	bool	   *anulls;
 	bool		found;
+	ChameleonActor actor;
 
 	if (t == NULL || !t->enabled)
 		return false;
@@ -190,7 +192,10 @@ replay_apply_row(ReplayState *st, const ReplayEvent *ev)
 
 	image_values(ev->before_values, ev->before_names, &bvals, &bnulls);
 	image_values(ev->after_values, ev->after_names, &avals, &anulls);
+	/* as the table's owner; an error aborts the (sub)transaction, which resets it */
+	chameleon_act_as(t->owner, &actor);
 	found = p->method->apply(t, p, bvals, bnulls, avals, anulls);
+	chameleon_act_end(&actor);
 	if (!found)
 		ereport(DEBUG1,
 				(errmsg("%s found no row in %s.%s",

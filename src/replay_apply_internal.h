@@ -81,6 +81,7 @@ typedef struct ReplayTable
 	bool		cols_loaded;
 	bool		stale;			/* relcache invalidation seen: reload */
 	Oid			relid;
+	Oid			owner;			/* rows are applied as this role */
 	int			ncols;			/* not dropped, not generated */
 	char	  **colnames;
 	char	  **coltypes;		/* the type without modifier */

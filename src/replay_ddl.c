@@ -24,6 +24,7 @@
 #include "catalog.h"
 #include "ddl/cddl.h"
 #include "fk_catalog.h"
+#include "owner.h"
 #include "replay_internal.h"
 #include "worker_util.h"
 
@@ -103,7 +104,7 @@ rename_indexes(const char *pg_schema, const char *from_table, const char *to_tab
 	for (uint64 i = 0; i < n; i++)
 		stmts = lappend(stmts, cat_get_text(i, 1));
 	foreach(lc, stmts)
-		chameleon_cat_exec_dynamic((const char *) lfirst(lc));
+		chameleon_target_exec((const char *) lfirst(lc));
 }
 
 /* Follows a renamed table in replica_table (out of the mapped schemas: removed). */
@@ -273,6 +274,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 	cddl_options opts;
 	volatile bool ran = false;
 	volatile bool fks_followed = false;
+	ChameleonActor actor;
 	replay_ctx_set(st, NULL, NULL, "DDL", ev->query);
 	if (ev->query == NULL)
 		return false;
@@ -285,6 +287,8 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 	opts.overrides = st->conf->overrides;
 	opts.noverrides = st->conf->noverrides;
 
+	/* DDL on the target runs as the source's owner (owner.h) */
+	chameleon_act_as(st->conf->owner, &actor);
 	PG_TRY();
 	{
 		doc = cddl_parse(ev->query, strlen(ev->query), &err);
@@ -330,7 +334,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 			for (const cddl_sql *q = out.statements; q; q = q->next)
 			{
 				st->ctx.sql = pstrdup(q->text);
-				chameleon_cat_exec_dynamic(q->text);
+				chameleon_target_exec(q->text);
 			}
 			follow_stmt(st, s, defschema);
 			ran = true;
@@ -338,6 +342,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 	}
 	PG_FINALLY();
 	{
+		chameleon_act_end(&actor);
 		cddl_doc_free(doc);
 	}
 	PG_END_TRY();

@@ -37,6 +37,7 @@
 #include "utils/memutils.h"
 
 #include "catalog.h"
+#include "owner.h"
 #include "replay_apply_internal.h"
 
 /* InnoDB stops cascading deeper than this (FK_MAX_CASCADE_DEL) */
@@ -239,6 +240,7 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 	CatArg	   *args = palloc(sizeof(CatArg) * (2 * fk->ncols + 1));
 	int			nargs = 0;
 	uint64		n;
+	ChameleonActor actor;
 
 	replay_table_prepare(child);
 	initStringInfo(&sql);
@@ -291,7 +293,10 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 	if (want_rows)
 		appendStringInfoString(&sql, " RETURNING *");
 
-	n = chameleon_cat_run(sql.data, nargs, args);
+	/* the child's rows change as its owner, like the parent's */
+	chameleon_act_as(child->owner, &actor);
+	n = chameleon_target_run(sql.data, nargs, args);
+	chameleon_act_end(&actor);
 	if (want_rows && n > 0)
 	{
 		TupleDesc	desc = SPI_tuptable->tupdesc;

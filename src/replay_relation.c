@@ -27,6 +27,7 @@
 #include "commands/trigger.h"
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -36,11 +37,16 @@
 #include "utils/typcache.h"
 
 #include "catalog.h"
+#include "owner.h"
 #include "replay_apply_internal.h"
 
 static HTAB *replay_tables = NULL;
 static MemoryContext replay_cache_cxt = NULL;
 static bool relcache_callback_set = false;
+
+/* the source whose tables these are: rows are applied for its owner */
+static Oid	source_owner = InvalidOid;
+static const char *source_name = "";
 
 /* The context the cache (tables, plans) lives in. */
 MemoryContext
@@ -182,6 +188,8 @@ replay_tables_load(ReplayState *st)
 
 	if (replay_tables == NULL)
 		tables_create();
+	source_owner = st->conf->owner;
+	source_name = st->source_name;
 	hash_seq_init(&seq, replay_tables);
 	while ((t = hash_seq_search(&seq)) != NULL)
 		t->present = false;
@@ -420,6 +428,18 @@ table_load_columns(ReplayTable *t)
 				 errhint("Copy the table again with chameleon.sync_tables().")));
 	rel = table_open(relid, NoLock);
 	desc = RelationGetDescr(rel);
+
+	/*
+	 * Rows are applied as the table's owner (its triggers and defaults run
+	 * with that role's rights), which the source's owner must be able to
+	 * act as, as with plain SQL.
+	 */
+	if (!has_privs_of_role(source_owner, rel->rd_rel->relowner))
+	{
+		table_close(rel, NoLock);
+		chameleon_check_table_owner(relid, source_owner, source_name);
+	}
+	t->owner = rel->rd_rel->relowner;
 
 	old = MemoryContextSwitchTo(replay_cache_cxt);
 	t->colnames = palloc(sizeof(char *) * Max(desc->natts, 1));

@@ -16,6 +16,7 @@
 #include "utils/snapmgr.h"
 
 #include "catalog.h"
+#include "owner.h"
 #include "worker_util.h"
 
 /* the caller's memory context, current again inside and after the transaction */
@@ -72,6 +73,12 @@ chameleon_worker_error(MemoryContext cxt)
 	EmitErrorReport();
 	AbortOutOfAnyTransaction();
 	FlushErrorState();
+	/* back to the worker's own identity, if it was acting as an owner */
+	if (OidIsValid(chameleon_catalog_user()))
+	{
+		SetUserIdAndSecContext(chameleon_catalog_user(), 0);
+		chameleon_act_reset();
+	}
 	MemoryContextSwitchTo(cxt);
 	return edata;
 }
@@ -90,9 +97,9 @@ chameleon_grant_select(const ChameleonSourceConf *conf, const char *schema,
 	{
 		const char *role = quote_identifier((const char *) lfirst(lc));
 
-		chameleon_cat_exec_dynamic(psprintf("GRANT USAGE ON SCHEMA %s TO %s",
-											quote_identifier(schema), role));
-		chameleon_cat_exec_dynamic(psprintf("GRANT SELECT ON %s TO %s",
-											chameleon_qualified(schema, table), role));
+		chameleon_target_exec(psprintf("GRANT USAGE ON SCHEMA %s TO %s",
+									   quote_identifier(schema), role));
+		chameleon_target_exec(psprintf("GRANT SELECT ON %s TO %s",
+									   chameleon_qualified(schema, table), role));
 	}
 }

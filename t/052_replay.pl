@@ -242,9 +242,14 @@ is(pq("SELECT replayed_ddl FROM chameleon.source WHERE source_id = $sid"), '6', 
 is(pq("SELECT count(*) FROM chameleon.error_log"), '0', 'no error so far');
 
 # ---------- on_error_replay: continue ----------
+# a value the column cannot hold goes to discarded_rows (the table stays);
+# a row the table refuses (its CHECK constraint) disables the table
+pq('ALTER TABLE shop_pg.bad ADD CONSTRAINT small CHECK (v < 100)');
 ins('pk_renamed', [qw(id v)], [10, 'ten']);
 ins('bad', [qw(id v)], [2, 'not a number']);
 ins('pk_renamed', [qw(id v)], [11, 'eleven']);
+commit_txn();
+ins('bad', [qw(id v)], [4, 500]);
 commit_txn();
 ins('bad', [qw(id v)], [3, 3]);
 commit_txn();
@@ -257,10 +262,13 @@ wait_replayed('errors, continue');
 
 is(pq("SELECT string_agg(id::text, ',' ORDER BY id) FROM shop_pg.pk_renamed WHERE id >= 10"), '10,11,12',
 	'continue: the other tables of the failing transaction and later ones are applied');
-is(pq("SELECT enabled::text || ' ' || (disabled_reason ~ 'invalid input syntax') FROM chameleon.replica_table WHERE source_table = 'bad'"),
-	'false true', 'continue: the failing table is disabled with the reason');
+is(pq("SELECT count(*) FROM chameleon.discarded_rows WHERE table_name = 'bad' AND row_data->>'id' = '2'"
+		  . " AND row_data->>'v' = 'not a number' AND reason ~ 'invalid input syntax'"),
+	'1', 'continue: a value the column cannot hold goes to discarded_rows with the reason');
+is(pq("SELECT enabled::text || ' ' || (disabled_reason ~ 'check constraint') FROM chameleon.replica_table WHERE source_table = 'bad'"),
+	'false true', 'continue: the table that refuses a row is disabled with the reason');
 is(pq("SELECT string_agg(id::text, ',') FROM shop_pg.bad"), '1', 'continue: nothing applied to the disabled table');
-is(pq("SELECT count(*) FROM chameleon.show_errors WHERE table_name = 'bad' AND sql_text ~ '^INSERT INTO shop_pg.bad' AND error_message ~ 'not a number'"),
+is(pq("SELECT count(*) FROM chameleon.show_errors WHERE table_name = 'bad' AND sql_text ~ '^INSERT INTO shop_pg.bad' AND error_message ~ 'check constraint'"),
 	'1', 'show_errors has the statement and the message of the failing row');
 is(pq("SELECT count(*) FROM chameleon.show_errors WHERE sql_text ~ 'FROBNICATE' AND error_message ~ 'cannot parse'"),
 	'1', 'show_errors has the statement that cannot be parsed');
@@ -382,7 +390,8 @@ my $before = pq("SELECT replay_event_id FROM chameleon.source WHERE source_id = 
 ins('pk_renamed', [qw(id v)], [21, 'fine']);
 commit_txn();
 ins('pk_renamed', [qw(id v)], [20, 'fine too']);
-ins('kc', [qw(a b)], [2, 'not a number']);
+pq('ALTER TABLE shop_pg.kc ADD CONSTRAINT small CHECK (b < 100)');
+ins('kc', [qw(a b)], [2, 500]);
 commit_txn();
 flush_log();
 ok($node->poll_query_until('postgres',
@@ -397,7 +406,7 @@ is(pq("SELECT replay_event_id FROM chameleon.source WHERE source_id = $sid"), $b
 	'exit: the replay position did not move');
 is(pq("SELECT count(*) FROM chameleon.log_event WHERE source_id = $sid AND event_id > $before"), '5',
 	'exit: the events stay in the log');
-like(pq("SELECT last_error FROM chameleon.show_status"), qr/not a number/, 'exit: last_error has the reason');
+like(pq("SELECT last_error FROM chameleon.show_status"), qr/check constraint/, 'exit: last_error has the reason');
 is(pq("SELECT count(*) FROM chameleon.show_errors WHERE table_name = 'kc'"), '1', 'exit: show_errors has the failure');
 is(pq("SELECT enabled FROM chameleon.replica_table WHERE source_table = 'kc'"), 't', 'exit: no table disabled');
 

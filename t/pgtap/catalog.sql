@@ -2,7 +2,7 @@
 -- signatures, views with their columns and types, and privileges.
 -- Run by t/011_pgtap.pl with pg_prove against a fresh instance.
 BEGIN;
-SELECT plan(119);
+SELECT plan(120);
 
 SELECT has_schema('chameleon');
 SELECT has_role('chameleon_admin');
@@ -78,8 +78,9 @@ SELECT has_view('chameleon', 'init_progress', 'view init_progress');
 SELECT has_view('chameleon', 'discarded_rows', 'view discarded_rows');
 
 SELECT columns_are('chameleon', 'sources',
-	ARRAY['source_name', 'source_type', 'status', 'config']);
+	ARRAY['source_name', 'source_type', 'status', 'config', 'owner']);
 SELECT col_type_is('chameleon', 'sources', 'config', 'jsonb', 'sources.config is jsonb');
+SELECT col_type_is('chameleon', 'sources', 'owner', 'name', 'sources.owner is name');
 
 SELECT columns_are('chameleon', 'show_status',
 	ARRAY['source_name', 'source_type', 'status', 'consistent', 'read_lag',
