@@ -249,15 +249,39 @@ ok(defined $took && $took < 10, sprintf('stop_replica stops a reader waiting for
 # Runs init_replica of a pgsql source on a fake PostgreSQL server.
 sub fake_pgsql_copy
 {
-	my ($name, $scenario) = @_;
+	my ($name, $scenario, $ssl_mode) = @_;
 	my $pg = fake_pg(scenario => $scenario, log => "$dir/$name.log");
-	psql1("SELECT chameleon.add_source('$name', \$\$type: pgsql\ndb_conn: {host: 127.0.0.1, port: $pg->{port}, user: u, database: d, ssl_mode: disabled}\nschema_mappings: {public: $name}\n\$\$)");
+	psql1("SELECT chameleon.add_source('$name', \$\$type: pgsql\ndb_conn: {host: 127.0.0.1, port: $pg->{port}, user: u, database: d, ssl_mode: "
+		  . ($ssl_mode // 'disabled') . "}\nschema_mappings: {public: $name}\n\$\$)");
 	my @r = try_sql("SELECT chameleon.init_replica('$name', wait => true)");
 	$pg->stop;
 	return @r;
 }
 
 my @int4 = ('pg_catalog', 'int4', '-1');
+my %plain = (columns => [ [ '1', 'id', @int4, 'f', '', undef ] ], indexes => [], keys => [], copy => ['1']);
+
+# ssl_mode is libpq's sslmode: required insists on TLS, disabled never asks
+my $ssl_request = pack('NN', 8, 80877103);
+($rc, $err) = fake_pgsql_copy('pgtls', \%plain, 'required');
+like($err, qr/SSL/, 'ssl_mode required: a server without TLS is refused') or diag($err);
+like(slurp("$dir/pgtls.log"), qr/\Q$ssl_request\E/, 'after asking for TLS');
+($rc, $err) = fake_pgsql_copy('pgnotls', \%plain, 'disabled');
+is($rc, 0, 'ssl_mode disabled: the copy from a server without TLS works') or diag($err);
+unlike(slurp("$dir/pgnotls.log"), qr/\Q$ssl_request\E/, 'without asking for TLS');
+
+# a server that never answers the COPY: the copy is stopped at once
+my $pghang = fake_pg(scenario => \%plain, log => "$dir/pghang.log", hang_on => qr/^COPY/);
+psql1("SELECT chameleon.add_source('pghang', \$\$type: pgsql\ndb_conn: {host: 127.0.0.1, port: $pghang->{port}, user: u, database: d}\nschema_mappings: {public: pghang}\n\$\$)");
+psql1("SELECT chameleon.init_replica('pghang')");
+ok(poll_until(sub { slurp("$dir/pghang.log") =~ /#EVENT hanging/ }, timeout => 60),
+	'the pgsql copy asked for the rows and the server froze');
+$job = psql1("SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon init pghang'");
+$t0 = time;
+psql1("SELECT pg_terminate_backend($job)");
+$took = seconds_until_gone($t0, $job);
+ok(defined $took && $took < 5, sprintf('pg_terminate_backend stops the pgsql copy within seconds (%.1f s)', $took // -1));
+$pghang->stop;
 my $log_pos = -s $node->logfile;
 
 # a type name that is SQL

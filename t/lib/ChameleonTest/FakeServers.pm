@@ -29,7 +29,8 @@ security tests
 
   # a PostgreSQL server answering the pgsql copy's catalogue queries with
   # the rows of a scenario (see fake_pg below)
-  my $pg = fake_pg(scenario => \%rows, log => "$dir/pg.log");
+  my $pg = fake_pg(scenario => \%rows, log => "$dir/pg.log",
+      hang_on => qr/^COPY/);                 # optional: never answer the COPY
 
   my $bytes = slurp("$dir/clear.log");   # what the clients sent, and events
   $f->stop;                               # also at exit
@@ -401,7 +402,8 @@ typmod, not null t/f, identity, default expression), C<indexes> (oid, name,
 primary, unique, access method, key count, expressions, predicate,
 constraint type), C<keys> (index oid, position, attnum, option, default
 opclass, opclass schema, opclass name) and C<copy> (the COPY text rows).
-Every other statement gets "command complete".
+Every other statement gets "command complete".  With C<hang_on =E<gt>
+qr/.../>, a simple-protocol statement that matches gets no answer at all.
 
 =cut
 
@@ -466,6 +468,13 @@ sub fake_pg
 			elsif ($type eq 'Q')
 			{
 				(my $sql = $body) =~ s/\0$//;
+				if (defined $o{hang_on} && $sql =~ $o{hang_on})
+				{
+					_log($log, "\n#EVENT hanging\n");
+					while (sysread($c, my $x, 4096)) { }
+					_log($log, "\n#EVENT closed\n");
+					return;
+				}
 				if ($sql =~ /^COPY/)
 				{
 					my @rows = @{ $sc->{copy} // [] };
