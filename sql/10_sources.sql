@@ -73,13 +73,14 @@ SELECT config -> 'db_conn' FROM chameleon.sources WHERE source_name = 'pg_src';
 SELECT source_name, source_type, status FROM chameleon.sources ORDER BY source_name;
 
 -- alter_source merges keys, db_conn key by key, and keeps the password
+-- (a new host, port or user would forget it: see 45_secrets)
 SELECT chameleon.alter_source('mysql', $cfg$
 sleep_loop: 5
 db_conn:
-  port: 3307
+  connect_timeout: 20
 $cfg$);
 SELECT config -> 'db_conn' ->> 'host' AS host,
-	   config -> 'db_conn' ->> 'port' AS port,
+	   config -> 'db_conn' ->> 'connect_timeout' AS connect_timeout,
 	   config -> 'db_conn' ->> 'password' AS password,
 	   config ->> 'sleep_loop' AS sleep_loop
   FROM chameleon.sources WHERE source_name = 'mysql';

@@ -918,3 +918,249 @@ BEGIN
 	END IF;
 END
 $$;
+
+------------------------------------------------------------------------
+-- Secrets (password_file, a new server forgets the password, passwords
+-- are not dumped, pgsql sources of non-superusers need a password)
+------------------------------------------------------------------------
+
+-- Checks what the C parser cannot (intervals, types, roles, mappings owned
+-- by other sources) and stores a validated configuration.  p_id is NULL
+-- for a new source.  Returns the source id.
+CREATE OR REPLACE FUNCTION chameleon._store_source(p_name text, p_cfg jsonb, p_id integer)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_password	text := p_cfg #>> '{db_conn,password}';
+	v_cfg		jsonb := p_cfg #- '{db_conn,password}';
+	v_file		text := p_cfg #>> '{db_conn,password_file}';
+	v_id		integer := p_id;
+	v_key		text;
+	v_value		text;
+	v_other		text;
+	v_old		chameleon.source;
+	v_caller	regrole := chameleon._caller();
+	v_owner		regrole;
+BEGIN
+	IF v_id IS NOT NULL THEN
+		SELECT * INTO v_old FROM chameleon.source WHERE source_id = v_id;
+	END IF;
+	v_owner := coalesce(v_old.owner, v_caller);
+
+	-- a file on this server, read with the server's OS account: only for
+	-- roles that may read server files themselves (checked again against
+	-- the owner at every connection)
+	IF v_file IS NOT NULL
+	   AND v_file IS DISTINCT FROM (v_old.config #>> '{db_conn,password_file}')
+	   AND NOT pg_has_role(v_caller::oid, 'pg_read_server_files', 'USAGE') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to set db_conn.password_file of source "%s"', p_name),
+			DETAIL = 'The file is read on the PostgreSQL server with its operating system account: only superusers and members of pg_read_server_files may name one.',
+			HINT = 'Give the password itself in db_conn.password.';
+	END IF;
+
+	-- as postgres_fdw's password_required: the server's own trust or peer
+	-- authentication (or ~/.pgpass) is never lent to a role that is not a
+	-- superuser
+	IF v_cfg ->> 'type' = 'pgsql' AND coalesce(v_password, '') = '' AND v_file IS NULL
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.oid = v_owner), false) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('source "%s" of type pgsql needs a password', p_name),
+			DETAIL = format('Its owner %s is not a superuser: chameleon connects to a PostgreSQL server for it only with a password the server asks for.', v_owner),
+			HINT = 'Add db_conn.password.';
+	END IF;
+
+	FOREACH v_key IN ARRAY ARRAY['batch_retention', 'auto_maintenance'] LOOP
+		v_value := v_cfg ->> v_key;
+		CONTINUE WHEN v_value IS NULL OR v_value = 'disabled';
+		BEGIN
+			PERFORM v_value::interval;
+		EXCEPTION WHEN others THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('invalid value for configuration key "%s": "%s"', v_key, v_value),
+				DETAIL = 'Expected an interval such as ''1 day'' or ''12 hours''.',
+				HINT = format('Correct the value of "%s" in the configuration.', v_key);
+		END;
+	END LOOP;
+
+	FOR v_key, v_value IN
+		SELECT o.key, o.value ->> 'override_to'
+		  FROM jsonb_each(v_cfg -> 'type_override') o
+	LOOP
+		BEGIN
+			v_other := to_regtype(v_value)::text;
+		EXCEPTION WHEN others THEN
+			v_other := NULL;
+		END;
+		IF v_other IS NULL THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('invalid value for configuration key "type_override.%s.override_to": "%s"',
+								 v_key, v_value),
+				DETAIL = 'It is not a PostgreSQL type.',
+				HINT = 'Name an existing PostgreSQL type, for example boolean or text.';
+		END IF;
+	END LOOP;
+
+	FOR v_value IN SELECT jsonb_array_elements_text(v_cfg -> 'grant_select_to') LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_value) THEN
+			RAISE NOTICE 'role "%" named in grant_select_to does not exist yet', v_value
+				USING HINT = 'Create it before init_replica(), which grants SELECT to it.';
+		END IF;
+	END LOOP;
+
+	FOR v_key, v_value IN SELECT m.key, m.value FROM jsonb_each_text(v_cfg -> 'schema_mappings') m LOOP
+		SELECT s.source_name INTO v_other
+		  FROM chameleon.schema_mapping sm
+		  JOIN chameleon.source s USING (source_id)
+		 WHERE sm.schema_name = v_value
+		   AND (v_id IS NULL OR sm.source_id <> v_id);
+		IF FOUND THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'duplicate_object',
+				MESSAGE = format('PostgreSQL schema "%s" is already mapped by source "%s"',
+								 v_value, v_other),
+				HINT = 'Each PostgreSQL schema belongs to one source: map the MySQL schema to another PostgreSQL schema.';
+		END IF;
+	END LOOP;
+
+	IF v_id IS NULL THEN
+		INSERT INTO chameleon.source (source_name, source_type, config, owner)
+		VALUES (p_name, v_cfg ->> 'type', v_cfg, chameleon._caller())
+		RETURNING source_id INTO v_id;
+		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
+		-- the source's log, in ranges of event ids that are dropped whole
+		-- once replayed (src/log_partition.c); the reader adds the next
+		-- ranges, this first one lets the log exist from the start
+		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
+					   ' PARTITION BY RANGE (event_id)',
+					   chameleon._log_table_name(v_id), v_id);
+		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
+					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
+					   current_setting('chameleon.log_partition_events')::bigint);
+	ELSE
+		IF v_old.status <> 'ready'
+		   AND (v_old.config -> 'schema_mappings') IS DISTINCT FROM (v_cfg -> 'schema_mappings') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the schema mappings of source "%s" cannot be replaced in state "%s"',
+								 p_name, v_old.status),
+				HINT = format('Rename PostgreSQL schemas with: SELECT chameleon.update_schema_mappings(%L, ''...'');', p_name);
+		END IF;
+		IF v_old.status <> 'ready' AND v_old.source_type <> (v_cfg ->> 'type') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the type of source "%s" cannot be changed in state "%s"',
+								 p_name, v_old.status),
+				HINT = 'Drop the source and add it again with the new type.';
+		END IF;
+		UPDATE chameleon.source
+		   SET config = v_cfg, source_type = v_cfg ->> 'type'
+		 WHERE source_id = v_id;
+		INSERT INTO chameleon.source_secret AS sec (source_id, password)
+		VALUES (v_id, v_password)
+		ON CONFLICT (source_id) DO UPDATE SET password = excluded.password;
+		DELETE FROM chameleon.schema_mapping WHERE source_id = v_id;
+	END IF;
+
+	INSERT INTO chameleon.schema_mapping (source_id, source_schema, schema_name)
+	SELECT v_id, m.key, m.value FROM jsonb_each_text(v_cfg -> 'schema_mappings') m;
+
+	PERFORM chameleon._wake_launcher();
+	RETURN v_id;
+END
+$$;
+
+-- Merges configuration keys into a source; keys that need a stopped
+-- source are refused while it runs.
+CREATE OR REPLACE FUNCTION chameleon.alter_source(source_name text, config text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_part		jsonb;
+	v_merged	jsonb;
+	v_conn		jsonb;
+	v_password	text;
+	v_key		text;
+	-- keys the workers re-read while running (config.c's key table)
+	v_live		text[] := chameleon._config_live_keys();
+BEGIN
+	v_src := chameleon._lookup_source(alter_source.source_name);
+	IF alter_source.config IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge is NULL',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	v_part := chameleon._parse_config(alter_source.config, true);
+	IF v_part = '{}'::jsonb THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge has no keys',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	IF v_src.status IN ('running', 'initialising', 'syncing') THEN
+		FOR v_key IN SELECT jsonb_object_keys(v_part) LOOP
+			IF NOT v_key = ANY (v_live) THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'object_not_in_prerequisite_state',
+					MESSAGE = format('configuration key "%s" cannot be changed while source "%s" is in state "%s"',
+									 v_key, v_src.source_name, v_src.status),
+					HINT = format('Stop it first with: SELECT chameleon.stop_replica(%L); keys that can change while it runs: %s.',
+								  v_src.source_name, array_to_string(v_live, ', '));
+			END IF;
+		END LOOP;
+	END IF;
+
+	SELECT password INTO v_password FROM chameleon.source_secret WHERE source_id = v_src.source_id;
+	v_merged := v_src.config;
+	v_conn := coalesce(v_part -> 'db_conn', '{}');
+
+	-- a password belongs to the server and user it was given for: a new
+	-- host, port or user forgets it (and the password file) unless this
+	-- call gives one
+	IF NOT v_conn ?| ARRAY['password', 'password_file'] THEN
+		SELECT string_agg(k, ', ' ORDER BY k) INTO v_key
+		  FROM unnest(ARRAY['host', 'port', 'user']) k
+		 WHERE v_conn ? k AND (v_conn -> k) IS DISTINCT FROM (v_merged -> 'db_conn' -> k);
+		IF v_key IS NOT NULL AND (coalesce(v_password, '') <> ''
+								  OR v_merged -> 'db_conn' ? 'password_file') THEN
+			RAISE NOTICE 'the password of source "%" is forgotten because db_conn % changed',
+				v_src.source_name, v_key
+				USING HINT = 'Give the password for the new server in the same call, for example: db_conn: {host: ..., password: ...}';
+			v_password := NULL;
+			v_merged := v_merged #- '{db_conn,password_file}';
+		END IF;
+	END IF;
+	-- one of password and password_file: the one this call gives
+	IF v_conn ? 'password' THEN
+		v_merged := v_merged #- '{db_conn,password_file}';
+	ELSIF v_conn ? 'password_file' THEN
+		v_password := NULL;
+	END IF;
+
+	IF v_password IS NOT NULL THEN
+		v_merged := jsonb_set(v_merged, '{db_conn,password}', to_jsonb(v_password));
+	END IF;
+	IF v_part ? 'db_conn' THEN
+		v_merged := jsonb_set(v_merged, '{db_conn}', (v_merged -> 'db_conn') || (v_part -> 'db_conn'));
+	END IF;
+	v_merged := v_merged || (v_part - 'db_conn');
+	-- JSON is YAML: the merged whole goes through the full validation again
+	v_merged := chameleon._parse_config(v_merged::text, false);
+	PERFORM chameleon._store_source(v_src.source_name, v_merged, v_src.source_id);
+END
+$$;
+
+-- passwords are never dumped: after a restore, give each source its
+-- password again with alter_source() (or use db_conn.password_file)
+SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', 'WHERE false');

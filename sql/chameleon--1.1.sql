@@ -295,7 +295,9 @@ CREATE TABLE chameleon.log_held (
 );
 
 SELECT pg_catalog.pg_extension_config_dump('chameleon.source', '');
-SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', '');
+-- passwords are never dumped: after a restore, give each source its
+-- password again with alter_source() (or use db_conn.password_file)
+SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', 'WHERE false');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.schema_mapping', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.replica_table', '');
 SELECT pg_catalog.pg_extension_config_dump('chameleon.foreign_key', '');
@@ -583,12 +585,45 @@ AS $$
 DECLARE
 	v_password	text := p_cfg #>> '{db_conn,password}';
 	v_cfg		jsonb := p_cfg #- '{db_conn,password}';
+	v_file		text := p_cfg #>> '{db_conn,password_file}';
 	v_id		integer := p_id;
 	v_key		text;
 	v_value		text;
 	v_other		text;
 	v_old		chameleon.source;
+	v_caller	regrole := chameleon._caller();
+	v_owner		regrole;
 BEGIN
+	IF v_id IS NOT NULL THEN
+		SELECT * INTO v_old FROM chameleon.source WHERE source_id = v_id;
+	END IF;
+	v_owner := coalesce(v_old.owner, v_caller);
+
+	-- a file on this server, read with the server's OS account: only for
+	-- roles that may read server files themselves (checked again against
+	-- the owner at every connection)
+	IF v_file IS NOT NULL
+	   AND v_file IS DISTINCT FROM (v_old.config #>> '{db_conn,password_file}')
+	   AND NOT pg_has_role(v_caller::oid, 'pg_read_server_files', 'USAGE') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to set db_conn.password_file of source "%s"', p_name),
+			DETAIL = 'The file is read on the PostgreSQL server with its operating system account: only superusers and members of pg_read_server_files may name one.',
+			HINT = 'Give the password itself in db_conn.password.';
+	END IF;
+
+	-- as postgres_fdw's password_required: the server's own trust or peer
+	-- authentication (or ~/.pgpass) is never lent to a role that is not a
+	-- superuser
+	IF v_cfg ->> 'type' = 'pgsql' AND coalesce(v_password, '') = '' AND v_file IS NULL
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.oid = v_owner), false) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('source "%s" of type pgsql needs a password', p_name),
+			DETAIL = format('Its owner %s is not a superuser: chameleon connects to a PostgreSQL server for it only with a password the server asks for.', v_owner),
+			HINT = 'Add db_conn.password.';
+	END IF;
+
 	FOREACH v_key IN ARRAY ARRAY['batch_retention', 'auto_maintenance'] LOOP
 		v_value := v_cfg ->> v_key;
 		CONTINUE WHEN v_value IS NULL OR v_value = 'disabled';
@@ -659,7 +694,6 @@ BEGIN
 					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
 					   current_setting('chameleon.log_partition_events')::bigint);
 	ELSE
-		SELECT * INTO v_old FROM chameleon.source WHERE source_id = v_id;
 		IF v_old.status <> 'ready'
 		   AND (v_old.config -> 'schema_mappings') IS DISTINCT FROM (v_cfg -> 'schema_mappings') THEN
 			RAISE EXCEPTION USING
@@ -735,6 +769,7 @@ DECLARE
 	v_src		chameleon.source;
 	v_part		jsonb;
 	v_merged	jsonb;
+	v_conn		jsonb;
 	v_password	text;
 	v_key		text;
 	-- keys the workers re-read while running (config.c's key table)
@@ -769,6 +804,31 @@ BEGIN
 
 	SELECT password INTO v_password FROM chameleon.source_secret WHERE source_id = v_src.source_id;
 	v_merged := v_src.config;
+	v_conn := coalesce(v_part -> 'db_conn', '{}');
+
+	-- a password belongs to the server and user it was given for: a new
+	-- host, port or user forgets it (and the password file) unless this
+	-- call gives one
+	IF NOT v_conn ?| ARRAY['password', 'password_file'] THEN
+		SELECT string_agg(k, ', ' ORDER BY k) INTO v_key
+		  FROM unnest(ARRAY['host', 'port', 'user']) k
+		 WHERE v_conn ? k AND (v_conn -> k) IS DISTINCT FROM (v_merged -> 'db_conn' -> k);
+		IF v_key IS NOT NULL AND (coalesce(v_password, '') <> ''
+								  OR v_merged -> 'db_conn' ? 'password_file') THEN
+			RAISE NOTICE 'the password of source "%" is forgotten because db_conn % changed',
+				v_src.source_name, v_key
+				USING HINT = 'Give the password for the new server in the same call, for example: db_conn: {host: ..., password: ...}';
+			v_password := NULL;
+			v_merged := v_merged #- '{db_conn,password_file}';
+		END IF;
+	END IF;
+	-- one of password and password_file: the one this call gives
+	IF v_conn ? 'password' THEN
+		v_merged := v_merged #- '{db_conn,password_file}';
+	ELSIF v_conn ? 'password_file' THEN
+		v_password := NULL;
+	END IF;
+
 	IF v_password IS NOT NULL THEN
 		v_merged := jsonb_set(v_merged, '{db_conn,password}', to_jsonb(v_password));
 	END IF;

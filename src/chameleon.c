@@ -21,6 +21,7 @@
 
 #include "chameleon.h"
 #include "jobs.h"
+#include "log_redact.h"
 
 PG_MODULE_MAGIC;
 
@@ -133,18 +134,39 @@ chameleon_shmem_startup_hook(void)
 	chameleon_shmem_startup();
 }
 
+/* Replaces *field by its redacted copy when it names a password key. */
+static void
+redact_field(char **field)
+{
+	char	   *redacted;
+
+	if (*field == NULL || strcasestr(*field, "password") == NULL)
+		return;
+	redacted = chameleon_redact_passwords(*field);
+	if (redacted != NULL)
+		*field = redacted;
+}
+
 /*
- * Hides the statement text of any error raised while a statement that
- * mentions a password runs.  Source configurations carry the MySQL password
- * in the call's text, and log_min_error_statement would otherwise copy it
- * into the server log next to the error.
+ * Keeps source passwords out of the server log: the values of password
+ * keys in the message (log_statement, log_min_duration_statement, ...),
+ * its detail (bind parameters of the extended protocol) and context (the
+ * parameters of a failed statement) are replaced by ********, and the
+ * statement PostgreSQL adds to an error (log_min_error_statement) is left
+ * out when it holds one (log_redact.c).  Messages are palloc'd in the
+ * error's memory context, where the copies go too.
  */
 static void
 chameleon_emit_log_hook(ErrorData *edata)
 {
+	redact_field(&edata->message);
+	redact_field(&edata->detail);
+	redact_field(&edata->detail_log);
+	redact_field(&edata->context);
+	redact_field(&edata->internalquery);
 	if (debug_query_string != NULL &&
 		strcasestr(debug_query_string, "password") != NULL &&
-		strstr(debug_query_string, CHAMELEON_SCHEMA) != NULL)
+		chameleon_redact_passwords(debug_query_string) != NULL)
 		edata->hide_stmt = true;
 
 	if (prev_emit_log_hook)

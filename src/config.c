@@ -58,6 +58,7 @@ const ConfigKey config_db_conn_keys[] = {
 	{"port", CK_INT, NULL, false, 1, 65535, NULL},
 	{"user", CK_STRING, NULL, true, 0, 0, NULL},
 	{"password", CK_PASSWORD, NULL, false, 0, 0, NULL},
+	{"password_file", CK_PATH, NULL, false, 0, 0, NULL},
 	{"charset", CK_STRING, "\"utf8mb4\"", false, 0, 0, NULL},
 	{"connect_timeout", CK_INT, "10", false, 1, 3600, NULL},
 	{"ssl_mode", CK_ENUM, NULL, false, 0, 0, ssl_modes},
@@ -236,7 +237,7 @@ mappings_document(ConfigWalk *w, yaml_node_t *root, void *arg)
 		if (config_source_keys[i].kind == CK_SCHEMA_MAP)
 			break;
 	config_count_node(w, root);
-	config_walk_schema_map(w, &config_source_keys[i], root, "schema_mappings");
+	config_walk_schema_map(w, &config_source_keys[i], root, "schema_mappings", NULL);
 }
 
 /* See config.h. */

@@ -27,6 +27,7 @@ typedef enum ConfigKind
 {
 	CK_STRING,					/* any scalar */
 	CK_PASSWORD,				/* a scalar never shown in messages */
+	CK_PATH,					/* an absolute path on the server */
 	CK_INT,						/* integer within [min, max] */
 	CK_BOOL,					/* YAML 1.1 booleans */
 	CK_ENUM,					/* one of choices */
@@ -71,7 +72,8 @@ extern const ConfigKey config_db_conn_keys[];
 extern void config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
 							   yaml_node_t *global_override);
 extern void config_walk_schema_map(ConfigWalk *w, const ConfigKey *key,
-								   yaml_node_t *node, const char *path);
+								   yaml_node_t *node, const char *path,
+								   const char *source_type);
 extern void config_count_node(ConfigWalk *w, yaml_node_t *node);
 extern char *config_need_scalar(const ConfigKey *key, yaml_node_t *node,
 								const char *path, const char *expected);

@@ -7,7 +7,9 @@
  *
  *	  Every problem is an ERROR with SQLSTATE 22023 naming the key (as a
  *	  dotted path) and its line.  The value of db_conn.password is never
- *	  quoted in a message.
+ *	  quoted in a message; it and db_conn.password_file (an absolute path
+ *	  on the server) exclude each other.  A pgsql source may not copy the
+ *	  schemas of PostgreSQL itself (pg_*, information_schema) or chameleon.
  *
  *-------------------------------------------------------------------------
  */
@@ -238,10 +240,33 @@ check_target_schema(const char *name, yaml_node_t *node, const char *path)
 				 errhint("Map the MySQL schema to another PostgreSQL schema in \"%s\".", path)));
 }
 
-/* Writes schema_mappings: a non-empty mapping of schema names. */
+/*
+ * Refuses, for a pgsql source, a source schema that belongs to PostgreSQL
+ * or to chameleon: their tables describe (or, on the same server, hold the
+ * secrets of) the server itself and are never data to replicate.
+ */
+static void
+check_pgsql_source_schema(const char *name, yaml_node_t *node, const char *path)
+{
+	if (strncmp(name, "pg_", 3) == 0 ||
+		strcmp(name, "information_schema") == 0 ||
+		strcmp(name, "chameleon") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("schema \"%s\" cannot be copied from a pgsql source (configuration key \"%s\")",
+						name, path),
+				 errdetail("Line %d: pg_catalog, information_schema, pg_toast, the other schemas starting with pg_ and chameleon are system schemas.",
+						   (int) node->start_mark.line + 1),
+				 errhint("Map only schemas that hold your own tables.")));
+}
+
+/*
+ * Writes schema_mappings: a non-empty mapping of schema names.  source_type
+ * is "pgsql" or "mysql", or NULL when unknown (a mapping given alone).
+ */
 void
 config_walk_schema_map(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
-				const char *path)
+					   const char *path, const char *source_type)
 {
 	yaml_node_pair_t *pair;
 	bool		first = true;
@@ -274,6 +299,8 @@ config_walk_schema_map(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 		pg_schema = config_need_scalar(key, v, path, "a PostgreSQL schema name");
 		if (mysql_schema[0] == '\0' || strlen(mysql_schema) > 64)
 			bad_value(key, k, path, "a MySQL schema name of 1 to 64 characters");
+		if (source_type != NULL && strcmp(source_type, "pgsql") == 0)
+			check_pgsql_source_schema(mysql_schema, k, path);
 		check_target_schema(pg_schema, v, path);
 		foreach(lc, targets)
 		{
@@ -506,6 +533,32 @@ collect_keys(ConfigWalk *w, yaml_node_t *node, const char *prefix,
 	}
 }
 
+/*
+ * Refuses db_conn.password together with db_conn.password_file: which one
+ * wins would be a guess.
+ */
+static void
+refuse_two_passwords(yaml_node_t *node, yaml_node_t **found, const char *path)
+{
+	yaml_node_t *password = NULL;
+	yaml_node_t *file = NULL;
+
+	for (int i = 0; config_db_conn_keys[i].name != NULL; i++)
+	{
+		if (config_db_conn_keys[i].kind == CK_PASSWORD)
+			password = found[i];
+		else if (strcmp(config_db_conn_keys[i].name, "password_file") == 0)
+			file = found[i];
+	}
+	if (password != NULL && file != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("configuration keys \"%s.password\" and \"%s.password_file\" cannot both be given",
+						path, path),
+				 errdetail("Line %d.", (int) file->start_mark.line + 1),
+				 errhint("Give the password itself or the path of a file on the PostgreSQL server that holds it, not both.")));
+}
+
 /* Writes db_conn, filling defaults (the port's depends on the type). */
 static void
 walk_db_conn(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
@@ -518,6 +571,7 @@ walk_db_conn(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	if (node->type != YAML_MAPPING_NODE)
 		bad_value(key, node, path, "a mapping with host, port, user, password");
 	collect_keys(w, node, path, config_db_conn_keys, found, " in db_conn");
+	refuse_two_passwords(node, found, path);
 
 	appendStringInfoChar(w->out, '{');
 	for (i = 0; config_db_conn_keys[i].name != NULL; i++)
@@ -572,6 +626,12 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 				config_need_scalar(key, node, path, "a string");
 			if (key->kind == CK_STRING && strcmp(key->name, "user") == 0 && s[0] == '\0')
 				bad_value(key, node, path, "a user name");
+			put_string(w->out, s);
+			break;
+		case CK_PATH:
+			s = config_need_scalar(key, node, path, "an absolute file path");
+			if (!is_absolute_path(s))
+				bad_value(key, node, path, "an absolute file path (the file is read by the PostgreSQL server)");
 			put_string(w->out, s);
 			break;
 		case CK_INT:
@@ -644,7 +704,7 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			walk_db_conn(w, key, node, path, source_type);
 			break;
 		case CK_SCHEMA_MAP:
-			config_walk_schema_map(w, key, node, path);
+			config_walk_schema_map(w, key, node, path, source_type);
 			break;
 		case CK_SKIP_EVENTS:
 			walk_skip_events(w, key, node, path);

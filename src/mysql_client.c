@@ -2,9 +2,28 @@
  *
  * mysql_client.c
  *	  Client connections to a MySQL/MariaDB source through libmariadb, for
- *	  the initial copy and metadata queries.  Every call that can block is
- *	  bounded by connect/read/write timeouts, so a silent server cannot
- *	  keep a worker from reaching CHECK_FOR_INTERRUPTS for long.
+ *	  the initial copy and metadata queries.
+ *
+ *	  Waiting.  Every wait of libmariadb for its socket (connect, TLS,
+ *	  authentication, queries, row fetches, also those the callers make
+ *	  with the library directly) goes through chameleon_mysql_io_wait
+ *	  (MARIADB_OPT_IO_WAIT), which waits on the process latch as well: a
+ *	  stop_replica, pg_terminate_backend or pg_cancel_backend ends the wait
+ *	  at once, the library call fails, and the error path reaches
+ *	  CHECK_FOR_INTERRUPTS before anything else.  A server that accepts
+ *	  and never answers cannot hold a worker for longer than that.
+ *
+ *	  What the server may make us do.  No option file is read (no
+ *	  MYSQL_READ_DEFAULT_FILE/GROUP: libmariadb would read [client] groups
+ *	  of /etc/mysql and ~/.my.cnf of the server's OS account), LOAD DATA
+ *	  LOCAL INFILE requests are refused, and unless TLS is required the
+ *	  only authentication plugins allowed are those that never hand the
+ *	  password to the server (mysql_native_password, client_ed25519):
+ *	  mysql_clear_password and dialog send it in clear, and
+ *	  caching_sha2_password / sha256_password without TLS encrypt it with
+ *	  an RSA key the server itself sends.  An empty password is passed as
+ *	  "", never NULL, so libmariadb does not take MYSQL_PWD from the
+ *	  server's environment.
  *
  *	  Error messages name the server and user, never the password.
  *
@@ -14,12 +33,101 @@
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/procsignal.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "mysql_client.h"
+#include "source_password.h"
 
-/* seconds a single network read or write may block */
+/*
+ * Seconds a single network read or write may wait for the server before
+ * the connection counts as lost; waits are interruptible anyway.
+ */
 #define CHAMELEON_MYSQL_IO_TIMEOUT 600
+
+/* authentication plugins allowed on a connection that may not be TLS */
+#define CHAMELEON_MYSQL_SAFE_AUTH "mysql_native_password,client_ed25519"
+
+/* libmariadb's error for an authentication plugin outside the allowed list */
+#ifndef CR_PLUGIN_NOT_ALLOWED
+#define CR_PLUGIN_NOT_ALLOWED 5010
+#endif
+
+/*
+ * Whether a pending interrupt would end the current call: termination or
+ * cancellation, when CHECK_FOR_INTERRUPTS would act on it now.
+ */
+static bool
+interrupt_ends_call(void)
+{
+	if (InterruptHoldoffCount != 0 || CritSectionCount != 0)
+		return false;
+	return ProcDiePending || (QueryCancelPending && QueryCancelHoldoffCount == 0);
+}
+
+/* See mysql_client.h. */
+int
+chameleon_mysql_io_wait(int fd, char is_read, int timeout_ms)
+{
+	TimestampTz deadline = 0;
+
+	if (timeout_ms > 0)
+		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	for (;;)
+	{
+		long		left = -1;
+		int			rc;
+		int			events;
+
+		/* DROP DATABASE and the like wait for every backend to absorb this */
+		if (ProcSignalBarrierPending)
+			ProcessProcSignalBarrier();
+		if (interrupt_ends_call())
+		{
+			errno = EINTR;
+			return -1;
+		}
+		if (timeout_ms > 0)
+		{
+			left = (long) TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+			if (left <= 0)
+			{
+				errno = ETIMEDOUT;
+				return 0;
+			}
+		}
+		events = WL_LATCH_SET | WL_POSTMASTER_DEATH |
+			(is_read ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE) |
+			(left >= 0 ? WL_TIMEOUT : 0);
+		rc = WaitLatchOrSocket(MyLatch, events, fd, left, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+		if (rc & WL_POSTMASTER_DEATH)
+		{
+			errno = EINTR;
+			return -1;
+		}
+		if (rc & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+			return 1;
+	}
+}
+
+/* See mysql_client.h. */
+const char *
+chameleon_mysql_allowed_auth(const ChameleonSourceConf *conf)
+{
+	const char *mode = conf->ssl_mode;
+
+	if (mode != NULL &&
+		(strcmp(mode, "required") == 0 || strcmp(mode, "verify_ca") == 0 ||
+		 strcmp(mode, "verify_identity") == 0))
+		return NULL;
+	return CHAMELEON_MYSQL_SAFE_AUTH;
+}
 
 /* Maps SPEC's ssl_mode to libmariadb options. */
 static void
@@ -50,6 +158,34 @@ chameleon_mysql_connect(const ChameleonSourceConf *conf, const char *purpose)
 }
 
 /*
+ * Sets every option of a new connection: timeouts, the interruptible wait,
+ * character set, TLS, and what the server may not make us do.
+ */
+static void
+set_options(MYSQL *conn, const ChameleonSourceConf *conf, unsigned int io_timeout)
+{
+	unsigned int ctimeout = (unsigned int) (conf->connect_timeout > 0 ? conf->connect_timeout : 10);
+	unsigned int iotimeout = io_timeout;
+	/* libmariadb reads this option as an unsigned int, not a my_bool */
+	unsigned int no_local_infile = 0;
+	const char *allowed_auth = chameleon_mysql_allowed_auth(conf);
+
+	mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &ctimeout);
+	mysql_optionsv(conn, MYSQL_OPT_READ_TIMEOUT, &iotimeout);
+	mysql_optionsv(conn, MYSQL_OPT_WRITE_TIMEOUT, &iotimeout);
+	mysql_optionsv(conn, MARIADB_OPT_IO_WAIT, chameleon_mysql_io_wait);
+	mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, conf->charset ? conf->charset : "utf8mb4");
+	mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+	if (allowed_auth != NULL)
+	{
+		mysql_optionsv(conn, MARIADB_OPT_RESTRICTED_AUTH, allowed_auth);
+		/* a MySQL 8 greeting names caching_sha2_password: start safe */
+		mysql_optionsv(conn, MYSQL_DEFAULT_AUTH, "mysql_native_password");
+	}
+	set_ssl_options(conn, conf);
+}
+
+/*
  * Connects with network reads and writes bounded by io_timeout seconds (a
  * worker that must stop within seconds uses a short one).
  */
@@ -57,36 +193,38 @@ MYSQL *
 chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf, const char *purpose,
 								unsigned int io_timeout)
 {
-	MYSQL	   *conn = mysql_init(NULL);
-	unsigned int ctimeout = (unsigned int) (conf->connect_timeout > 0 ? conf->connect_timeout : 10);
-	unsigned int iotimeout = io_timeout;
-	my_bool		off = 0;
+	MYSQL	   *conn;
+	char	   *password;
+	MYSQL	   *ok;
 
+	/* before the connection exists: an error here leaks nothing */
+	password = chameleon_source_password(conf);
+	conn = mysql_init(NULL);
 	if (conn == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory while connecting to MySQL")));
-	mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &ctimeout);
-	mysql_optionsv(conn, MYSQL_OPT_READ_TIMEOUT, &iotimeout);
-	mysql_optionsv(conn, MYSQL_OPT_WRITE_TIMEOUT, &iotimeout);
-	mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, conf->charset ? conf->charset : "utf8mb4");
-	mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &off);
-	mysql_optionsv(conn, MYSQL_READ_DEFAULT_GROUP, "chameleon-no-such-group");
-	set_ssl_options(conn, conf);
+	set_options(conn, conf, io_timeout);
 
-	if (mysql_real_connect(conn, conf->host, conf->user, conf->password, NULL,
-						   (unsigned int) conf->port, NULL, 0) == NULL)
+	ok = mysql_real_connect(conn, conf->host, conf->user ? conf->user : "",
+							password, NULL, (unsigned int) conf->port, NULL, 0);
+	chameleon_source_password_free(password);
+	if (ok == NULL)
 	{
 		char	   *msg = pstrdup(mysql_error(conn));
 		unsigned int code = mysql_errno(conn);
 
 		mysql_close(conn);
+		CHECK_FOR_INTERRUPTS();
 		ereport(ERROR,
-				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				(errcode(code == CR_PLUGIN_NOT_ALLOWED ? ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
+						 : ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 				 errmsg("could not connect to MySQL server %s:%d as \"%s\" for the %s of source \"%s\": %s",
 						conf->host, conf->port, conf->user ? conf->user : "",
 						purpose, conf->name, msg),
 				 errdetail("MySQL error %u.", code),
+				 code == CR_PLUGIN_NOT_ALLOWED ?
+				 errhint("The server asked for an authentication method that hands the password to the server (mysql_clear_password, dialog, or caching_sha2_password/sha256_password without TLS); chameleon uses those only over TLS: set db_conn.ssl_mode to required, verify_ca or verify_identity, or give the MySQL user mysql_native_password or ed25519.") :
 				 errhint("Check db_conn (host, port, user, password) with chameleon.alter_source(), and that the server is reachable.")));
 	}
 	return conn;
@@ -99,6 +237,8 @@ chameleon_mysql_error(MYSQL *conn, const char *what)
 	unsigned int code = mysql_errno(conn);
 	const char *hint = NULL;
 
+	/* a stop or cancel made the library give up: act on it, not on this */
+	CHECK_FOR_INTERRUPTS();
 	if (code == 1227 || code == 1044 || code == 1142 || code == 1045)
 		hint = "Grant the MySQL user SELECT, RELOAD, REPLICATION CLIENT and REPLICATION SLAVE.";
 	else if (code == 2006 || code == 2013)

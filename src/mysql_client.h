@@ -33,6 +33,22 @@
 #undef list_reverse
 #undef list_walk
 
+/*
+ * libmariadb's socket wait (MARIADB_OPT_IO_WAIT): waits for fd on the
+ * process latch too; returns 1 when ready, 0 on timeout (timeout_ms <= 0:
+ * none), -1 when an interrupt (termination, cancel) or postmaster death
+ * ends the call, so that the library call fails and the caller reaches
+ * CHECK_FOR_INTERRUPTS.  Never raises an error itself.
+ */
+extern int	chameleon_mysql_io_wait(int fd, char is_read, int timeout_ms);
+
+/*
+ * The authentication plugins a connection with these settings may use
+ * (MARIADB_OPT_RESTRICTED_AUTH), or NULL for any: without required TLS
+ * only those that never hand the password to the server.
+ */
+extern const char *chameleon_mysql_allowed_auth(const ChameleonSourceConf *conf);
+
 /* Connects for the given purpose ("initial copy"...); ERROR on failure. */
 extern MYSQL *chameleon_mysql_connect(const ChameleonSourceConf *conf,
 									  const char *purpose);
@@ -42,10 +58,10 @@ extern MYSQL *chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf,
 											  const char *purpose,
 											  unsigned int io_timeout);
 
-/* Runs a statement that returns no rows; ERROR on failure. */
 /* Closes *connp (if open) when the process exits. */
 extern void chameleon_mysql_close_at_exit(MYSQL **connp);
 
+/* Runs a statement that returns no rows; ERROR on failure. */
 extern void chameleon_mysql_exec(MYSQL *conn, const char *sql);
 
 /* Runs a query and stores its whole (small) result; ERROR on failure. */

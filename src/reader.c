@@ -40,9 +40,11 @@
 
 #include "binlog/stream.h"
 #include "chameleon.h"
+#include "mysql_client.h"
 #include "position.h"
 #include "reader_internal.h"
 #include "replication.h"
+#include "source_password.h"
 #include "source_state.h"
 #include "worker_util.h"
 
@@ -140,12 +142,13 @@ reader_open(ReaderState *st, char *errbuf, size_t errlen, unsigned int *server_e
 	ChameleonSourceConf *conf = st->conf;
 	CblStream  *s;
 	char	   *gtid = reader_gtid_text(st);
+	char	   *password = chameleon_source_password(conf);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.host = conf->host;
 	cfg.port = (unsigned int) conf->port;
 	cfg.user = conf->user;
-	cfg.password = conf->password;
+	cfg.password = password;
 	cfg.charset = conf->charset;
 	cfg.connect_timeout = (unsigned int) (conf->connect_timeout > 0 ? conf->connect_timeout : 10);
 	cfg.read_timeout = READER_READ_TIMEOUT;
@@ -159,12 +162,21 @@ reader_open(ReaderState *st, char *errbuf, size_t errlen, unsigned int *server_e
 	cfg.start_pos = st->done.pos;
 	if (conf->gtid_enable && gtid != NULL)
 		cfg.start_gtid = gtid;
+	/* the plugins that never hand the password over, unless TLS is required */
+	cfg.allowed_auth = chameleon_mysql_allowed_auth(conf);
+	/* stop_replica ends a connect to a server that never answers at once */
+	cfg.open_io_wait = chameleon_mysql_io_wait;
 
 	pgstat_report_activity(STATE_RUNNING, "chameleon: connecting to MySQL");
 	s = cbl_stream_open(&cfg, errbuf, errlen, server_errno);
+	chameleon_source_password_free(password);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	if (s == NULL)
+	{
+		/* a stop that ended the connect is a stop, not a read error */
+		CHECK_FOR_INTERRUPTS();
 		return NULL;
+	}
 	reader_decoder = cbl_decoder_new();
 	if (reader_decoder == NULL)
 	{

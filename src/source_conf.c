@@ -21,9 +21,12 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "commands/trigger.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
@@ -193,6 +196,7 @@ conf_from_json(ChameleonSourceConf *conf, const char *json)
 	conf->host = jb_text(db, "host");
 	conf->port = (int) jb_int(db, "port", 0);
 	conf->user = jb_text(db, "user");
+	conf->password_file = jb_text(db, "password_file");
 	conf->charset = jb_text(db, "charset");
 	conf->connect_timeout = (int) jb_int(db, "connect_timeout", 0);
 	conf->ssl_mode = jb_text(db, "ssl_mode");
@@ -259,6 +263,9 @@ chameleon_conf_load(int32 source_id)
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(caller);
+	/* what the owner may do is checked again at every load */
+	conf->owner_is_superuser = superuser_arg(conf->owner);
+	conf->owner_reads_files = has_privs_of_role(conf->owner, ROLE_PG_READ_SERVER_FILES);
 
 	conf_from_json(conf, chameleon_parse_source_config(stored, false));
 	pfree(stored);

@@ -23,6 +23,8 @@ typedef struct ChameleonSourceConf
 	int32		source_id;
 	char	   *name;
 	Oid			owner;			/* the role whose privileges the source has */
+	bool		owner_is_superuser; /* as the owner was when this was loaded */
+	bool		owner_reads_files;	/* superuser or pg_read_server_files */
 	char	   *type;			/* "mysql" or "pgsql" */
 	bool		is_pgsql;
 
@@ -31,6 +33,7 @@ typedef struct ChameleonSourceConf
 	int			port;
 	char	   *user;
 	char	   *password;		/* from chameleon.source_secret; never printed */
+	char	   *password_file;	/* a file on this server holding it, or NULL */
 	char	   *charset;
 	int			connect_timeout;	/* seconds */
 	char	   *ssl_mode;		/* NULL when not set */

@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/xact.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -93,6 +95,9 @@ chameleon_state_stop_on_error(int32 source_id, const char *source_name,
 	proc_exit(0);
 }
 
+static void notify_with_prefix(const char *source, const char *event,
+							   const char *prefix, const char *message);
+
 /* See source_state.h. */
 bool
 chameleon_state_disable_table(int32 source_id, const char *source_name,
@@ -109,8 +114,8 @@ chameleon_state_disable_table(int32 source_id, const char *source_name,
 	log_error(source_id, f);
 	if (n == 0)
 		return false;
-	chameleon_notify(source_name, "table disabled",
-					 psprintf("%s.%s: %s", f->schema, f->table, f->message));
+	notify_with_prefix(source_name, "table disabled",
+					   psprintf("%s.%s: ", f->schema, f->table), f->message);
 	return true;
 }
 
@@ -127,20 +132,94 @@ payload(StringInfo buf, const char *source, const char *event, const char *detai
 	appendStringInfoChar(buf, '}');
 }
 
-/* See source_state.h. */
-void
-chameleon_notify(const char *source, const char *event, const char *detail)
+/*
+ * Copies text without the values it quotes: a payload is readable by any
+ * role that can LISTEN, and error messages quote row values ("invalid
+ * input syntax for type integer: "abc"", "Key (id)=(42) already exists",
+ * "Failing row contains (...)", byte sequences 0x...).  Quoted parts
+ * become "..." or '...', parenthesised values after "=" or "contains"
+ * become (...), hexadecimal bytes 0x..; the words around them stay.
+ */
+static void
+append_without_values(StringInfo buf, const char *text)
 {
+	const char *p = text;
+
+	while (*p)
+	{
+		char		c = *p;
+
+		if (c == '"' ||
+			(c == '\'' && (p == text || !isalnum((unsigned char) p[-1]))))
+		{
+			const char *close = strchr(p + 1, c);
+
+			appendStringInfo(buf, "%c...%c", c, c);
+			if (close == NULL)
+				return;			/* unbalanced: drop the rest */
+			p = close + 1;
+			continue;
+		}
+		if (c == '(' && p > text &&
+			(p[-1] == '=' ||
+			 (p - text >= 9 && strncmp(p - 9, "contains ", 9) == 0)))
+		{
+			int			depth = 0;
+
+			for (; *p; p++)
+			{
+				if (*p == '(')
+					depth++;
+				else if (*p == ')' && --depth == 0)
+					break;
+			}
+			appendStringInfoString(buf, "(...)");
+			if (*p == '\0')
+				return;
+			p++;
+			continue;
+		}
+		if (c == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char) p[2]) &&
+			(p == text || !isalnum((unsigned char) p[-1])))
+		{
+			p += 2;
+			while (isxdigit((unsigned char) *p))
+				p++;
+			appendStringInfoString(buf, "0x..");
+			continue;
+		}
+		appendStringInfoChar(buf, c);
+		p++;
+	}
+}
+
+/* Sends the notification: prefix as it is, then message without values. */
+static void
+notify_with_prefix(const char *source, const char *event, const char *prefix,
+				   const char *message)
+{
+	StringInfoData detail;
 	StringInfoData buf;
 
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, prefix);
+	if (message != NULL)
+		append_without_values(&detail, message);
 	initStringInfo(&buf);
-	payload(&buf, source, event, detail);
+	payload(&buf, source, event, detail.data);
 	if (buf.len >= NOTIFY_MAX_PAYLOAD)
 	{
 		resetStringInfo(&buf);
 		payload(&buf, source, event, "(too long, see chameleon.show_errors)");
 	}
 	Async_Notify("chameleon", buf.data);
+}
+
+/* See source_state.h. */
+void
+chameleon_notify(const char *source, const char *event, const char *detail)
+{
+	notify_with_prefix(source, event, "", detail);
 }
 
 /* See source_state.h. */

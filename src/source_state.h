@@ -71,7 +71,11 @@ extern void chameleon_state_stop_on_error(int32 source_id, const char *source_na
 extern bool chameleon_state_disable_table(int32 source_id, const char *source_name,
 										  const ChameleonFailure *f, const char *reason);
 
-/* Sends NOTIFY chameleon with {source, event, detail} (in the transaction). */
+/*
+ * Sends NOTIFY chameleon with {source, event, detail} (in the transaction).
+ * The detail goes out without the values it quotes (any role that can
+ * LISTEN reads it): quoted strings, Key (...)=(...) values, row contents.
+ */
 extern void chameleon_notify(const char *source, const char *event,
 							 const char *detail);
 

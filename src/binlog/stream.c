@@ -7,6 +7,10 @@
  *	  COM_BINLOG_DUMP_GTID for MySQL GTID starts), then one packet per
  *	  event, each an OK byte followed by the event.
  *
+ *	  libmariadb reads no option file here (no MYSQL_READ_DEFAULT_*), is
+ *	  told to refuse LOAD DATA LOCAL INFILE requests, and is limited to the
+ *	  caller's authentication plugins (allowed_auth).
+ *
  *	  Facts this relies on: without @master_binlog_checksum the server
  *	  refuses the dump (error 1236) when binlogs carry checksums; without
  *	  @mariadb_slave_capability = 4 MariaDB turns GTID events into fake
@@ -429,6 +433,7 @@ cbl_stream_open(const CblStreamConfig *c, char *errbuf, size_t errlen,
 	unsigned int connect_timeout = c->connect_timeout ? c->connect_timeout : 10;
 	unsigned int read_timeout = c->read_timeout ? c->read_timeout : 30;
 	unsigned long max_packet = 1024UL * 1024 * 1024;
+	unsigned int no_local_infile = 0;
 
 	if (server_errno)
 		*server_errno = 0;
@@ -449,18 +454,30 @@ cbl_stream_open(const CblStreamConfig *c, char *errbuf, size_t errlen,
 	mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
 	mysql_optionsv(s->mysql, MYSQL_SET_CHARSET_NAME, c->charset ? c->charset : "utf8mb4");
 	mysql_optionsv(s->mysql, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
+	/* libmariadb reads this option as an unsigned int */
+	mysql_optionsv(s->mysql, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+	if (c->allowed_auth != NULL)
+	{
+		mysql_optionsv(s->mysql, MARIADB_OPT_RESTRICTED_AUTH, c->allowed_auth);
+		mysql_optionsv(s->mysql, MYSQL_DEFAULT_AUTH, "mysql_native_password");
+	}
+	if (c->open_io_wait != NULL)
+		mysql_optionsv(s->mysql, MARIADB_OPT_IO_WAIT, c->open_io_wait);
 
 	if (!apply_ssl(s, c))
 		goto fail;
+	/* "" and not NULL: libmariadb would take NULL from MYSQL_PWD */
 	if (mysql_real_connect(s->mysql, c->host ? c->host : "127.0.0.1", c->user,
-						   c->password, NULL, c->port ? c->port : 3306,
-						   NULL, 0) == NULL)
+						   c->password ? c->password : "", NULL,
+						   c->port ? c->port : 3306, NULL, 0) == NULL)
 	{
 		set_mysql_error(s, "connecting");
 		goto fail;
 	}
 	if (!setup_session(s, c) || !register_replica(s, c) || !request_dump(s, c))
 		goto fail;
+	if (c->open_io_wait != NULL)
+		mysql_optionsv(s->mysql, MARIADB_OPT_IO_WAIT, (void *) NULL);
 	return s;
 
 fail:

@@ -45,6 +45,22 @@ typedef struct CblStreamConfig
 	const char *start_gtid;		/* MariaDB "0-1-100,1-2-7"; MySQL
 								 * "uuid:1-5:7,uuid2:1-3" */
 	bool		non_blocking;	/* stop at the end of the last binlog */
+
+	/*
+	 * Authentication plugins the server may ask for, comma-separated
+	 * (libmariadb's restricted_auth); NULL: any.  Also makes
+	 * mysql_native_password the first one tried.
+	 */
+	const char *allowed_auth;
+
+	/*
+	 * Called instead of poll() while the stream is being opened (connect,
+	 * TLS, authentication, session setup, dump request): wait for fd to be
+	 * readable (is_read) or writable; return 1 when it is, 0 on timeout,
+	 * -1 to give up (the open then fails).  NULL: libmariadb's own wait.
+	 * Reading events afterwards relies on read_timeout and heartbeats.
+	 */
+	int			(*open_io_wait) (int fd, char is_read, int timeout_ms);
 } CblStreamConfig;
 
 /* What cbl_stream_next() produced. */
