@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -272,7 +273,8 @@ config_walk_schema_map(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 		config_count_node(w, v);
 		mysql_schema = config_need_scalar(key, k, path, "a MySQL schema name");
 		pg_schema = config_need_scalar(key, v, path, "a PostgreSQL schema name");
-		if (mysql_schema[0] == '\0' || strlen(mysql_schema) > 64)
+		/* MySQL counts characters: 64 of them may take 256 bytes */
+		if (mysql_schema[0] == '\0' || pg_mbstrlen(mysql_schema) > 64)
 			bad_value(key, k, path, "a MySQL schema name of 1 to 64 characters");
 		check_target_schema(pg_schema, v, path);
 		foreach(lc, targets)
