@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -297,7 +298,8 @@ config_walk_schema_map(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 		config_count_node(w, v);
 		mysql_schema = config_need_scalar(key, k, path, "a MySQL schema name");
 		pg_schema = config_need_scalar(key, v, path, "a PostgreSQL schema name");
-		if (mysql_schema[0] == '\0' || strlen(mysql_schema) > 64)
+		/* MySQL counts characters: 64 of them may take 256 bytes */
+		if (mysql_schema[0] == '\0' || pg_mbstrlen(mysql_schema) > 64)
 			bad_value(key, k, path, "a MySQL schema name of 1 to 64 characters");
 		if (source_type != NULL && strcmp(source_type, "pgsql") == 0)
 			check_pgsql_source_schema(mysql_schema, k, path);

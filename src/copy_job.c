@@ -252,9 +252,9 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 
 	/* zero dates become NULL: a NOT NULL date column must accept them */
 	if (!conf->keep_existing_schema)
-		chameleon_drop_date_not_null(get_relname_relid(t->source_table,
-													   get_namespace_oid(t->load_schema,
-																		 false)));
+		chameleon_drop_date_not_null(RangeVarGetRelid(chameleon_rangevar(t->load_schema,
+																		 t->source_table),
+													  NoLock, false));
 
 	CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 			"       source_schema, source_table, load_schema, rows_estimated, post_data,"
@@ -292,7 +292,7 @@ swap_table(const ChameleonSourceConf *conf, const char *target, const char *tabl
 	Oid			relid;
 
 	chameleon_target_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(target)));
-	relid = get_relname_relid(table, get_namespace_oid(load, false));
+	relid = RangeVarGetRelid(chameleon_rangevar(load, table), NoLock, false);
 	if (strcmp(load, target) != 0)
 	{
 		chameleon_target_exec(psprintf("DROP TABLE IF EXISTS %s", qtarget));

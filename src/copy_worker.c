@@ -366,7 +366,7 @@ read_columns(MYSQL *conn, const CopyTask *t, Oid relid, int *ncols)
 
 	while ((row = mysql_fetch_row(res)) != NULL)
 	{
-		AttrNumber	att = get_attnum(relid, row[0]);
+		AttrNumber	att = get_attnum(relid, chameleon_pg_name(row[0]));
 
 		/* generated or otherwise absent columns are not copied */
 		if (att == InvalidAttrNumber || get_attgenerated(relid, att) != '\0')
@@ -459,7 +459,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	Oid			table_owner;
 
 	copy_xact_begin("chameleon: copy setup");
-	relid = RangeVarGetRelid(makeRangeVar(t->load_schema, t->table_name, -1), AccessShareLock, false);
+	relid = RangeVarGetRelid(chameleon_rangevar(t->load_schema, t->table_name), AccessShareLock, false);
 	/* a kept table (keep_existing_schema) may belong to anyone */
 	chameleon_check_table_owner(relid, conf->owner, conf->name);
 	table_owner = chameleon_rel_owner(relid);
@@ -491,7 +491,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 		if (i > 0)
 			appendStringInfoString(&sel, ", ");
 		chameleon_copy_select_expr(&cols[i], &sel);
-		attnames = lappend(attnames, makeString(cols[i].name));
+		attnames = lappend(attnames, makeString(chameleon_pg_name(cols[i].name)));
 	}
 	appendStringInfo(&sel, " FROM %s.%s", chameleon_mysql_ident(t->source_schema),
 					 chameleon_mysql_ident(t->source_table));

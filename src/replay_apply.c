@@ -29,6 +29,7 @@
 
 #include "owner.h"
 #include "replay_apply_internal.h"
+#include "worker_util.h"
 
 /* Frees the plans of a table (the relation cache forgets the table). */
 void
@@ -58,7 +59,10 @@ replay_plans_free(ReplayTable *t)
 	t->plans = NULL;
 }
 
-/* The names of an image as C strings; *n receives the count. */
+/*
+ * The names of an image as C strings, as PostgreSQL keeps them (a MySQL
+ * name may be longer); *n receives the count.
+ */
 static char **
 image_names(ArrayType *names, int *n)
 {
@@ -72,7 +76,7 @@ image_names(ArrayType *names, int *n)
 	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
 	out = palloc(sizeof(char *) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
-		out[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
+		out[i] = nulls[i] ? pstrdup("") : chameleon_pg_name(TextDatumGetCString(elems[i]));
 	return out;
 }
 

@@ -25,7 +25,6 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "commands/trigger.h"
-#include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -39,6 +38,7 @@
 #include "catalog.h"
 #include "owner.h"
 #include "replay_apply_internal.h"
+#include "worker_util.h"
 
 static HTAB *replay_tables = NULL;
 static MemoryContext replay_cache_cxt = NULL;
@@ -419,7 +419,7 @@ table_load_columns(ReplayTable *t)
 	MemoryContext old;
 	int			n = 0;
 
-	relid = RangeVarGetRelid(makeRangeVar(t->schema_name, t->table_name, -1),
+	relid = RangeVarGetRelid(chameleon_rangevar(t->schema_name, t->table_name),
 							 RowExclusiveLock, true);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -491,12 +491,14 @@ table_load_columns(ReplayTable *t)
 	t->cols_loaded = true;
 }
 
-/* Index of a target column, or -1. */
+/* Index of a target column, or -1; name is a MySQL column name. */
 int
 replay_column_index(const ReplayTable *t, const char *name)
 {
+	char	   *pgname = chameleon_pg_name(name);
+
 	for (int i = 0; i < t->ncols; i++)
-		if (strcmp(t->colnames[i], name) == 0)
+		if (strcmp(t->colnames[i], pgname) == 0)
 			return i;
 	return -1;
 }

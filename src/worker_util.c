@@ -10,6 +10,8 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "nodes/makefuncs.h"
+#include "parser/scansup.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -56,6 +58,27 @@ char *
 chameleon_qualified(const char *schema, const char *name)
 {
 	return psprintf("%s.%s", quote_identifier(schema), quote_identifier(name));
+}
+
+/*
+ * A MySQL name (up to 64 characters) as PostgreSQL keeps it: cut to
+ * NAMEDATALEN - 1 bytes on a character boundary, as the parser cuts a
+ * quoted identifier, so that it compares equal to the catalogue's name.
+ */
+char *
+chameleon_pg_name(const char *name)
+{
+	char	   *copy = pstrdup(name);
+
+	truncate_identifier(copy, strlen(copy), false);
+	return copy;
+}
+
+/* The RangeVar of schema.name, both cut as the parser cuts identifiers. */
+RangeVar *
+chameleon_rangevar(const char *schema, const char *name)
+{
+	return makeRangeVar(chameleon_pg_name(schema), chameleon_pg_name(name), -1);
 }
 
 /*

@@ -12,6 +12,8 @@
 
 #include "postgres.h"
 
+#include "nodes/primnodes.h"
+
 #include "source_conf.h"
 
 /* Starts a transaction, connects SPI and pushes a snapshot. */
@@ -32,5 +34,11 @@ extern void chameleon_grant_select(const ChameleonSourceConf *conf, const char *
 
 /* Quoted "schema"."name". */
 extern char *chameleon_qualified(const char *schema, const char *name);
+
+/* A MySQL name as PostgreSQL keeps it (at most NAMEDATALEN - 1 bytes). */
+extern char *chameleon_pg_name(const char *name);
+
+/* The RangeVar of schema.name, both cut as the parser cuts identifiers. */
+extern RangeVar *chameleon_rangevar(const char *schema, const char *name);
 
 #endif							/* CHAMELEON_WORKER_UTIL_H */

@@ -480,10 +480,11 @@ extern cddl_doc *cddl_parse_type(const char *text, size_t len, cddl_type *type,
 								 cddl_error *err);
 
 /*
- * Writes the PostgreSQL type for a MySQL column into buf (NUL-terminated,
- * truncated to bufsize).  table_schema/table are MySQL names used for
- * type_override matching; enum types are named after pg_table/column in
- * opts->target_schema.  Returns false if the type has no mapping.
+ * Writes the PostgreSQL type for a MySQL column into buf (NUL-terminated).
+ * table_schema/table are MySQL names used for type_override matching; enum
+ * types are named after pg_table/column in opts->target_schema.  Returns
+ * false if the type has no mapping or does not fit in bufsize (a cut type
+ * name could leave a quoted identifier open).
  */
 extern bool cddl_pg_type(const cddl_type *type, const cddl_options *opts,
 						 const char *mysql_schema, const char *mysql_table,

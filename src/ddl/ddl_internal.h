@@ -22,6 +22,13 @@
 /* Longest PostgreSQL identifier (NAMEDATALEN - 1). */
 #define CDDL_NAMEDATALEN 63
 
+/*
+ * Room for a PostgreSQL type: a schema-qualified enum type, both names
+ * quoted with every character a doubled quote, takes 2 * (2 * 63 + 2) + 1
+ * bytes; type_override texts longer than this are refused.
+ */
+#define CDDL_PGTYPE_LEN 512
+
 /* Deepest parenthesis nesting accepted, to bound recursion. */
 #define CDDL_MAX_DEPTH 200
 

@@ -69,7 +69,7 @@ add_column(cddl_writer *w, const cddl_stmt *st, const cddl_alter_cmd *c)
 {
 	cddl_buf	b;
 	cddl_buf	tmp;
-	char		pgtype[256];
+	char		pgtype[CDDL_PGTYPE_LEN];
 	const cddl_column *col = c->column;
 	bool		fill = false;
 	const char *implicit = NULL;
@@ -153,7 +153,7 @@ redefine_column(cddl_writer *w, const cddl_stmt *st, const cddl_alter_cmd *c)
 {
 	cddl_buf	b;
 	cddl_buf	tmp;
-	char		pgtype[256];
+	char		pgtype[CDDL_PGTYPE_LEN];
 	const cddl_column *col = c->column;
 	const char *name = col->name;
 	bool		identity;

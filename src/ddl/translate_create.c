@@ -201,7 +201,7 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 	cddl_strlist *inline_pk = NULL;
 	cddl_strlist **pk_tail = &inline_pk;
 	bool		first = true;
-	char		pgtype[256];
+	char		pgtype[CDDL_PGTYPE_LEN];
 	char	  **names;
 	size_t		nkeys,
 				ki;

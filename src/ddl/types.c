@@ -315,6 +315,9 @@ cddl_pg_type(const cddl_type *type, const cddl_options *opts,
 	ov = find_override(type, opts, mysql_schema, mysql_table);
 	if (ov != NULL)
 	{
+		/* cut, it would be another type (or an open quoted name) */
+		if (strlen(ov) >= bufsize)
+			return false;
 		snprintf(buf, bufsize, "%s", ov);
 		return true;
 	}
@@ -426,7 +429,7 @@ cddl_pg_type(const cddl_type *type, const cddl_options *opts,
 									column ? column : "c", tname, sizeof(tname));
 				cddl_buf_init(&b);
 				cddl_quote_qualified(&b, schema, tname);
-				if (b.failed || b.data == NULL)
+				if (b.failed || b.data == NULL || strlen(b.data) >= bufsize)
 				{
 					cddl_buf_free(&b);
 					return false;

@@ -238,7 +238,7 @@ bool
 cddl_needs_enum_type(cddl_writer *w, const cddl_name *table,
 					 const cddl_column *col, const char *pgtype)
 {
-	char		expect[300];
+	char		expect[CDDL_PGTYPE_LEN];
 	cddl_type	t = col->type;
 	cddl_options o = *w->opts;
 	const char *schema = cddl_target_schema(w, table);
@@ -254,6 +254,38 @@ cddl_needs_enum_type(cddl_writer *w, const cddl_name *table,
 }
 
 /*
+ * Appends to b a dollar-quote tag that does not occur in body: $chameleon$,
+ * else $chameleon11...1$ with one digit more than the longest run of
+ * digits after a "$chameleon" in body (labels and names may hold tags).
+ */
+static void
+put_dollar_tag(cddl_buf *b, const char *body)
+{
+	const char *p = body;
+	size_t		longest = 0;
+
+	if (strstr(body, "$chameleon$") == NULL)
+	{
+		cddl_buf_puts(b, "$chameleon$");
+		return;
+	}
+	while ((p = strstr(p, "$chameleon")) != NULL)
+	{
+		size_t		run;
+
+		p += strlen("$chameleon");
+		run = strspn(p, "0123456789");
+		if (run > longest)
+			longest = run;
+		p += run;
+	}
+	cddl_buf_puts(b, "$chameleon");
+	for (size_t i = 0; i <= longest; i++)
+		cddl_buf_putc(b, '1');
+	cddl_buf_putc(b, '$');
+}
+
+/*
  * Emits the statement that makes the enum type of a column exist with all
  * its labels.  It creates the type, or, when a type of that name is left
  * over (a dropped and re-created table, an ALTER ... MODIFY), adds the
@@ -265,12 +297,11 @@ cddl_write_enum_type(cddl_writer *w, const cddl_name *table,
 {
 	cddl_buf	b;
 	cddl_buf	body;
+	cddl_buf	tag;
 	char		tname[CDDL_NAMEDATALEN + 1];
-	char		tag[32];
 	const cddl_strlist *v;
 	const cddl_strlist *prev = NULL;
 	const char *schema = cddl_target_schema(w, table);
-	int			n = 0;
 
 	cddl_enum_type_name(table->name, col->name, tname, sizeof(tname));
 	cddl_buf_init(&body);
@@ -303,16 +334,18 @@ cddl_write_enum_type(cddl_writer *w, const cddl_name *table,
 	cddl_buf_puts(&body, " END");
 
 	/* a dollar-quote tag that does not occur in the body */
-	snprintf(tag, sizeof(tag), "$chameleon$");
-	while (body.data && strstr(body.data, tag) != NULL && n < 1000)
-		snprintf(tag, sizeof(tag), "$chameleon%d$", ++n);
-
+	cddl_buf_init(&tag);
+	put_dollar_tag(&tag, body.data ? body.data : "");
 	cddl_buf_init(&b);
-	cddl_buf_printf(&b, "DO %s%s%s", tag, body.data ? body.data : "", tag);
-	if (body.failed)
+	cddl_buf_puts(&b, "DO ");
+	cddl_buf_puts(&b, tag.data ? tag.data : "");
+	cddl_buf_puts(&b, body.data ? body.data : "");
+	cddl_buf_puts(&b, tag.data ? tag.data : "");
+	if (body.failed || tag.failed)
 		b.failed = true;
 	cddl_emit(w, CDDL_PHASE_PRE, &b);
 	cddl_buf_free(&b);
+	cddl_buf_free(&tag);
 	cddl_buf_free(&body);
 }
 

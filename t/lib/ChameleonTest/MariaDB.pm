@@ -261,6 +261,7 @@ sub new
 		base      => $base,
 		datadir   => "$base/data",
 		binlogdir => "$base/binlog",
+		tmpdir    => "$base/tmp",
 		socket    => "$base/mysqld.sock",
 		pidfile   => "$base/mysqld.pid",
 		errlog    => "$base/error.log",
@@ -321,6 +322,7 @@ sub _write_cnf
 datadir = $self->{datadir}
 socket = $self->{socket}
 pid-file = $self->{pidfile}
+tmpdir = $self->{tmpdir}
 log-error = $self->{errlog}
 port = $self->{port}
 bind-address = 127.0.0.1
@@ -361,6 +363,8 @@ sub _install_db
 	my ($self) = @_;
 	mkdir($self->{datadir}) or croak "mkdir $self->{datadir}: $!";
 	mkdir($self->{binlogdir}) or croak "mkdir $self->{binlogdir}: $!";
+	# temporary tables of its own: other programs clean up /tmp
+	mkdir($self->{tmpdir}) or croak "mkdir $self->{tmpdir}: $!";
 	$self->_chown_mysql($self->{base});
 	my @cmd = (
 		_find_program('mariadb-install-db'),

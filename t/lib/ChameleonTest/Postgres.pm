@@ -16,6 +16,7 @@ ChameleonTest::Postgres - PostgreSQL 15 test instances with chameleon preloaded
       create_database  => 1,            # CREATE DATABASE it if needed
       create_extension => 1,            # CREATE EXTENSION chameleon in it
       naptime          => 10,           # chameleon.launcher_naptime, seconds
+      initdb_extra     => ['--encoding=UTF8', '--locale=C'],  # initdb options
       conf             => ['log_min_messages = debug1'],
       install_path     => $dir);        # default $ENV{CHAMELEON_PG_INSTALL}
   my $pid = launcher_pid($node);        # undef when no launcher runs
@@ -55,7 +56,7 @@ sub chameleon_node
 	my @install = $inst ? (install_path => $inst) : ();
 	my $node = PostgreSQL::Test::Cluster->new($name, @install);
 
-	$node->init;
+	$node->init(extra => $opts{initdb_extra} // []);
 	$node->append_conf('postgresql.conf',
 		join("\n",
 			"shared_preload_libraries = 'chameleon'",

@@ -316,6 +316,12 @@ test_types(void)
 		   "EXCEPTION WHEN duplicate_object THEN ALTER TYPE public.t_e ADD VALUE IF NOT EXISTS 'a'; "
 		   "ALTER TYPE public.t_e ADD VALUE IF NOT EXISTS 'b''c' AFTER 'a'; END$chameleon$\n"
 		   "CREATE TABLE public.t (e public.t_e DEFAULT 'a' NOT NULL)");
+	expect("enum labels holding dollar-quote tags",
+		   "CREATE TABLE t (e enum('$chameleon$','$chameleon12$x'))",
+		   "DO $chameleon111$BEGIN CREATE TYPE public.t_e AS ENUM ('$chameleon$', '$chameleon12$x'); "
+		   "EXCEPTION WHEN duplicate_object THEN ALTER TYPE public.t_e ADD VALUE IF NOT EXISTS '$chameleon$'; "
+		   "ALTER TYPE public.t_e ADD VALUE IF NOT EXISTS '$chameleon12$x' AFTER '$chameleon$'; END$chameleon111$\n"
+		   "CREATE TABLE public.t (e public.t_e)");
 	expect("MariaDB types", "CREATE TABLE t (a inet6, b uuid, c inet4)",
 		   "CREATE TABLE public.t (a inet, b uuid, c inet)");
 }
@@ -724,6 +730,10 @@ test_tree(void)
 	if (c)
 		cddl_pg_type(&c->type, &default_opts, "db", "t", "id", pg, sizeof(pg));
 	ok(strcmp(pg, "bigint") == 0, "cddl_pg_type for the initial copy");
+	ok(c && c->next && cddl_pg_type(&c->next->type, &default_opts, "db", "t", "e", pg, sizeof(pg)) &&
+	   strcmp(pg, "public.t_e") == 0 &&
+	   !cddl_pg_type(&c->next->type, &default_opts, "db", "t", "e", pg, 10),
+	   "cddl_pg_type: an enum type that does not fit is refused, not cut");
 	cddl_doc_free(doc);
 
 	tdoc = cddl_parse_type("decimal(12,4) unsigned zerofill", 31, &t, &err);
