@@ -833,3 +833,11 @@ CREATE TABLE chameleon.table_layout (
 SELECT pg_catalog.pg_extension_config_dump('chameleon.table_layout', '');
 REVOKE ALL ON chameleon.table_layout FROM PUBLIC;
 ALTER TABLE chameleon.table_progress ADD COLUMN layout text, ADD COLUMN layout_flavour text;
+
+------------------------------------------------------------------------
+-- PostGIS: whether a table's geometry columns were created as PostGIS
+-- geometry (else bytea), decided when the table is created
+------------------------------------------------------------------------
+
+ALTER TABLE chameleon.replica_table ADD COLUMN postgis boolean NOT NULL DEFAULT false;
+ALTER TABLE chameleon.table_progress ADD COLUMN postgis boolean NOT NULL DEFAULT false;
