@@ -67,7 +67,7 @@ endif
 unit: $(if $(BINLOG_SRCS),unit-binlog unit-binlog-valgrind) \
 	$(if $(DDL_SRCS),unit-ddl unit-ddl-valgrind ddl-corpus)
 
-fuzz: $(if $(BINLOG_SRCS),fuzz-binlog) $(if $(DDL_SRCS),fuzz-ddl)
+fuzz: $(if $(BINLOG_SRCS),fuzz-binlog fuzz-wkb) $(if $(DDL_SRCS),fuzz-ddl)
 
 # TAP suites: PostgreSQL::Test::Cluster from the server's PGXS tree, our
 # MariaDB harness from t/lib.  PROVE_TESTS selects files (default t/*.pl).

@@ -1164,3 +1164,11 @@ $$;
 -- passwords are never dumped: after a restore, give each source its
 -- password again with alter_source() (or use db_conn.password_file)
 SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', 'WHERE false');
+
+------------------------------------------------------------------------
+-- PostGIS: whether a table's geometry columns were created as PostGIS
+-- geometry (else bytea), decided when the table is created
+------------------------------------------------------------------------
+
+ALTER TABLE chameleon.replica_table ADD COLUMN postgis boolean NOT NULL DEFAULT false;
+ALTER TABLE chameleon.table_progress ADD COLUMN postgis boolean NOT NULL DEFAULT false;

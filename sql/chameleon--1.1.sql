@@ -106,6 +106,10 @@ CREATE TABLE chameleon.replica_table (
 	snapshot_pos	bigint,
 	snapshot_gtid	text,
 	disabled_reason	text,
+	-- the MySQL geometry columns of the table were created as PostGIS
+	-- geometry (PostGIS was installed when the table was created), else as
+	-- bytea: later ALTER TABLE statements keep to that choice
+	postgis			boolean NOT NULL DEFAULT false,
 	PRIMARY KEY (source_id, source_schema, source_table),
 	UNIQUE (schema_name, table_name)
 );
@@ -190,6 +194,8 @@ CREATE TABLE chameleon.table_progress (
 	-- the server's flavour: the schema history from the snapshot on
 	layout			text,
 	layout_flavour	text,
+	-- geometry columns created as PostGIS geometry (replica_table.postgis)
+	postgis			boolean NOT NULL DEFAULT false,
 	PRIMARY KEY (source_id, schema_name, table_name)
 );
 

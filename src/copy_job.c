@@ -34,6 +34,7 @@
 #include "chameleon.h"
 #include "ddl/cddl.h"
 #include "fk_catalog.h"
+#include "geometry.h"
 #include "history.h"
 #include "jobs.h"
 #include "mysql_client.h"
@@ -153,6 +154,70 @@ job_list_tables(MYSQL *conn, const ChameleonSourceConf *conf, const ChameleonJob
 }
 
 /*
+ * Gives the geometry columns of a CREATE TABLE without an SRID in its text
+ * the one the server reports: MariaDB keeps REF_SYSTEM_ID out of SHOW
+ * CREATE TABLE and shows it in information_schema.GEOMETRY_COLUMNS
+ * (MySQL 8 writes SRID n in SHOW CREATE TABLE, and has no such view).
+ */
+static void
+fill_srids(MYSQL *conn, const JobTable *t, cddl_stmt *st)
+{
+	MYSQL_RES  *res;
+	MYSQL_ROW	row;
+	bool		wanted = false;
+
+	for (cddl_column *c = st->columns; c; c = c->next)
+		if (c->type.base == CDDL_T_GEOMETRY && c->type.srid == 0)
+			wanted = true;
+	if (!wanted)
+		return;
+	if (mysql_query(conn, psprintf("SELECT G_GEOMETRY_COLUMN, SRID FROM information_schema.GEOMETRY_COLUMNS"
+								   " WHERE G_TABLE_SCHEMA = %s AND G_TABLE_NAME = %s",
+								   chameleon_mysql_literal(conn, t->source_schema),
+								   chameleon_mysql_literal(conn, t->source_table))) != 0)
+		return;
+	res = mysql_store_result(conn);
+	if (res == NULL)
+		return;
+	while ((row = mysql_fetch_row(res)) != NULL)
+	{
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		for (cddl_column *c = st->columns; c; c = c->next)
+			if (c->type.base == CDDL_T_GEOMETRY && c->type.srid == 0 &&
+				strcmp(c->name, row[0]) == 0)
+				c->type.srid = strtol(row[1], NULL, 10);
+	}
+	mysql_free_result(res);
+}
+
+/*
+ * Whether a table kept by keep_existing_schema holds its MySQL geometry
+ * columns as PostGIS geometry: PostGIS is installed and none of them is
+ * anything else in the existing table.
+ */
+static bool
+kept_table_postgis(const char *schema, const char *table, const cddl_stmt *st)
+{
+	Oid			relid = get_relname_relid(table, get_namespace_oid(schema, false));
+
+	if (!chameleon_postgis_installed())
+		return false;
+	for (const cddl_column *c = st->columns; c; c = c->next)
+	{
+		AttrNumber	att;
+
+		if (c->type.base != CDDL_T_GEOMETRY)
+			continue;
+		att = get_attnum(relid, c->name);
+		if (att != InvalidAttrNumber &&
+			chameleon_geo_target(get_atttype(relid, att)) != CHAMELEON_GEO_POSTGIS)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Creates one table in its loading schema from MySQL's SHOW CREATE TABLE,
  * and queues it for the copy workers with its post-data statements.
  */
@@ -176,6 +241,7 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	char	   *layout;
 	cddl_flavour flavour;
 	bool		ok;
+	volatile bool postgis = false;
 
 	if (row == NULL || mysql_num_fields(res) < 2)
 		ereport(ERROR,
@@ -206,6 +272,8 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	opts.overrides = conf->overrides;
 	opts.noverrides = conf->noverrides;
 	opts.defer_keys = with_data;	/* copy_schema: keys at once */
+	/* geometry: PostGIS if it is installed now, for the table's life */
+	opts.postgis = chameleon_postgis_installed();
 
 	doc = cddl_parse(create, strlen(create), &err);
 	if (doc == NULL || doc->stmts == NULL || doc->stmts->kind != CDDL_STMT_CREATE_TABLE)
@@ -221,6 +289,8 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	}
 	PG_TRY();
 	{
+		if (opts.postgis)
+			fill_srids(conn, t, doc->stmts);
 		ok = cddl_translate(doc, doc->stmts, &opts, &out, &err);
 		if (ok)
 		{
@@ -230,6 +300,8 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 			if (conf->keep_existing_schema)
 				kept = strcmp(CAT_VALUE("SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1, $2)) IS NOT NULL",
 										cat_text(t->load_schema), cat_text(t->source_table)), "t") == 0;
+			postgis = kept ? kept_table_postgis(t->load_schema, t->source_table, doc->stmts)
+				: opts.postgis;
 			for (cddl_sql *q = kept ? NULL : out.statements; q; q = q->next)
 				chameleon_target_exec(q->text);
 			/* keys and indexes: after the data */
@@ -258,13 +330,13 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 
 	CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"
 			"       source_schema, source_table, load_schema, rows_estimated, post_data,"
-			"       fk_defs, state, with_data, layout, layout_flavour)"
-			" VALUES ($1, $2, $3, $4, $3, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)",
+			"       fk_defs, state, with_data, layout, layout_flavour, postgis)"
+			" VALUES ($1, $2, $3, $4, $3, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)",
 			cat_int4(conf->source_id), cat_text(t->target_schema), cat_text(t->source_table),
 			cat_text(t->source_schema), cat_text(t->load_schema),
 			cat_int8(t->rows_estimated), cat_text_array(post), cat_text(fk_defs),
 			cat_text(with_data ? "pending" : "done"), cat_bool(with_data),
-			cat_text(layout), cat_text(HISTORY_FLAVOUR_NAME(flavour)));
+			cat_text(layout), cat_text(HISTORY_FLAVOUR_NAME(flavour)), cat_bool(postgis));
 }
 
 /* Drops the loading schemas of a source (leftovers included), as its owner. */
@@ -408,15 +480,16 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 
 	CAT_RUN("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
 			"       schema_name, table_name, enabled, consistent,"
-			"       snapshot_file, snapshot_pos, snapshot_gtid, disabled_reason)"
+			"       snapshot_file, snapshot_pos, snapshot_gtid, disabled_reason, postgis)"
 			" SELECT source_id, source_schema, source_table, schema_name, table_name,"
-			"        true, false, snapshot_file, snapshot_pos, snapshot_gtid, NULL"
+			"        true, false, snapshot_file, snapshot_pos, snapshot_gtid, NULL, postgis"
 			"   FROM chameleon.table_progress WHERE source_id = $1"
 			" ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
 			"   schema_name = excluded.schema_name, table_name = excluded.table_name,"
 			"   enabled = true, consistent = false, syncing = false,"
 			"   snapshot_file = excluded.snapshot_file, snapshot_pos = excluded.snapshot_pos,"
-			"   snapshot_gtid = excluded.snapshot_gtid, disabled_reason = NULL",
+			"   snapshot_gtid = excluded.snapshot_gtid, disabled_reason = NULL,"
+			"   postgis = excluded.postgis",
 			cat_int4(conf->source_id));
 	/* the copied tables' foreign keys, as their CREATE TABLE had them */
 	CAT_RUN("DELETE FROM chameleon.foreign_key f"

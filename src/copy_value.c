@@ -9,6 +9,8 @@
  *	  column's charset), builds the same typed cbl_value the binlog decoder
  *	  builds, and formats it with cbl_value_to_text(): one set of rules for
  *	  both paths, so a row copied and the same row replicated are equal.
+ *	  A geometry takes the form of its target column (geometry.c): checked
+ *	  WKB with its SRID for PostGIS, the WKB bytes for bytea.
  *
  *-------------------------------------------------------------------------
  */
@@ -82,6 +84,8 @@ chameleon_copy_column_init(ChameleonCopyColumn *c, const char *name,
 			c->kind = CK_BYTES;
 	}
 	c->col.max_len = octet_length > 0 ? (uint32_t) octet_length : 0;
+	/* the caller says when the target column is not bytea */
+	c->geo = CHAMELEON_GEO_BYTEA;
 }
 
 /* Appends the MySQL select-list expression that reads the column. */
@@ -303,6 +307,54 @@ build_value(const ChameleonCopyColumn *c, const char *val, unsigned long len,
 }
 
 /*
+ * Formats a value into scratch as cbl_value_to_text() does; NULL or the
+ * reason it cannot be stored.  A geometry is checked and goes as
+ * "SRID=n;<WKB hex>" to a PostGIS column (its SRID within PostGIS's
+ * range), as its WKB to bytea; another target type (type_override) gets
+ * what the replay would give it: the SRID form, or bytea when malformed.
+ */
+static char *
+format_value(const ChameleonCopyColumn *c, const cbl_value *v, cbl_buf *scratch,
+			 cbl_error *err)
+{
+	unsigned	flags = CBL_FMT_BYTEA_HEX;
+
+	if (v->kind == CBL_V_GEOMETRY && c->geo != CHAMELEON_GEO_BYTEA)
+		flags |= CBL_FMT_GEOM_SRID;
+	scratch->len = 0;
+	if (scratch->data)
+		scratch->data[0] = '\0';
+	memset(err, 0, sizeof(*err));
+	if (cbl_value_to_text(v, &c->col, scratch, flags, err) == 0)
+	{
+		uint32		srid;
+
+		if (v->kind != CBL_V_GEOMETRY || c->geo != CHAMELEON_GEO_POSTGIS)
+			return NULL;
+		/* the value passed the check: it has its 4 SRID bytes */
+		srid = (uint32) v->v.s.p[0] | ((uint32) v->v.s.p[1] << 8) |
+			((uint32) v->v.s.p[2] << 16) | ((uint32) v->v.s.p[3] << 24);
+		if (srid > CHAMELEON_POSTGIS_MAX_SRID)
+			return psprintf("column \"%s\": SRID %u is beyond the range of PostGIS (at most %d)",
+							c->name, srid, CHAMELEON_POSTGIS_MAX_SRID);
+		return NULL;
+	}
+	if (v->kind != CBL_V_GEOMETRY)
+		return psprintf("column \"%s\": %s", c->name, err->msg);
+	if (c->geo == CHAMELEON_GEO_POSTGIS)
+		return psprintf("column \"%s\": malformed MySQL geometry: %s", c->name, err->msg);
+	if (c->geo == CHAMELEON_GEO_BYTEA)
+		return psprintf("column \"%s\": %s", c->name, err->msg);
+	/* as the reader logs a malformed geometry: bytea */
+	{
+		ChameleonCopyColumn as_bytea = *c;
+
+		as_bytea.geo = CHAMELEON_GEO_BYTEA;
+		return format_value(&as_bytea, v, scratch, err);
+	}
+}
+
+/*
  * Appends one value in COPY text format (\N for NULL) to out; returns NULL
  * or the reason the value cannot be stored.
  */
@@ -327,12 +379,9 @@ chameleon_copy_cell(const ChameleonCopyColumn *c, const char *val,
 		appendStringInfoString(out, "\\N");
 		return NULL;
 	}
-	scratch->len = 0;
-	if (scratch->data)
-		scratch->data[0] = '\0';
-	memset(&err, 0, sizeof(err));
-	if (cbl_value_to_text(&v, &c->col, scratch, CBL_FMT_BYTEA_HEX, &err) < 0)
-		return psprintf("column \"%s\": %s", c->name, err.msg);
+	reason = format_value(c, &v, scratch, &err);
+	if (reason != NULL)
+		return reason;
 	if (scratch->oom)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),

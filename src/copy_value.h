@@ -16,6 +16,7 @@
 #include "lib/stringinfo.h"
 
 #include "binlog/cbl.h"
+#include "geometry.h"
 
 typedef enum ChameleonCopyKind
 {
@@ -30,6 +31,7 @@ typedef struct ChameleonCopyColumn
 	char	   *name;			/* MySQL column name */
 	ChameleonCopyKind kind;
 	cbl_column col;				/* charset, bits, fsp, max_len for the library */
+	ChameleonGeoTarget geo;		/* geometry: what the target column holds */
 } ChameleonCopyColumn;
 
 /*

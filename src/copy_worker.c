@@ -371,9 +371,12 @@ read_columns(MYSQL *conn, const CopyTask *t, Oid relid, int *ncols)
 		/* generated or otherwise absent columns are not copied */
 		if (att == InvalidAttrNumber || get_attgenerated(relid, att) != '\0')
 			continue;
-		chameleon_copy_column_init(&cols[n++], row[0], row[1], row[2],
+		chameleon_copy_column_init(&cols[n], row[0], row[1], row[2],
 								   strtol(row[3], NULL, 10), atoi(row[4]),
 								   (uint32) strtoul(row[5], NULL, 10));
+		/* a geometry's form follows its column: PostGIS geometry or bytea */
+		cols[n].geo = chameleon_geo_target(get_atttype(relid, att));
+		n++;
 	}
 	mysql_free_result(res);
 	if (n == 0)

@@ -321,6 +321,24 @@ typedef struct ReaderImage
 } ReaderImage;
 
 /*
+ * Formats one value into st->text.  A geometry goes as "SRID=n;<WKB hex>"
+ * when well formed, else as bytea ("\x<WKB hex>"): the replay makes it
+ * fit the target column, PostGIS geometry or bytea (geometry.c).
+ */
+static int
+format_value(ReaderState *st, const cbl_value *v, const cbl_column *col,
+			 cbl_error *err)
+{
+	st->text.len = 0;
+	if (v->kind != CBL_V_GEOMETRY)
+		return cbl_value_to_text(v, col, &st->text, CBL_FMT_BYTEA_HEX, err);
+	if (cbl_value_to_text(v, col, &st->text, CBL_FMT_BYTEA_HEX | CBL_FMT_GEOM_SRID, err) == 0)
+		return 0;
+	st->text.len = 0;
+	return cbl_value_to_text(v, col, &st->text, CBL_FMT_BYTEA_HEX, err);
+}
+
+/*
  * Formats one row image into img (row_cxt).  Returns NULL, or the reason
  * the row cannot be logged: a value that does not convert, or that
  * PostgreSQL cannot hold in one datum.
@@ -361,9 +379,7 @@ format_image(ReaderState *st, const cbl_table *map, const cbl_value *values,
 							  (int) col->name.len, col->name.ptr, img->sizes[n]);
 			continue;
 		}
-		st->text.len = 0;
-		if (cbl_value_to_text(v, col, &st->text, CBL_FMT_BYTEA_HEX, &err) < 0 ||
-			st->text.oom)
+		if (format_value(st, v, col, &err) < 0 || st->text.oom)
 		{
 			reason = psprintf("column \"%.*s\": %s", (int) col->name.len,
 							  col->name.ptr, st->text.oom ? "out of memory" : err.msg);

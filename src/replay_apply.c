@@ -17,7 +17,9 @@
  *	    method cannot honour exactly (partitioned or foreign tables, rules,
  *	    statement-level triggers, transition tables).
  *
- *	  Both behave as one INSERT/UPDATE/DELETE statement per row.
+ *	  Both behave as one INSERT/UPDATE/DELETE statement per row.  Before
+ *	  either sees them, the geometry values of an image take the form of
+ *	  their target columns, bytea or PostGIS geometry (geometry.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -53,6 +55,10 @@ replay_plans_free(ReplayTable *t)
 			pfree(p->src);
 		if (p->from_before)
 			pfree(p->from_before);
+		if (p->after_geo)
+			pfree(p->after_geo);
+		if (p->before_geo)
+			pfree(p->before_geo);
 		pfree(p);
 		p = next;
 	}
@@ -100,6 +106,47 @@ keep_names(ArrayType *names)
 }
 
 /*
+ * Per image element, the target column whose type changes the form of a
+ * geometry value (bytea, PostGIS), or -1; NULL when none does.  In the
+ * current context.
+ */
+static int *
+geo_columns(ReplayTable *t, char **names, int n)
+{
+	int		   *cols = NULL;
+
+	for (int i = 0; i < n; i++)
+	{
+		int			c = replay_column_index(t, names[i]);
+
+		if (c < 0 || t->cols[c].geo == CHAMELEON_GEO_OTHER)
+			continue;
+		if (cols == NULL)
+		{
+			cols = palloc(sizeof(int) * n);
+			for (int k = 0; k < n; k++)
+				cols[k] = -1;
+		}
+		cols[i] = c;
+	}
+	return cols;
+}
+
+/* Gives the values of an image the form their target columns take. */
+static void
+geo_convert(const ReplayTable *t, const int *cols, int n, Datum *vals,
+			const bool *nulls)
+{
+	for (int i = 0; i < n; i++)
+	{
+		int			c = cols[i];
+
+		if (c >= 0 && !nulls[i])
+			vals[i] = chameleon_geo_value(t->cols[c].geo, vals[i], t->colnames[c]);
+	}
+}
+
+/*
  * Builds and keeps the plan of an operation for the images of ev: its
  * statement, then the heap method when it can apply it exactly, else SPI.
  */
@@ -123,6 +170,10 @@ plan_build(ReplayTable *t, const ReplayEvent *ev)
 	p->after_names = keep_names(ev->after_names);
 	p->before_names = keep_names(ev->before_names);
 	nset = replay_spi_statement(t, p, anames, na, bnames, nb);
+	p->after_geo = geo_columns(t, anames, na);
+	p->nafter_geo = na;
+	p->before_geo = geo_columns(t, bnames, nb);
+	p->nbefore_geo = nb;
 	MemoryContextSwitchTo(old);
 
 	/* no column of the image exists in the target: nothing to run */
@@ -196,6 +247,10 @@ replay_apply_row(ReplayState *st, const ReplayEvent *ev)
 
 	image_values(ev->before_values, ev->before_names, &bvals, &bnulls);
 	image_values(ev->after_values, ev->after_names, &avals, &anulls);
+	if (p->before_geo)
+		geo_convert(t, p->before_geo, p->nbefore_geo, bvals, bnulls);
+	if (p->after_geo)
+		geo_convert(t, p->after_geo, p->nafter_geo, avals, anulls);
 	/* as the table's owner; an error aborts the (sub)transaction, which resets it */
 	chameleon_act_as(t->owner, &actor);
 	found = p->method->apply(t, p, bvals, bnulls, avals, anulls);

@@ -22,6 +22,7 @@
 #include "nodes/bitmapset.h"
 #include "nodes/primnodes.h"
 
+#include "geometry.h"
 #include "replay_internal.h"
 
 /* room for "schema<US>table" of MySQL names (64 characters, 4 bytes each) */
@@ -54,6 +55,16 @@ typedef struct ReplayPlan
 	int			ndefaults;		/* I: target columns absent from the image */
 	int		   *default_col;	/* their column index */
 	Expr	  **default_expr;	/* their planned default, NULL: none */
+
+	/*
+	 * Geometry: per image element, the target column whose type makes its
+	 * value change form (bytea, PostGIS geometry; geometry.c), or -1; NULL
+	 * when no element's does.
+	 */
+	int		   *after_geo;
+	int			nafter_geo;
+	int		   *before_geo;
+	int			nbefore_geo;
 } ReplayPlan;
 
 /* What the heap way needs of a target column. */
@@ -64,6 +75,7 @@ typedef struct ReplayColumn
 	int32		typmod;
 	Oid			ioparam;
 	FmgrInfo	input;			/* the type's input function */
+	ChameleonGeoTarget geo;		/* what the type makes of a geometry */
 } ReplayColumn;
 
 /* A replicated table as the replay sees it. */

@@ -24,6 +24,7 @@
 #include "catalog.h"
 #include "ddl/cddl.h"
 #include "fk_catalog.h"
+#include "geometry.h"
 #include "owner.h"
 #include "replay_internal.h"
 #include "worker_util.h"
@@ -53,18 +54,24 @@ refresh_identity(ReplayState *st, const char *schema, const char *table)
 			cat_int4(st->source_id), cat_text(schema), cat_text(table));
 }
 
-/* Records a table created by the replay in replica_table (consistent). */
+/*
+ * Records a table created by the replay in replica_table (consistent),
+ * with whether its geometry columns are PostGIS geometry.
+ */
 static void
-add_table(ReplayState *st, const char *schema, const char *table, const char *pg_schema)
+add_table(ReplayState *st, const char *schema, const char *table, const char *pg_schema,
+		  bool postgis)
 {
 	CAT_RUN("INSERT INTO chameleon.replica_table AS r (source_id, source_schema, source_table,"
-			"       schema_name, table_name, enabled, consistent)"
-			" VALUES ($1, $2, $3, $4, $3, true, true)"
+			"       schema_name, table_name, enabled, consistent, postgis)"
+			" VALUES ($1, $2, $3, $4, $3, true, true, $5)"
 			" ON CONFLICT (source_id, source_schema, source_table) DO UPDATE SET"
 			"   schema_name = excluded.schema_name, table_name = excluded.table_name,"
 			"   enabled = true, consistent = true, disabled_reason = NULL,"
-			"   snapshot_file = NULL, snapshot_pos = NULL, snapshot_gtid = NULL",
-			cat_int4(st->source_id), cat_text(schema), cat_text(table), cat_text(pg_schema));
+			"   snapshot_file = NULL, snapshot_pos = NULL, snapshot_gtid = NULL,"
+			"   postgis = excluded.postgis",
+			cat_int4(st->source_id), cat_text(schema), cat_text(table), cat_text(pg_schema),
+			cat_bool(postgis));
 	refresh_identity(st, schema, table);
 	chameleon_grant_select(st->conf, pg_schema, table);
 }
@@ -127,6 +134,33 @@ rename_table(ReplayState *st, const char *from_schema, const char *from_table,
 	if (strcmp(from_table, to_table) != 0)
 		rename_indexes(pg_schema, from_table, to_table);
 	refresh_identity(st, to_schema, to_table);
+}
+
+/*
+ * Whether the geometry columns a statement defines become PostGIS
+ * geometry: a new table's if PostGIS is installed now; those of an
+ * existing table as the table's were made when it was created
+ * (replica_table.postgis), so that a table created as bytea stays bytea;
+ * CREATE TABLE ... LIKE copies the types of its model.
+ */
+static bool
+stmt_postgis(ReplayState *st, const cddl_stmt *s, const char *defschema)
+{
+	const char *schema = st->ctx.schema;
+	const char *table = st->ctx.table;
+	char	   *v;
+
+	if (s->kind == CDDL_STMT_CREATE_TABLE || s->kind == CDDL_STMT_CREATE_TABLE_SELECT)
+		return chameleon_postgis_installed();
+	if (s->kind == CDDL_STMT_CREATE_TABLE_LIKE)
+	{
+		schema = schema_of(&s->like_table, defschema);
+		table = s->like_table.name;
+	}
+	v = CAT_VALUE("SELECT postgis FROM chameleon.replica_table"
+				  " WHERE source_id = $1 AND source_schema = $2 AND source_table = $3",
+				  cat_int4(st->source_id), cat_text(schema), cat_text(table));
+	return v != NULL ? strcmp(v, "t") == 0 : chameleon_postgis_installed();
 }
 
 /* Whether a MySQL table is in replica_table and enabled. */
@@ -217,14 +251,14 @@ stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
 
 /* Updates replica_table after a statement ran. */
 static void
-follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema)
+follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema, bool postgis)
 {
 	switch (s->kind)
 	{
 		case CDDL_STMT_CREATE_TABLE:
 		case CDDL_STMT_CREATE_TABLE_LIKE:
 			add_table(st, st->ctx.schema, st->ctx.table,
-					  chameleon_map_schema(st->conf, st->ctx.schema));
+					  chameleon_map_schema(st->conf, st->ctx.schema), postgis);
 			break;
 		case CDDL_STMT_DROP_TABLE:
 			for (const cddl_namelist *l = s->tables; l; l = l->next)
@@ -310,6 +344,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 			opts.target_schema = (defschema && chameleon_map_schema(st->conf, defschema))
 				? chameleon_map_schema(st->conf, defschema) : target;
 			memset(&out, 0, sizeof(out));
+			opts.postgis = stmt_postgis(st, s, defschema);
 			if (!cddl_translate(doc, s, &opts, &out, &err))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -336,7 +371,7 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 				st->ctx.sql = pstrdup(q->text);
 				chameleon_target_exec(q->text);
 			}
-			follow_stmt(st, s, defschema);
+			follow_stmt(st, s, defschema, opts.postgis);
 			ran = true;
 		}
 	}

@@ -470,6 +470,7 @@ table_load_columns(ReplayTable *t)
 		col->typmod = att->atttypmod;
 		getTypeInputInfo(att->atttypid, &infunc, &col->ioparam);
 		fmgr_info_cxt(infunc, &col->input, replay_cache_cxt);
+		col->geo = chameleon_geo_target(att->atttypid);
 		n++;
 	}
 	MemoryContextSwitchTo(old);

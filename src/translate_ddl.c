@@ -19,7 +19,9 @@
  * PostgreSQL meaning.  Cannot parse: ERROR 42601 naming the token, with
  * the byte position.  What the translation dropped (zero-date defaults,
  * ON UPDATE, CHECK...) and the foreign keys kept aside are reported as
- * NOTICEs.
+ * NOTICEs.  Geometry columns become PostGIS geometry(Type,SRID) when the
+ * postgis extension is installed in the current database, else bytea, as
+ * a table chameleon created here now would have them.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,6 +36,7 @@
 #include "utils/tuplestore.h"
 
 #include "ddl/cddl.h"
+#include "geometry.h"
 #include "translate_ddl.h"
 
 PG_FUNCTION_INFO_V1(chameleon_translate_ddl);
@@ -161,6 +164,8 @@ chameleon_translate_ddl(PG_FUNCTION_ARGS)
 	memset(&opts, 0, sizeof(opts));
 	memset(&err, 0, sizeof(err));
 	opts.target_schema = schema;
+	/* geometry: as a table created in this database now would have it */
+	opts.postgis = chameleon_postgis_installed();
 	if (PG_NARGS() >= 3 && !PG_ARGISNULL(2))
 		opts.mysql_schema = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (PG_NARGS() >= 4 && !PG_ARGISNULL(3))

@@ -32,6 +32,15 @@ if [ ! -x "$dir$bindir/postgres" ]; then
 	cp -a "$sharedir/." "$dir$sharedir/"
 fi
 
+# extensions installed on the system after the copy was made (PostGIS for
+# t/071_postgis.pl...): their files, without overwriting anything
+cp -an "$pkglibdir/." "$dir$pkglibdir/"
+cp -an "$sharedir/extension/." "$dir$sharedir/extension/"
+if [ -d "$sharedir/contrib" ]; then
+	mkdir -p "$dir$sharedir/contrib"
+	cp -an "$sharedir/contrib/." "$dir$sharedir/contrib/"
+fi
+
 # the copy holds the system's chameleon: only this tree's may be found
 rm -f "$dir$pkglibdir/chameleon.so" "$dir$sharedir"/extension/chameleon.control \
 	"$dir$sharedir"/extension/chameleon--*.sql

@@ -5,7 +5,8 @@
 #
 #	Paths are relative to the repository root.  Every product goes under
 #	build/.  Defines BINLOG_SRCS and the targets unit-binlog,
-#	unit-binlog-valgrind, fuzz-binlog, build/chameleon_binlog, clean-binlog.
+#	unit-binlog-valgrind, fuzz-binlog, fuzz-wkb, build/chameleon_binlog,
+#	clean-binlog.
 #	Uses its own CBL_* variables; never touches CC/CFLAGS/OBJS.
 
 # keep the includer's default goal (PGXS "all") the default
@@ -32,7 +33,7 @@ CBL_FUZZ_CC ?= clang
 CBL_FIXTURE_DIRS := $(wildcard $(CHAMELEON_FIXTURES)) $(wildcard /usr/share/mysql/mysql-test/std_data)
 CBL_SEED_DIR	:= t/fuzz/seeds/binlog
 
-.PHONY: unit-binlog unit-binlog-valgrind fuzz-binlog clean-binlog
+.PHONY: unit-binlog unit-binlog-valgrind fuzz-binlog fuzz-wkb clean-binlog
 
 $(CBL_BUILD)/chameleon_binlog: tools/chameleon_binlog.c $(BINLOG_SRCS) $(CBL_STREAM_SRC) $(CBL_HDRS)
 	@mkdir -p $(CBL_BUILD)
@@ -70,8 +71,21 @@ fuzz-binlog: $(CBL_BUILD)/binlog_fuzz
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		$(CBL_BUILD)/fuzz-corpus $(CBL_BUILD)/fuzz-seed
 
+# libFuzzer target of the geometry check, seeded with t/fuzz/seeds/wkb/
+$(CBL_BUILD)/wkb_fuzz: t/fuzz/wkb_fuzz.c $(BINLOG_SRCS) $(CBL_HDRS)
+	@mkdir -p $(CBL_BUILD)
+	$(CBL_FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -I$(CBL_DIR) -o $@ $< $(BINLOG_SRCS) $(CBL_LIBS) -lm
+
+fuzz-wkb: $(CBL_BUILD)/wkb_fuzz
+	@mkdir -p $(CBL_BUILD)/fuzz-corpus-wkb
+	$(CBL_BUILD)/wkb_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		$(CBL_BUILD)/fuzz-corpus-wkb t/fuzz/seeds/wkb
+
 clean-binlog:
 	rm -rf $(CBL_BUILD)/unit-binlog $(CBL_BUILD)/binlog_fuzz $(CBL_BUILD)/fuzz-seed \
-		$(CBL_BUILD)/fuzz-corpus $(CBL_BUILD)/chameleon_binlog
+		$(CBL_BUILD)/fuzz-corpus $(CBL_BUILD)/chameleon_binlog \
+		$(CBL_BUILD)/wkb_fuzz $(CBL_BUILD)/fuzz-corpus-wkb
 
 .DEFAULT_GOAL := $(CBL_SAVED_DEFAULT_GOAL)

@@ -320,6 +320,9 @@ typedef struct cbl_value
 /* cbl_value_to_text() flags */
 #define CBL_FMT_BYTEA_HEX	0x01	/* bytea as \x hex (else raw bytes) */
 #define CBL_FMT_GEOM_HEX	0x02	/* geometry as hex EWKB (else raw bytes) */
+#define CBL_FMT_GEOM_SRID	0x04	/* geometry as "SRID=n;<WKB hex>", the
+									 * text PostGIS's geometry input reads
+									 * (else raw bytes) */
 
 /*
  * Append the PostgreSQL text form of a value to out.  Returns 0, or -1 with
@@ -331,6 +334,33 @@ extern int	cbl_value_to_text(const cbl_value *v, const cbl_column *col,
 
 /* True when the value's PostgreSQL type is bytea (raw bytes, not text). */
 extern bool cbl_value_is_bytea(const cbl_value *v, unsigned flags);
+
+/* ---------------------------------------------------------------------
+ * Geometry (wkb.c)
+ *
+ * MySQL stores a geometry as a 4-byte little-endian SRID followed by OGC
+ * WKB.  With CBL_FMT_GEOM_HEX or CBL_FMT_GEOM_SRID, cbl_value_to_text()
+ * checks the whole WKB first and fails (CBL_ERR_TRUNCATED, CBL_ERR_CORRUPT
+ * or CBL_ERR_LIMIT) on a malformed one, so that nothing malformed reaches
+ * PostGIS; as bytea (no flag) the bytes are kept as they are.
+ * ---------------------------------------------------------------------
+ */
+#define CBL_WKB_MAX_DEPTH	64	/* geometry collections nested at most */
+
+/*
+ * Checks a MySQL geometry value (SRID + WKB) of len bytes: 0 with *srid and
+ * *type (the outer WKB type, 1..7; either may be NULL), or -1 with err (its
+ * offset counts from the value's first byte).
+ */
+extern int	cbl_geometry_check(const uint8_t *p, size_t len, uint32_t *srid,
+							   uint32_t *type, cbl_error *err);
+
+/* Checks WKB alone (no SRID), as cbl_geometry_check() does. */
+extern int	cbl_wkb_check(const uint8_t *p, size_t len, uint32_t *type,
+						  cbl_error *err);
+
+/* The OGC name of WKB type 1..7 ("Point"...); "Geometry" for 0. */
+extern const char *cbl_wkb_type_name(uint32_t type);
 
 /*
  * Decode one cell of a row image.  p/len: bytes from the cell start to the

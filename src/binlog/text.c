@@ -14,9 +14,11 @@
  *	 - BINARY(n): bytes re-padded with zero bytes to n;
  *	 - ENUM/SET without labels (no metadata, no hook): the number;
  *	 - GEOMETRY: MySQL stores a 4-byte little-endian SRID then WKB.  With
- *	   CBL_FMT_GEOM_HEX we print hex EWKB (SRID folded into the type word),
- *	   which PostGIS's geometry input accepts; otherwise the bytes are the
- *	   WKB alone, treated as bytea (SPEC: bytea when PostGIS is absent).
+ *	   CBL_FMT_GEOM_SRID we print "SRID=n;<WKB hex>" and with
+ *	   CBL_FMT_GEOM_HEX hex EWKB (SRID folded into the type word), both of
+ *	   which PostGIS's geometry input accepts, after checking the whole
+ *	   WKB (wkb.c); otherwise the bytes are the WKB alone, treated as
+ *	   bytea (SPEC: bytea when PostGIS is absent).
  *
  *-------------------------------------------------------------------------
  */
@@ -141,7 +143,7 @@ cbl_value_is_bytea(const cbl_value *v, unsigned flags)
 		case CBL_V_VECTOR:
 			return true;
 		case CBL_V_GEOMETRY:
-			return (flags & CBL_FMT_GEOM_HEX) == 0;
+			return (flags & (CBL_FMT_GEOM_HEX | CBL_FMT_GEOM_SRID)) == 0;
 		default:
 			return false;
 	}
@@ -156,10 +158,8 @@ put_ewkb_hex(cbl_buf *out, const uint8_t *p, size_t len, cbl_error *err)
 	bool		le;
 	uint8_t		hdr[9];
 
-	if (len < 4 + 5)
-		return cbl_seterr(err, CBL_ERR_CORRUPT, 0,
-						  "GEOMETRY value of %zu bytes is too short", len);
-	srid = cbl_le32(p);
+	if (cbl_geometry_check(p, len, &srid, NULL, err) < 0)
+		return -1;
 	le = p[4] == 1;
 	type = le ? cbl_le32(p + 5) : (uint32_t) cbl_beN(p + 5, 4);
 	if (srid == 0)
@@ -176,6 +176,25 @@ put_ewkb_hex(cbl_buf *out, const uint8_t *p, size_t len, cbl_error *err)
 	}
 	put_hex(out, hdr, 9);
 	put_hex(out, p + 9, len - 9);
+	return 0;
+}
+
+/*
+ * GEOMETRY as "SRID=n;<WKB hex>": PostGIS's geometry input reads it (the
+ * WKB in its own byte order, the SRID kept, 0 included), and the text
+ * tells a geometry from any bytea text ("\x...").
+ */
+static int
+put_srid_hex(cbl_buf *out, const uint8_t *p, size_t len, cbl_error *err)
+{
+	uint32_t	srid;
+
+	if (cbl_geometry_check(p, len, &srid, NULL, err) < 0)
+		return -1;
+	cbl_buf_puts(out, "SRID=");
+	cbl_buf_u64(out, srid);
+	cbl_buf_putc(out, ';');
+	put_hex(out, p + 4, len - 4);
 	return 0;
 }
 
@@ -255,6 +274,8 @@ cbl_value_to_text(const cbl_value *v, const cbl_column *col, cbl_buf *out,
 			}
 			return 0;
 		case CBL_V_GEOMETRY:
+			if (flags & CBL_FMT_GEOM_SRID)
+				return put_srid_hex(out, v->v.s.p, v->v.s.len, err);
 			if (flags & CBL_FMT_GEOM_HEX)
 				return put_ewkb_hex(out, v->v.s.p, v->v.s.len, err);
 			if (v->v.s.len < 4)

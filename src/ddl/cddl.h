@@ -125,6 +125,8 @@ typedef struct cddl_type
 	cddl_strlist *values;		/* ENUM/SET labels (decoded) */
 	char	   *charset;
 	char	   *collation;
+	long		srid;			/* geometry: the declared SRID (MySQL 8 SRID n,
+								 * MariaDB REF_SYSTEM_ID=n), 0 when none */
 	char	   *column_type;	/* information_schema.COLUMN_TYPE style text,
 								 * e.g. "tinyint(1)", "int(10) unsigned",
 								 * "enum('a','b')": what type_override matches */
@@ -394,6 +396,9 @@ typedef struct cddl_type_override
  */
 typedef const char *(*cddl_schema_map_fn) (void *ctx, const char *mysql_schema);
 
+/* the largest SRID a PostGIS geometry type modifier takes */
+#define CDDL_POSTGIS_MAX_SRID 999999
+
 typedef struct cddl_options
 {
 	const char *target_schema;	/* PostgreSQL schema for unqualified names */
@@ -403,7 +408,8 @@ typedef struct cddl_options
 	void	   *map_ctx;
 	const cddl_type_override *overrides;
 	size_t		noverrides;
-	bool		postgis;		/* geometry family -> PostGIS geometry */
+	bool		postgis;		/* geometry family -> PostGIS geometry(Type,
+								 * SRID) (else bytea); SPATIAL keys -> GiST */
 	bool		defer_keys;		/* initial copy: the primary key becomes an
 								 * ALTER TABLE, and every CDDL_PHASE_POST
 								 * statement (keys, indexes, sequence

@@ -5,9 +5,10 @@
  *	  CREATE TABLE and ALTER TABLE (key definitions are in parse_key.c).
  *
  * Column attributes may come in any order, as MySQL allows; attributes
- * without PostgreSQL meaning (COLUMN_FORMAT, STORAGE, SRID, ...) are
- * recognised and skipped so that statements copied from SHOW CREATE TABLE
- * of any server version parse.
+ * without PostgreSQL meaning (COLUMN_FORMAT, STORAGE, ...) are recognised
+ * and skipped so that statements copied from SHOW CREATE TABLE of any
+ * server version parse.  A geometry column's SRID (MySQL 8 "SRID n",
+ * MariaDB "REF_SYSTEM_ID=n") is kept in its type.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +22,23 @@ static void
 skip_eq(cddl_parser *p)
 {
 	cddl_accept_punct(p, '=');
+}
+
+/* The SRID of a SRID / REF_SYSTEM_ID option value; 0 when not a number. */
+static long
+parse_srid(const char *v)
+{
+	long		n = 0;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	for (; *v; v++)
+	{
+		if (*v < '0' || *v > '9' || n > 0xFFFFFFFFL)
+			return 0;
+		n = n * 10 + (*v - '0');
+	}
+	return n > 0xFFFFFFFFL ? 0 : n;
 }
 
 /* Parses the charset name after CHARACTER SET / CHARSET. */
@@ -588,8 +606,18 @@ parse_column_attributes(cddl_parser *p, cddl_column *c)
 			if (p->pos == before)
 				return cddl_fail(p, "syntax error in column definition");
 		}
+		else if (cddl_at_kw(p, "SRID") || cddl_at_kw(p, "REF_SYSTEM_ID"))
+		{
+			/* MySQL 8 "SRID n", MariaDB "REF_SYSTEM_ID=n": the column's SRS */
+			char	   *v;
+
+			p->pos++;
+			skip_eq(p);
+			if (!cddl_parse_option_value(p, &v))
+				return false;
+			c->type.srid = parse_srid(v);
+		}
 		else if (cddl_accept_kw(p, "COLUMN_FORMAT") || cddl_accept_kw(p, "STORAGE") ||
-				 cddl_accept_kw(p, "SRID") || cddl_accept_kw(p, "REF_SYSTEM_ID") ||
 				 cddl_accept_kw(p, "ENGINE_ATTRIBUTE") ||
 				 cddl_accept_kw(p, "SECONDARY_ENGINE_ATTRIBUTE"))
 		{

@@ -298,6 +298,48 @@ find_override(const cddl_type *type, const cddl_options *opts,
 	return NULL;
 }
 
+/*
+ * Writes the PostGIS type of a MySQL geometry column: geometry(Point,4326),
+ * geometry(Point) without a declared SRID, plain geometry for GEOMETRY.
+ * GEOMETRYCOLLECTION also becomes plain geometry: MariaDB stores any
+ * geometry in such a column and MySQL any collection (MULTIPOINT...),
+ * which PostGIS's geometry(GeometryCollection) would refuse.  An SRID
+ * beyond PostGIS's range (999999) is left out of the type.
+ */
+static bool
+postgis_type(const cddl_type *type, char *buf, size_t bufsize)
+{
+	static const struct
+	{
+		const char *mysql;
+		const char *postgis;
+	}			subtypes[] = {
+		{"point", "Point"},
+		{"linestring", "LineString"},
+		{"polygon", "Polygon"},
+		{"multipoint", "MultiPoint"},
+		{"multilinestring", "MultiLineString"},
+		{"multipolygon", "MultiPolygon"},
+	};
+	const char *sub = "Geometry";
+	bool		constrained = false;
+	long		srid = (type->srid > 0 && type->srid <= CDDL_POSTGIS_MAX_SRID) ? type->srid : 0;
+
+	for (size_t i = 0; i < sizeof(subtypes) / sizeof(subtypes[0]); i++)
+		if (type->name && eq_nocase(type->name, subtypes[i].mysql))
+		{
+			sub = subtypes[i].postgis;
+			constrained = true;
+		}
+	if (srid > 0)
+		snprintf(buf, bufsize, "geometry(%s,%ld)", sub, srid);
+	else if (constrained)
+		snprintf(buf, bufsize, "geometry(%s)", sub);
+	else
+		snprintf(buf, bufsize, "geometry");
+	return true;
+}
+
 /* Writes the PostgreSQL type for a MySQL column into buf. */
 bool
 cddl_pg_type(const cddl_type *type, const cddl_options *opts,
@@ -445,8 +487,12 @@ cddl_pg_type(const cddl_type *type, const cddl_options *opts,
 			s = "jsonb";
 			break;
 		case CDDL_T_GEOMETRY:
-			s = (opts && opts->postgis) ? "geometry" : "bytea";
-			break;
+			if (!(opts && opts->postgis))
+			{
+				s = "bytea";
+				break;
+			}
+			return postgis_type(type, buf, bufsize);
 		case CDDL_T_INET4:
 		case CDDL_T_INET6:
 			s = "inet";

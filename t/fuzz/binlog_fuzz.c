@@ -73,6 +73,11 @@ fuzz_file(const uint8_t *data, size_t size, bool checksums)
 					scratch.len = 0;
 					if (row.after)
 						cbl_value_to_text(&row.after[i], c, &scratch, 0, &err);
+					/* as the reader logs them: geometry checked, SRID kept */
+					scratch.len = 0;
+					if (row.after)
+						cbl_value_to_text(&row.after[i], c, &scratch,
+										  CBL_FMT_BYTEA_HEX | CBL_FMT_GEOM_SRID, &err);
 				}
 			}
 		}

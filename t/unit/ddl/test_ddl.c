@@ -310,7 +310,34 @@ test_types(void)
 		expect_opts("geometry with PostGIS", "CREATE TABLE t (a geometry, SPATIAL KEY sa (a))", &o,
 					"CREATE TABLE public.t (a geometry)\n"
 					"CREATE INDEX t_sa ON public.t USING gist (a)");
+		expect_opts("every geometry type with PostGIS",
+					"CREATE TABLE t (a point, b linestring, c polygon, d multipoint, "
+					"e multilinestring, f multipolygon, g geometrycollection, h geomcollection, "
+					"i geometry)", &o,
+					"CREATE TABLE public.t (a geometry(Point), b geometry(LineString), "
+					"c geometry(Polygon), d geometry(MultiPoint), e geometry(MultiLineString), "
+					"f geometry(MultiPolygon), g geometry, h geometry, i geometry)");
+		expect_opts("MariaDB REF_SYSTEM_ID with PostGIS",
+					"CREATE TABLE t (a point REF_SYSTEM_ID=4326 NOT NULL, b geometry REF_SYSTEM_ID = 3857, "
+					"c geometrycollection REF_SYSTEM_ID=4326, d polygon REF_SYSTEM_ID=0)", &o,
+					"CREATE TABLE public.t (a geometry(Point,4326) NOT NULL, b geometry(Geometry,3857), "
+					"c geometry(Geometry,4326), d geometry(Polygon))");
+		expect_opts("MySQL 8 SRID (SHOW CREATE TABLE's versioned comment) with PostGIS",
+					"CREATE TABLE t (a point NOT NULL /*!80003 SRID 4326 */, b multipolygon SRID 2154)", &o,
+					"CREATE TABLE public.t (a geometry(Point,4326) NOT NULL, b geometry(MultiPolygon,2154))");
+		expect_opts("an SRID beyond PostGIS's range is left out",
+					"CREATE TABLE t (a point SRID 4294967295, b point SRID 1000000)", &o,
+					"CREATE TABLE public.t (a geometry(Point), b geometry(Point))");
+		expect_opts("ALTER TABLE ADD and MODIFY geometry with PostGIS",
+					"ALTER TABLE t ADD COLUMN p point SRID 4326, MODIFY l linestring NOT NULL", &o,
+					"ALTER TABLE public.t ADD COLUMN p geometry(Point,4326)\n"
+					"ALTER TABLE public.t ALTER COLUMN l DROP IDENTITY IF EXISTS\n"
+					"ALTER TABLE public.t ALTER COLUMN l DROP DEFAULT, ALTER COLUMN l TYPE geometry(LineString) "
+					"USING l::geometry(LineString), ALTER COLUMN l SET NOT NULL");
 	}
+	expect("geometry SRID without PostGIS",
+		   "CREATE TABLE t (a point REF_SYSTEM_ID=4326, b polygon SRID 4326, SPATIAL KEY (a))",
+		   "CREATE TABLE public.t (a bytea, b bytea)");
 	expect("enum type", "CREATE TABLE t (e enum('a','b''c') NOT NULL DEFAULT 'a')",
 		   "DO $chameleon$BEGIN CREATE TYPE public.t_e AS ENUM ('a', 'b''c'); "
 		   "EXCEPTION WHEN duplicate_object THEN ALTER TYPE public.t_e ADD VALUE IF NOT EXISTS 'a'; "
