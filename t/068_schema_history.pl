@@ -99,7 +99,7 @@ INSERT INTO t (id, a, b, e, u, c) VALUES (3, 30, 'three', 'x', 3, 70);
 SQL
 	my ($mid_file, $mid_pos) = binlog_now();
 	# enough rows after the first DDLs to restart the reader among them
-	$m->sql("USE $db; INSERT INTO g SELECT seq, concat('v', seq) FROM seq_2_to_4000");
+	$m->sql("USE $db; INSERT INTO g SELECT seq, concat('v', seq) FROM seq_2_to_20000");
 	$m->sql("UPDATE $db.g SET v = concat(v, '+') WHERE id % 3 = 0");
 	$m->sql(<<"SQL");
 USE $db;
