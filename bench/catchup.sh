@@ -25,6 +25,8 @@
 #	reader finished reading, and the peak RSS of the reader and replay
 #	workers (VmRSS and RssAnon sampled every 0.2 s, VmHWM at the end;
 #	VmRSS/VmHWM include the shared buffers the worker touched).
+#	PERF=1 also records a CPU profile of both workers (linux-perf) and
+#	prints its top symbols.
 #	Run as root: bash bench/catchup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,6 +113,19 @@ XMIN_WATCH=$!
 BENCH_PIDS+=("$XMIN_WATCH")
 t0=$(now)
 pg -c "SELECT chameleon.start_replica('sb')" >/dev/null
+PERF_PID=
+if [ "${PERF:-0}" = 1 ]; then
+	# PERF=1: a CPU profile of both workers for the whole catch-up
+	for _ in $(seq 1 50); do
+		n=$(pg -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('chameleon reader sb', 'chameleon replay sb')")
+		[ "$n" = 2 ] && break
+		sleep 0.1
+	done
+	pids=$(pg -At -c "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE backend_type IN ('chameleon reader sb', 'chameleon replay sb')")
+	perf record -q -F 499 -g -p "$pids" -o "$B/perf.data" >/dev/null 2>&1 &
+	PERF_PID=$!
+	BENCH_PIDS+=("$PERF_PID")
+fi
 if [ "$WAIT_MODE" = single ]; then
 	ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '60 min')")
 else
@@ -123,6 +138,10 @@ else
 	done
 fi
 t1=$(now)
+if [ -n "$PERF_PID" ]; then
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+fi
 kill "$XMIN_WATCH" 2>/dev/null || true
 XMIN_WATCH=
 kill "$SAMPLER" 2>/dev/null || true
@@ -256,3 +275,8 @@ echo "  with a subtransaction per source transaction (as the replay): ${T_CEIL_S
 echo "CPU used:                 reader ${CPU_READER} s, replay ${CPU_REPLAY} s (user + system, since start_replica)"
 echo "peak RSS reader:          ${RSS_READER} sampled, VmHWM ${HWM_READER} kB"
 echo "peak RSS replay:          ${RSS_REPLAY} sampled, VmHWM ${HWM_REPLAY} kB"
+if [ "${PERF:-0}" = 1 ] && [ -s "$B/perf.data" ]; then
+	echo "=== profile (self time, top symbols per worker)"
+	perf report -q --stdio --no-children -i "$B/perf.data" --sort pid,dso,symbol \
+		--percent-limit 0.7 -g none 2>/dev/null | sed 's/^ *//' | head -80
+fi

@@ -410,9 +410,19 @@ reader_event(ReaderState *st, cbl_event *ev, ReaderPos *ev_start, bool mariadb)
 	/* a full buffer is written at once, even inside a transaction */
 	if (reader_buffer_full(st))
 		reader_flush(st, false);
-	else if (!st->xact_open && !st->xact_has_start && st->nevents > 0 &&
+	else if (!st->xact_open && !st->xact_has_start &&
+			 (st->nevents > 0 ||
+			  chameleon_binlog_pos_cmp(st->done.file, (int64) st->done.pos,
+									   st->written.file, (int64) st->written.pos) != 0) &&
 			 TimestampDifferenceExceeds(st->last_flush, GetCurrentTimestamp(), READER_FLUSH_MS))
+	{
+		/*
+		 * The position too, without events: while MySQL writes only to
+		 * tables not replicated, wait_caught_up() and verify_tables() see
+		 * it move.
+		 */
 		reader_flush(st, false);
+	}
 }
 
 /* The reader's main loop; returns only through proc_exit or ERROR. */

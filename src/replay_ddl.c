@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
 
 #include "catalog.h"
@@ -27,6 +28,7 @@
 #include "geometry.h"
 #include "owner.h"
 #include "replay_internal.h"
+#include "target_ops.h"
 #include "worker_util.h"
 
 /* The translator's schema mapping: the source's schema_mappings. */
@@ -55,6 +57,25 @@ refresh_identity(ReplayState *st, const char *schema, const char *table)
 }
 
 /*
+ * Makes the date, datetime and timestamp columns of a replicated table
+ * nullable after CREATE or ALTER, as the initial copy does: MySQL's zero
+ * dates arrive as NULL.
+ */
+static void
+zero_dates_nullable(ReplayState *st, const char *schema, const char *table)
+{
+	Oid			relid = InvalidOid;
+
+	if (CAT_RUN("SELECT schema_name, table_name FROM chameleon.replica_table"
+				" WHERE source_id = $1 AND source_schema = $2 AND source_table = $3",
+				cat_int4(st->source_id), cat_text(schema), cat_text(table)) > 0)
+		relid = RangeVarGetRelid(chameleon_rangevar(cat_get_text(0, 1), cat_get_text(0, 2)),
+								 NoLock, true);
+	if (OidIsValid(relid))
+		chameleon_drop_date_not_null(relid);
+}
+
+/*
  * Records a table created by the replay in replica_table (consistent),
  * with whether its geometry columns are PostGIS geometry.
  */
@@ -72,6 +93,7 @@ add_table(ReplayState *st, const char *schema, const char *table, const char *pg
 			"   postgis = excluded.postgis",
 			cat_int4(st->source_id), cat_text(schema), cat_text(table), cat_text(pg_schema),
 			cat_bool(postgis));
+	zero_dates_nullable(st, schema, table);
 	refresh_identity(st, schema, table);
 	chameleon_grant_select(st->conf, pg_schema, table);
 }
@@ -283,6 +305,7 @@ follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema, bool pos
 						schema = to_schema;
 						table = c->new_table.name;
 					}
+				zero_dates_nullable(st, schema, table);
 				refresh_identity(st, schema, table);
 				break;
 			}

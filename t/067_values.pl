@@ -70,6 +70,17 @@ is($node->safe_psql('postgres', "SELECT enabled FROM chameleon.replica_tables WH
 	't', 'the table stays enabled');
 ok($node->safe_psql('postgres', "SELECT skipped_rows FROM chameleon.show_status") >= 1, 'skipped_rows counts it');
 
+# ---- zero dates in a table created by replicated DDL: NULL, as in the copy
+$m->sql("SET SESSION sql_mode = ''; CREATE TABLE val.zd (id int PRIMARY KEY, d date NOT NULL, t datetime NOT NULL);"
+	  . " INSERT INTO val.zd VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), (2, '2020-01-02', '2020-01-02 03:04:05');"
+	  . " ALTER TABLE val.zd ADD COLUMN d2 date NOT NULL; INSERT INTO val.zd VALUES (3, '2021-01-01', '0000-00-00 00:00:00', '0000-00-00')");
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('val', '60 s')"), 't', 'caught up after the zero dates');
+is($node->safe_psql('postgres', "SELECT string_agg(id || ':' || coalesce(d::text, '-') || ':' || coalesce(t::text, '-') || ':' || coalesce(d2::text, '-'), ',' ORDER BY id) FROM val.zd"),
+	'1:-:-:-,2:2020-01-02:2020-01-02 03:04:05:-,3:2021-01-01:-:-',
+	'zero dates of a replicated CREATE TABLE and ADD COLUMN arrive as NULL');
+is($node->safe_psql('postgres', "SELECT enabled FROM chameleon.replica_tables WHERE source_table = 'zd'"), 't',
+	'the table stays enabled');
+
 # ---- a value of more than 1 GB as PostgreSQL text (540 MB of bytes, hex)
 $m->sql("INSERT INTO val.big VALUES (1, REPEAT('x', 540 * 1024 * 1024))");
 $m->sql("INSERT INTO val.big VALUES (2, 'small')");

@@ -155,7 +155,7 @@ SQL
 	$r->stop_replica;
 	$r->psql("UPDATE chameleon.table_layout SET layout = NULL, why = 'made unknown by the test'"
 		  . " WHERE source_table = 'g' AND source_id = " . $r->source_id);
-	$m->sql("INSERT INTO $db.g VALUES (5000, 'new')");
+	$m->sql("INSERT INTO $db.g VALUES (50000, 'new')");
 	$m->sql("INSERT INTO $db.s (id, x_new, y_new, z) VALUES (5, 7, 77, 'five')");
 	$r->start_replica;
 	ok(poll_until(sub { $r->psql("SELECT NOT enabled FROM chameleon.replica_tables WHERE schema_name = '$db'"
@@ -165,7 +165,7 @@ SQL
 		qr/unknown.*made unknown by the test/, "$mode: the reason says why");
 	$r->wait_caught_up("$mode: the other tables go on");
 	same_table($r, $db, 's', "$mode: the rows of the other tables are applied");
-	is($r->psql("SELECT count(*) FROM \"$db\".g WHERE id = 5000"), '0', "$mode: no guessed row");
+	is($r->psql("SELECT count(*) FROM \"$db\".g WHERE id = 50000"), '0', "$mode: no guessed row");
 	$r->stop_replica;
 }
 
