@@ -25,6 +25,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -228,6 +229,9 @@ conf_from_json(ChameleonSourceConf *conf, const char *json)
 	conf->auto_maintenance_ms = jb_interval_ms(root, "auto_maintenance");
 	conf->gtid_enable = jb_bool(root, "gtid_enable");
 	conf->keep_existing_schema = jb_bool(root, "keep_existing_schema");
+	conf->verify_chunk_rows = (int) jb_int(root, "verify_chunk_rows", 10000);
+	if (!parse_int(jb_text(root, "verify_pause"), &conf->verify_pause_ms, GUC_UNIT_MS, NULL))
+		elog(ERROR, "invalid verify_pause in the configuration of source \"%s\"", conf->name);
 }
 
 /* See source_conf.h. */
