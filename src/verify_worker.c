@@ -339,6 +339,11 @@ chameleon_verify_main(Datum main_arg)
 			(errmsg("verify of %d tables of source \"%s\" started%s", list_length(entries),
 					run.source_name, run.repair ? " (repair)" : "")));
 
+	if (entries == NIL)
+	{
+		finish_run(NULL);
+		proc_exit(0);
+	}
 	PG_TRY();
 	{
 		connect_mysql();
