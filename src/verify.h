@@ -94,7 +94,7 @@ typedef struct VerifyRow
 	char	   *enc;			/* identity: key columns, or the whole row */
 	int			enclen;
 	uint64		h1;				/* hash of the whole row */
-	uint64		h2;
+	uint64		h2;				/* a mix of it, for the chunk's second sum */
 	bool		unstorable;		/* MySQL: a value PostgreSQL cannot hold */
 	bool		keyless;		/* MySQL: even its key cannot be stored */
 } VerifyRow;
@@ -131,9 +131,14 @@ typedef struct VerifyRun
 	char	   *log_table;		/* the source's change-log partition */
 	int			chunk_rows;
 	int			pause_ms;
-	/* the chunk's MySQL snapshot */
+	char	   *pending_sql;	/* a MySQL query sent ahead, result unread */
+	/* the chunk's MySQL snapshot, and the next one opened ahead */
+	bool		snap_open;		/* a snapshot transaction is open */
 	char		snap_file[VERIFY_FILE_LEN];
 	int64		snap_pos;
+	bool		next_ready;
+	char		next_file[VERIFY_FILE_LEN];
+	int64		next_pos;
 } VerifyRun;
 
 /* What a PostgreSQL read of a chunk selects (read again after a repair). */
@@ -161,8 +166,8 @@ typedef struct VerifyParams
 extern void verify_hold_init(VerifyRun *run);
 extern void verify_hold_begin(VerifyRun *run);
 extern void verify_hold_reach(VerifyRun *run);
-extern void verify_hold_release(void);
-extern void verify_snapshot_end(VerifyRun *run);
+extern void verify_hold_prefetch(VerifyRun *run);
+extern void verify_hold_release(VerifyRun *run);
 extern void verify_check_running(VerifyRun *run);
 
 /* verify_table.c */
@@ -175,6 +180,8 @@ extern void verify_literal_pg(VerifyRun *run, const VerifyColumn *c, const char 
 extern void verify_my_select(const VerifyTable *t, StringInfo out, bool keys_only);
 extern void verify_my_after(const VerifyTable *t, char **lits, StringInfo out);
 extern void verify_my_order(const VerifyTable *t, StringInfo out);
+extern void verify_mysql_send(VerifyRun *run, const char *sql);
+extern void verify_mysql_drain(VerifyRun *run);
 extern int	verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql,
 							  VerifySide *my, bool keys_only, char **last_raw,
 							  Size cap, bool *capped, MemoryContext cxt);
@@ -201,7 +208,7 @@ extern bool verify_my_value(const VerifyTable *t, int col, const char *val,
 							unsigned long len, VerifyRow *r, StringInfo buf,
 							cbl_buf *scratch);
 extern void verify_pg_row(const VerifyTable *t, HeapTuple tup, TupleDesc desc,
-						  VerifyRow *r);
+						  VerifyRow *r, Datum *values, bool *nulls);
 extern int	verify_key_cmp(const VerifyTable *t, const VerifyRow *a, const VerifyRow *b);
 extern void verify_compare(VerifyRun *run, VerifyTable *t, VerifySide *my,
 						   VerifySide *pg, bool extras_only, VerifyCounts *counts,

@@ -35,10 +35,19 @@
  *	  7. releases the replay.
  *
  *	  Both sides then hold the same transactions, so a change in flight is
- *	  never a difference and a difference is always real.  The hold lasts
- *	  one chunk.  Replicated tables whose rows the replay keeps aside
- *	  (being synced, or not yet past their copy point) are refused by the
- *	  caller, which checks them in the snapshot of its read.
+ *	  never a difference and a difference is always real.  Replicated
+ *	  tables whose rows the replay keeps aside (being synced, or not yet
+ *	  past their copy point) are refused by the caller, which checks them
+ *	  in the snapshot of its read.
+ *
+ *	  Chunks follow each other without a new freeze: while the replay is
+ *	  held at S (after step 5), the next chunk's snapshot S' is opened at
+ *	  once (the replay cannot pass S <= S'), and the replay advances to S'
+ *	  once this chunk is read (step 7 becomes step 3 of the next chunk).
+ *	  The reader and the replay thus reach S' while this chunk is compared,
+ *	  so that the verify seldom waits for them, and the replay is never
+ *	  more than about one chunk behind.  With verify_pause the replay is
+ *	  released during each pause and frozen again after it.
  *
  *	  The replay never waits for the verify: a held replay skips its round
  *	  and sleeps on its latch like an idle one, holding no lock and no
@@ -386,16 +395,22 @@ hold_freeze(VerifyRun *run)
 }
 
 /*
- * Step 2: opens the MySQL snapshot of the chunk and reads its binlog
- * position into run->snap_file/snap_pos (see the file header for MySQL 8).
+ * Step 2: ends the MySQL snapshot open on the connection, if any, opens a
+ * new one and reads its binlog position into file/pos (see the file
+ * header for MySQL 8).
  */
 static void
-open_snapshot(VerifyRun *run)
+open_snapshot(VerifyRun *run, char *file, int64 *pos)
 {
 	MYSQL_RES  *res;
 	MYSQL_ROW	row;
 	bool		found = false;
 
+	/* a query sent ahead in the snapshot that ends is of no use */
+	verify_mysql_drain(run);
+	if (run->snap_open)
+		chameleon_mysql_exec(run->conn, "COMMIT");
+	run->snap_open = false;
 	if (run->mariadb_snapshot)
 	{
 		chameleon_mysql_exec(run->conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
@@ -404,21 +419,23 @@ open_snapshot(VerifyRun *run)
 		{
 			if (strcmp(row[0], "Binlog_snapshot_file") == 0 && row[1] && row[1][0])
 			{
-				if (strlen(row[1]) >= sizeof(run->snap_file))
+				if (strlen(row[1]) >= VERIFY_FILE_LEN)
 					ereport(ERROR,
 							(errcode(ERRCODE_NAME_TOO_LONG),
 							 errmsg("binlog file name \"%s\" is too long", row[1])));
-				strlcpy(run->snap_file, row[1], sizeof(run->snap_file));
+				strlcpy(file, row[1], VERIFY_FILE_LEN);
 				found = true;
 			}
 			else if (strcmp(row[0], "Binlog_snapshot_position") == 0 && row[1])
-				run->snap_pos = strtoll(row[1], NULL, 10);
+				*pos = strtoll(row[1], NULL, 10);
 		}
 		mysql_free_result(res);
+		run->snap_open = true;
 		if (found)
 			return;
 		/* not MariaDB after all: from now on, the locked way */
 		chameleon_mysql_exec(run->conn, "ROLLBACK");
+		run->snap_open = false;
 		run->mariadb_snapshot = false;
 	}
 
@@ -432,15 +449,16 @@ open_snapshot(VerifyRun *run)
 	PG_TRY();
 	{
 		chameleon_mysql_exec(run->conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+		run->snap_open = true;
 		if (mysql_query(run->conn, "SHOW MASTER STATUS") != 0)
 			res = chameleon_mysql_query(run->conn, "SHOW BINARY LOG STATUS");	/* 8.4 */
 		else
 			res = mysql_store_result(run->conn);
 		row = res ? mysql_fetch_row(res) : NULL;
-		if (row != NULL && row[0] != NULL && strlen(row[0]) < sizeof(run->snap_file))
+		if (row != NULL && row[0] != NULL && strlen(row[0]) < VERIFY_FILE_LEN)
 		{
-			strlcpy(run->snap_file, row[0], sizeof(run->snap_file));
-			run->snap_pos = strtoll(row[1], NULL, 10);
+			strlcpy(file, row[0], VERIFY_FILE_LEN);
+			*pos = strtoll(row[1], NULL, 10);
 			found = true;
 		}
 		if (res)
@@ -460,16 +478,44 @@ open_snapshot(VerifyRun *run)
 }
 
 /*
- * Steps 1 to 3: freezes the replay, opens the chunk's MySQL snapshot (at
- * run->snap_file:snap_pos) and lets the replay advance to it.  Outside any
+ * Steps 1 to 3: opens the chunk's MySQL snapshot (at run->snap_file:
+ * snap_pos) while the replay cannot pass it, and lets the replay advance
+ * to it.  The replay is frozen first, unless a verify_hold_prefetch()
+ * opened the snapshot already or the replay is held at an earlier chunk's
+ * position (then it cannot pass the new one either).  Outside any
  * transaction.
  */
 void
 verify_hold_begin(VerifyRun *run)
 {
-	hold_freeze(run);
-	open_snapshot(run);
+	if (run->next_ready && hold_active)
+	{
+		strlcpy(run->snap_file, run->next_file, sizeof(run->snap_file));
+		run->snap_pos = run->next_pos;
+	}
+	else
+	{
+		if (!hold_active)
+			hold_freeze(run);
+		open_snapshot(run, run->snap_file, &run->snap_pos);
+	}
+	run->next_ready = false;
 	(void) hold_set(true, true, run->snap_file, run->snap_pos);
+}
+
+/*
+ * While the replay is held at this chunk's position (reached, not yet
+ * released): opens the next chunk's snapshot now, so that the reader and
+ * the replay get there while this chunk is compared.  The current
+ * snapshot ends: call once this chunk needs no more MySQL reads.
+ */
+void
+verify_hold_prefetch(VerifyRun *run)
+{
+	if (!hold_active)
+		return;
+	open_snapshot(run, run->next_file, &run->next_pos);
+	run->next_ready = true;
 }
 
 /*
@@ -511,17 +557,14 @@ verify_hold_reach(VerifyRun *run)
 	}
 }
 
-/* Step 7: the replay goes on.  Anywhere (also after an error). */
+/*
+ * Step 7: the replay goes on (a prefetched snapshot is no longer of use).
+ * Anywhere, also after an error.
+ */
 void
-verify_hold_release(void)
+verify_hold_release(VerifyRun *run)
 {
+	run->next_ready = false;
 	if (hold_active)
 		(void) hold_set(false, false, NULL, 0);
-}
-
-/* Ends the chunk's MySQL snapshot. */
-void
-verify_snapshot_end(VerifyRun *run)
-{
-	chameleon_mysql_exec(run->conn, "COMMIT");
 }

@@ -212,6 +212,61 @@ verify_my_order(const VerifyTable *t, StringInfo out)
 }
 
 /*
+ * Sends a MySQL query ahead without waiting for its rows, in the snapshot
+ * open on the connection: the server works on the next chunk while this
+ * one is compared.  verify_read_mysql() of the same text takes its result.
+ */
+void
+verify_mysql_send(VerifyRun *run, const char *sql)
+{
+	verify_mysql_drain(run);
+	CHECK_FOR_INTERRUPTS();
+	if (mysql_send_query(run->conn, sql, strlen(sql)) != 0)
+		chameleon_mysql_error(run->conn, sql);
+	run->pending_sql = MemoryContextStrdup(TopMemoryContext, sql);
+}
+
+/* Reads and drops the result of a query sent ahead and not wanted. */
+void
+verify_mysql_drain(VerifyRun *run)
+{
+	char	   *sql = run->pending_sql;
+	MYSQL_RES  *res;
+
+	if (sql == NULL)
+		return;
+	run->pending_sql = NULL;
+	if (mysql_read_query_result(run->conn) != 0)
+		chameleon_mysql_error(run->conn, sql);
+	res = mysql_use_result(run->conn);
+	if (res != NULL)
+		mysql_free_result(res);
+	pfree(sql);
+}
+
+/* The streamed result of sql: the one sent ahead, or a new query. */
+static MYSQL_RES *
+verify_mysql_result(VerifyRun *run, const char *sql)
+{
+	MYSQL_RES  *res;
+
+	if (run->pending_sql == NULL || strcmp(run->pending_sql, sql) != 0)
+	{
+		verify_mysql_drain(run);
+		return chameleon_mysql_stream(run->conn, sql);
+	}
+	pfree(run->pending_sql);
+	run->pending_sql = NULL;
+	CHECK_FOR_INTERRUPTS();
+	if (mysql_read_query_result(run->conn) != 0)
+		chameleon_mysql_error(run->conn, sql);
+	res = mysql_use_result(run->conn);
+	if (res == NULL)
+		chameleon_mysql_error(run->conn, sql);
+	return res;
+}
+
+/*
  * Converts one fetched MySQL row into r: key columns first, so that a row
  * whose other values PostgreSQL cannot store keeps its key.  A value the
  * copy cannot store marks the row unstorable; a refused one raises an
@@ -262,7 +317,7 @@ int
 verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *my,
 			  bool keys_only, char **last_raw, Size cap, bool *capped, MemoryContext cxt)
 {
-	MYSQL_RES  *res = chameleon_mysql_stream(run->conn, sql);
+	MYSQL_RES  *res = verify_mysql_result(run, sql);
 	StringInfoData buf;
 	cbl_buf		scratch;
 	volatile int nread = 0;
@@ -443,6 +498,8 @@ verify_read_pg(VerifyTable *t, const VerifyQuery *q, VerifySide *pg, Size cap, b
 {
 	Portal		portal;
 	int			left = q->limit > 0 ? q->limit : INT_MAX;
+	Datum	   *values = palloc(sizeof(Datum) * t->ncols);
+	bool	   *nulls = palloc(sizeof(bool) * t->ncols);
 
 	*capped = false;
 	portal = SPI_cursor_open_with_args(NULL, q->sql, q->nargs, q->types, q->values,
@@ -456,7 +513,7 @@ verify_read_pg(VerifyTable *t, const VerifyQuery *q, VerifySide *pg, Size cap, b
 		{
 			VerifyRow  *r = verify_side_add(pg, t);
 
-			verify_pg_row(t, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, r);
+			verify_pg_row(t, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, r, values, nulls);
 			verify_row_finish(t, pg, r);
 			left--;
 			if (cap > 0 && pg->bytes > cap)

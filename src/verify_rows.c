@@ -12,12 +12,13 @@
  *	  labels, jsonb key order, bit strings, character padding and
  *	  type_override targets cannot make two equal rows differ.
  *
- *	  Each row gets two 64-bit hashes of its values and, for keyed tables,
- *	  an encoding of its key.  A chunk whose two sides have the same number
- *	  of rows and the same sums of hashes is identical; only a chunk that
- *	  differs is matched row by row (sorted by key, or by the whole row for
- *	  tables compared as multisets, duplicates counted), and its rows are
- *	  then compared value by value.
+ *	  Each row gets a 64-bit hash of its values (in column order, NULLs
+ *	  marked) and, for keyed tables, an encoding of its key.  A chunk whose
+ *	  two sides have the same number of rows and the same two sums over
+ *	  their rows' hashes (of the hash, and of a mix of it) is identical;
+ *	  only a chunk that differs is matched row by row (sorted by key, or by
+ *	  the whole row for tables compared as multisets, duplicates counted),
+ *	  and its rows are then compared value by value, never by hash alone.
  *
  *	  Repairs go through the replay's own row appliers (replay_apply_row):
  *	  an UPDATE by key of a changed row, an INSERT of a missing one, a
@@ -46,8 +47,8 @@
 #include "replay_internal.h"
 #include "verify.h"
 
-/* the second hash's seed (the first is 0) */
-#define VERIFY_SEED2		UINT64CONST(0x9e3779b97f4a7c15)
+/* the row hash's seed */
+#define VERIFY_SEED			UINT64CONST(0x9e3779b97f4a7c15)
 
 /* values longer than this are shortened in verify_mismatches' rows */
 #define VERIFY_SHOWN_BYTES	1000
@@ -163,17 +164,21 @@ verify_my_value(const VerifyTable *t, int col, const char *val, unsigned long le
 	return true;
 }
 
-/* Reads row tup of a PostgreSQL chunk (columns in t's order) into r. */
+/*
+ * Reads row tup of a PostgreSQL chunk (columns in t's order) into r;
+ * values and nulls have room for its columns.
+ */
 void
-verify_pg_row(const VerifyTable *t, HeapTuple tup, TupleDesc desc, VerifyRow *r)
+verify_pg_row(const VerifyTable *t, HeapTuple tup, TupleDesc desc, VerifyRow *r,
+			  Datum *values, bool *nulls)
 {
+	heap_deform_tuple(tup, desc, values, nulls);
 	for (int i = 0; i < t->ncols; i++)
 	{
 		const VerifyColumn *c = &t->cols[i];
-		bool		isnull;
-		Datum		d = heap_getattr(tup, i + 1, desc, &isnull);
+		Datum		d = values[i];
 
-		if (isnull)
+		if (nulls[i])
 			continue;
 		r->vals[i] = OutputFunctionCall((FmgrInfo *) &c->out, d);
 		if (c->keypos >= 0 && r->keyd != NULL)
@@ -205,23 +210,23 @@ enc_append(StringInfo enc, const char *v)
 void
 verify_row_finish(const VerifyTable *t, VerifySide *s, VerifyRow *r)
 {
-	uint64		h1 = 0;
-	uint64		h2 = VERIFY_SEED2;
+	uint64		h = VERIFY_SEED;
 
 	for (int i = 0; i < t->ncols; i++)
 	{
 		const char *v = r->vals[i];
 		size_t		len = v ? strlen(v) : 0;
 
-		/* the column and NULL-ness are part of the hash: (NULL, 'x') != ('x', NULL) */
-		h1 = hash_bytes_extended((const unsigned char *) (v ? v : ""), (int) len,
-								 h1 ^ ((uint64) i << 1 | (v == NULL)));
-		h2 = hash_bytes_extended((const unsigned char *) (v ? v : ""), (int) len,
-								 h2 + ((uint64) i << 1 | (v == NULL)));
+		/* each value seeded by all before it, its column and NULL-ness */
+		h = hash_bytes_extended((const unsigned char *) (v ? v : ""), (int) len,
+								h + ((uint64) i << 1 | (v == NULL)));
 		s->bytes += len + sizeof(char *);
 	}
-	r->h1 = h1;
-	r->h2 = h2;
+	r->h1 = h;
+	/* a second, different function of it for the chunk's second sum */
+	h ^= h >> 31;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	r->h2 = h ^ (h >> 27);
 	if (t->walk != VERIFY_MULTISET)
 	{
 		StringInfoData enc;
@@ -234,8 +239,8 @@ verify_row_finish(const VerifyTable *t, VerifySide *s, VerifyRow *r)
 	}
 	if (!r->unstorable)
 	{
-		s->sum1 += h1;
-		s->sum2 += h2;
+		s->sum1 += r->h1;
+		s->sum2 += r->h2;
 	}
 }
 

@@ -58,6 +58,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 #include "utils/wait_event.h"
 
@@ -301,22 +302,67 @@ bound_copy(const VerifyTable *t, char **vals, MemoryContext cxt)
 	return copy;
 }
 
-/* Pauses between chunks (verify_pause), interruptibly. */
+/*
+ * Pauses between chunks (verify_pause), interruptibly; the replay runs
+ * freely meanwhile.
+ */
 static void
 chunk_pause(VerifyRun *run)
 {
+	TimestampTz end;
+
 	if (run->pause_ms <= 0)
 		return;
-	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					 run->pause_ms, PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
-	CHECK_FOR_INTERRUPTS();
+	verify_hold_release(run);
+	end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), run->pause_ms);
+	/* the replay sets the latch too: sleep until the end */
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /* ------------------------------------------------------------------
  * The walks
  * ------------------------------------------------------------------
  */
+
+/*
+ * VERIFY_RANGE's MySQL chunk: the next chunk_rows rows after the key lo
+ * (PostgreSQL texts; NULL: from the start).
+ */
+static char *
+range_my_sql(VerifyRun *run, const VerifyTable *t, char **lo)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	verify_my_select(t, &sql, false);
+	if (lo != NULL)
+	{
+		char	  **lits = palloc(sizeof(char *) * t->nkeys);
+
+		for (int k = 0; k < t->nkeys; k++)
+		{
+			StringInfoData lit;
+
+			initStringInfo(&lit);
+			verify_literal_pg(run, &t->cols[t->keycol[k]], lo[k], &lit);
+			lits[k] = lit.data;
+		}
+		verify_my_after(t, lits, &sql);
+	}
+	verify_my_order(t, &sql);
+	appendStringInfo(&sql, " LIMIT %d", run->chunk_rows);
+	return sql.data;
+}
 
 /* VERIFY_RANGE: chunks of key ranges, the same on both sides. */
 static void
@@ -340,23 +386,7 @@ walk_range(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext ke
 		verify_side_reset(&my);
 		verify_side_reset(&pg);
 		initStringInfo(&sql);
-		verify_my_select(t, &sql, false);
-		if (lo.set)
-		{
-			char	  **lits = palloc(sizeof(char *) * t->nkeys);
-
-			for (int k = 0; k < t->nkeys; k++)
-			{
-				StringInfoData lit;
-
-				initStringInfo(&lit);
-				verify_literal_pg(run, &t->cols[t->keycol[k]], lo.vals[k], &lit);
-				lits[k] = lit.data;
-			}
-			verify_my_after(t, lits, &sql);
-		}
-		verify_my_order(t, &sql);
-		appendStringInfo(&sql, " LIMIT %d", run->chunk_rows);
+		appendStringInfoString(&sql, range_my_sql(run, t, lo.set ? lo.vals : NULL));
 
 		verify_hold_begin(run);
 		chameleon_xact_begin("chameleon verify: MySQL chunk");
@@ -383,6 +413,10 @@ walk_range(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext ke
 		}
 
 		verify_hold_reach(run);
+		verify_hold_prefetch(run);
+		/* the next chunk, read by MySQL while PostgreSQL reads this one */
+		if (hi.set)
+			verify_mysql_send(run, range_my_sql(run, t, hi.vals));
 		verify_pg_begin(t);
 		verify_check_table(run, t);
 		q = verify_query(2 * t->nkeys);
@@ -443,8 +477,6 @@ walk_range(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext ke
 		verify_compare(run, t, &my, &pg, false, total, verify_reread_pg, q);
 		verify_progress(run, t, total);
 		verify_pg_commit();
-		verify_hold_release();
-		verify_snapshot_end(run);
 
 		if (!hi.set)
 			break;
@@ -464,6 +496,21 @@ raw_copy(const VerifyTable *t, char **lits, MemoryContext cxt)
 	for (int k = 0; k < t->nkeys; k++)
 		copy[k] = lits[k] ? MemoryContextStrdup(cxt, lits[k]) : NULL;
 	return copy;
+}
+
+/* VERIFY_LIST's MySQL chunk: the next rows after the key lo (MySQL literals). */
+static char *
+list_my_sql(VerifyRun *run, const VerifyTable *t, char **lo)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	verify_my_select(t, &sql, false);
+	if (lo != NULL)
+		verify_my_after(t, lo, &sql);
+	verify_my_order(t, &sql);
+	appendStringInfo(&sql, " LIMIT %d", run->chunk_rows);
+	return sql.data;
 }
 
 /*
@@ -492,11 +539,7 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 		verify_side_reset(&my);
 		verify_side_reset(&pg);
 		initStringInfo(&sql);
-		verify_my_select(t, &sql, false);
-		if (lo != NULL)
-			verify_my_after(t, lo, &sql);
-		verify_my_order(t, &sql);
-		appendStringInfo(&sql, " LIMIT %d", run->chunk_rows);
+		appendStringInfoString(&sql, list_my_sql(run, t, lo));
 		last = palloc0(sizeof(char *) * t->nkeys);
 
 		verify_hold_begin(run);
@@ -508,6 +551,9 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 		more = capped || nread >= run->chunk_rows;
 
 		verify_hold_reach(run);
+		verify_hold_prefetch(run);
+		if (more)
+			verify_mysql_send(run, list_my_sql(run, t, last));
 		verify_pg_begin(t);
 		verify_check_table(run, t);
 		q = verify_key_list_query(t, &my);
@@ -515,8 +561,6 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 		verify_compare(run, t, &my, &pg, false, total, verify_reread_pg, q);
 		verify_progress(run, t, total);
 		verify_pg_commit();
-		verify_hold_release();
-		verify_snapshot_end(run);
 		if (more)
 		{
 			MemoryContextReset(keep);
@@ -588,9 +632,28 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 			lo = bound_copy(t, row_key(t, &pg.rows[pg.n - 1], cxt), keep);
 		}
 		verify_pg_commit();
-		verify_hold_release();
-		verify_snapshot_end(run);
+		/* MySQL was probed in this chunk's snapshot: the next one now */
+		if (more)
+			verify_hold_prefetch(run);
 	}
+}
+
+/* VERIFY_MULTISET's MySQL rows of bucket b. */
+static char *
+bucket_my_sql(const VerifyTable *t, int64 b)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	verify_my_select(t, &sql, false);
+	if (t->nbuckets > 1)
+	{
+		char	   *c = chameleon_mysql_ident(t->cols[t->bucket_col].my.name);
+
+		appendStringInfo(&sql, " WHERE ABS(MOD(%s, " INT64_FORMAT ")) = " INT64_FORMAT "%s",
+						 c, t->nbuckets, b, b == 0 ? psprintf(" OR %s IS NULL", c) : "");
+	}
+	return sql.data;
 }
 
 /* VERIFY_MULTISET: whole rows, bucket by bucket. */
@@ -612,14 +675,7 @@ walk_multiset(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext
 		if (b > 0)
 			chunk_pause(run);
 		initStringInfo(&sql);
-		verify_my_select(t, &sql, false);
-		if (t->nbuckets > 1)
-		{
-			char	   *c = chameleon_mysql_ident(t->cols[t->bucket_col].my.name);
-
-			appendStringInfo(&sql, " WHERE ABS(MOD(%s, " INT64_FORMAT ")) = " INT64_FORMAT "%s",
-							 c, t->nbuckets, b, b == 0 ? psprintf(" OR %s IS NULL", c) : "");
-		}
+		appendStringInfoString(&sql, bucket_my_sql(t, b));
 
 		verify_hold_begin(run);
 		chameleon_xact_begin("chameleon verify: MySQL rows");
@@ -628,6 +684,11 @@ walk_multiset(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext
 		MemoryContextSwitchTo(cxt);
 
 		verify_hold_reach(run);
+		if (b + 1 < t->nbuckets)
+		{
+			verify_hold_prefetch(run);
+			verify_mysql_send(run, bucket_my_sql(t, b + 1));
+		}
 		verify_pg_begin(t);
 		verify_check_table(run, t);
 		q = verify_query(2);
@@ -649,8 +710,6 @@ walk_multiset(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext
 		verify_compare(run, t, &my, &pg, false, total, verify_reread_pg, q);
 		verify_progress(run, t, total);
 		verify_pg_commit();
-		verify_hold_release();
-		verify_snapshot_end(run);
 	}
 }
 
@@ -680,6 +739,7 @@ verify_table_walk(VerifyRun *run, VerifyTable *t, VerifyCounts *total)
 			walk_multiset(run, t, total, cxt);
 			break;
 	}
+	verify_hold_release(run);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	MemoryContextDelete(keep);

@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include <malloc.h>
+
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -235,10 +237,12 @@ verify_one(VerifyEntry *e, MemoryContext cxt)
 	{
 		ErrorData  *edata = chameleon_worker_error(cxt);
 
-		verify_hold_release();
+		verify_hold_release(&run);
+		run.pending_sql = NULL;
 		/* the MySQL session may be mid-result: start it afresh */
 		if (verify_conn == NULL || mysql_query(verify_conn, "ROLLBACK") != 0)
 			connect_mysql();
+		run.snap_open = false;
 		if (!source_running())
 			stop = psprintf("%s", edata->message);
 		chameleon_xact_begin("chameleon verify: table failed");
@@ -261,6 +265,7 @@ static void
 finish_run(const char *error)
 {
 	uint64		n;
+	int64		total = 0;
 	StringInfoData detail;
 
 	chameleon_xact_begin("chameleon verify: run done");
@@ -278,7 +283,10 @@ finish_run(const char *error)
 	MemoryContextSwitchTo(TopMemoryContext);
 	initStringInfo(&detail);
 	for (uint64 i = 0; i < n; i++)
-		appendStringInfo(&detail, "%s" INT64_FORMAT " %s", i > 0 ? ", " : "",
+		total += cat_get_int8(i, 2, 0);
+	appendStringInfo(&detail, "verified " INT64_FORMAT " tables:", total);
+	for (uint64 i = 0; i < n; i++)
+		appendStringInfo(&detail, "%s " INT64_FORMAT " %s", i > 0 ? "," : "",
 						 cat_get_int8(i, 2, 0), cat_get_text(i, 1));
 	if (error != NULL)
 		appendStringInfo(&detail, "; stopped: %s", error);
@@ -301,6 +309,14 @@ chameleon_verify_main(Datum main_arg)
 	char	   *stop = NULL;
 
 	chameleon_mysql_close_at_exit(&verify_conn);
+
+	/*
+	 * Each chunk frees what the previous one allocated: let the C library
+	 * keep it for the next one instead of giving it back to the kernel
+	 * and taking it again (page faults) every chunk.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 	cxt = AllocSetContextCreate(TopMemoryContext, "chameleon verify", ALLOCSET_DEFAULT_SIZES);
 	table_cxt = AllocSetContextCreate(cxt, "chameleon verify table", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
