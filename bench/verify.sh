@@ -17,7 +17,8 @@
 #
 #	CHAMELEON_PG_INSTALL=<private install>/usr/lib/postgresql/15 uses a
 #	private installation (tools/private-install.sh) instead of building
-#	and installing into the system.
+#	and installing into the system; KEEP_LOG=<file> keeps the PostgreSQL
+#	server log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -108,6 +109,7 @@ TPS=$(rate "$((c1 - c0))" "$(elapsed "$t0" "$t1")")
 LAG_MAX=$(sort -n "$B/lag" | tail -1)
 LAG_P50=$(sort -n "$B/lag" | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "?") }')
 
+[ -n "${KEEP_LOG:-}" ] && cp "$B/pg/server.log" "$KEEP_LOG"
 echo
 echo "=== results ($TABLES x $ROWS rows, copy_workers=$COPY_WORKERS, verify_chunk_rows=$CHUNK_ROWS)"
 echo "init_replica:            ${T_INIT} s ($(rate "$TOTAL" "$T_INIT") rows/s)"

@@ -40,14 +40,15 @@
  *	  past their copy point) are refused by the caller, which checks them
  *	  in the snapshot of its read.
  *
- *	  Chunks follow each other without a new freeze: while the replay is
- *	  held at S (after step 5), the next chunk's snapshot S' is opened at
- *	  once (the replay cannot pass S <= S'), and the replay advances to S'
- *	  once this chunk is read (step 7 becomes step 3 of the next chunk).
- *	  The reader and the replay thus reach S' while this chunk is compared,
- *	  so that the verify seldom waits for them, and the replay is never
- *	  more than about one chunk behind.  With verify_pause the replay is
- *	  released during each pause and frozen again after it.
+ *	  Chunks follow each other without a new freeze: once this chunk's
+ *	  MySQL rows are read (step 4), the next chunk's snapshot S' is opened
+ *	  at once, since the replay, clipped to S, cannot pass S <= S'; the
+ *	  replay advances to S' once this chunk's PostgreSQL side is read (step
+ *	  7 becomes step 3 of the next chunk).  The reader and the replay thus
+ *	  head for S' while this chunk waits and is compared, so that the
+ *	  verify seldom waits for them twice, and the replay is never more than
+ *	  about two chunks behind.  With verify_pause the replay is released
+ *	  during each pause and frozen again after it.
  *
  *	  The replay never waits for the verify: a held replay skips its round
  *	  and sleeps on its latch like an idle one, holding no lock and no
@@ -504,10 +505,11 @@ verify_hold_begin(VerifyRun *run)
 }
 
 /*
- * While the replay is held at this chunk's position (reached, not yet
- * released): opens the next chunk's snapshot now, so that the reader and
- * the replay get there while this chunk is compared.  The current
- * snapshot ends: call once this chunk needs no more MySQL reads.
+ * While the replay is clipped to this chunk's position (after
+ * verify_hold_begin, before the release): opens the next chunk's snapshot
+ * now, so that the reader and the replay head for it while this chunk is
+ * compared.  The current snapshot ends: call once this chunk needs no
+ * more MySQL reads.
  */
 void
 verify_hold_prefetch(VerifyRun *run)

@@ -412,11 +412,15 @@ walk_range(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext ke
 			hi.vals = row_key(t, &my.rows[last], cxt);
 		}
 
-		verify_hold_reach(run);
+		/*
+		 * The next chunk's snapshot and MySQL query, now: the reader and
+		 * the replay get to its position, and MySQL reads its rows, while
+		 * this chunk waits for the replay and is compared.
+		 */
 		verify_hold_prefetch(run);
-		/* the next chunk, read by MySQL while PostgreSQL reads this one */
 		if (hi.set)
 			verify_mysql_send(run, range_my_sql(run, t, hi.vals));
+		verify_hold_reach(run);
 		verify_pg_begin(t);
 		verify_check_table(run, t);
 		q = verify_query(2 * t->nkeys);
@@ -550,10 +554,10 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 		MemoryContextSwitchTo(cxt);
 		more = capped || nread >= run->chunk_rows;
 
-		verify_hold_reach(run);
 		verify_hold_prefetch(run);
 		if (more)
 			verify_mysql_send(run, list_my_sql(run, t, last));
+		verify_hold_reach(run);
 		verify_pg_begin(t);
 		verify_check_table(run, t);
 		q = verify_key_list_query(t, &my);
@@ -683,12 +687,12 @@ walk_multiset(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext
 		chameleon_xact_commit();
 		MemoryContextSwitchTo(cxt);
 
-		verify_hold_reach(run);
 		if (b + 1 < t->nbuckets)
 		{
 			verify_hold_prefetch(run);
 			verify_mysql_send(run, bucket_my_sql(t, b + 1));
 		}
+		verify_hold_reach(run);
 		verify_pg_begin(t);
 		verify_check_table(run, t);
 		q = verify_query(2);
