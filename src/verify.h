@@ -60,6 +60,8 @@ typedef struct VerifyColumn
 	AttrNumber	attnum;
 	Oid			typid;
 	int32		typmod;
+	int16		typlen;
+	bool		typbyval;
 	char	   *typname;		/* the type without modifier, for casts */
 	Oid			ioparam;
 	FmgrInfo	in;

@@ -41,6 +41,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "catalog.h"
@@ -161,6 +162,8 @@ verify_my_value(const VerifyTable *t, int col, const char *val, unsigned long le
 	r->vals[col] = OutputFunctionCall((FmgrInfo *) &c->out, d);
 	if (c->keypos >= 0 && r->keyd != NULL)
 		r->keyd[c->keypos] = d;
+	else if (c->typid == BYTEAOID || c->typid == TEXTOID || c->typid == JSONBOID)
+		pfree(DatumGetPointer(d));	/* a 1 MB blob is not kept twice */
 	return true;
 }
 
@@ -182,13 +185,7 @@ verify_pg_row(const VerifyTable *t, HeapTuple tup, TupleDesc desc, VerifyRow *r,
 			continue;
 		r->vals[i] = OutputFunctionCall((FmgrInfo *) &c->out, d);
 		if (c->keypos >= 0 && r->keyd != NULL)
-		{
-			int16		typlen;
-			bool		typbyval;
-
-			get_typlenbyval(c->typid, &typlen, &typbyval);
-			r->keyd[c->keypos] = datumCopy(d, typbyval, typlen);
-		}
+			r->keyd[c->keypos] = datumCopy(d, c->typbyval, c->typlen);
 	}
 }
 
@@ -502,13 +499,45 @@ image(const VerifyTable *t, const VerifyRow *r)
 	return construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
+/* Applies the repair of one difference (the replay's way); ERROR if it fails. */
+static void
+repair_one(ReplayState *st, const VerifyTable *t, ArrayType *names, const VerifyDiff *d)
+{
+	ReplayEvent ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = d->kind == 'c' ? 'U' : d->kind == 'm' ? 'I' : 'D';
+	ev.schema = t->source_schema;
+	ev.table = t->source_table;
+	if (d->pg)
+	{
+		ev.before_names = names;
+		ev.before_values = image(t, d->pg);
+	}
+	if (d->my && ev.kind != 'D')
+	{
+		ev.after_names = names;
+		ev.after_values = image(t, d->my);
+	}
+	if (!replay_apply_row(st, &ev))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s.%s\" cannot be repaired: it is not an enabled replicated table",
+						t->schema_name, t->table_name)));
+}
+
 /*
  * Corrects the differences through the replay's appliers, in the current
- * transaction (held at the chunk's position).
+ * transaction (held at the chunk's position): extra rows first, then
+ * changed, then missing ones, so that a unique value moves before it is
+ * taken.  Each in a subtransaction: a row PostgreSQL refuses (a trigger,
+ * a constraint of its own) stays unrepaired, with a WARNING, and the
+ * others go on.
  */
 static void
 apply_repairs(VerifyRun *run, const VerifyTable *t, List *diffs)
 {
+	static const char order[] = {'e', 'c', 'm'};
 	ReplayState st;
 	ArrayType  *names = image(t, NULL);
 	ListCell   *lc;
@@ -520,31 +549,45 @@ apply_repairs(VerifyRun *run, const VerifyTable *t, List *diffs)
 	/* a fresh view of the replicated tables, in this transaction */
 	replay_tables_invalidate();
 	replay_tables_load(&st);
-	foreach(lc, diffs)
-	{
-		VerifyDiff *d = (VerifyDiff *) lfirst(lc);
-		ReplayEvent ev;
+	for (int pass = 0; pass < (int) lengthof(order); pass++)
+		foreach(lc, diffs)
+		{
+			VerifyDiff *d = (VerifyDiff *) lfirst(lc);
+			MemoryContext cxt = CurrentMemoryContext;
+			ResourceOwner owner = CurrentResourceOwner;
 
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = d->kind == 'c' ? 'U' : d->kind == 'm' ? 'I' : 'D';
-		ev.schema = t->source_schema;
-		ev.table = t->source_table;
-		if (d->pg)
-		{
-			ev.before_names = names;
-			ev.before_values = image(t, d->pg);
+			if (d->kind != order[pass])
+				continue;
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(cxt);
+			PG_TRY();
+			{
+				repair_one(&st, t, names, d);
+				ReleaseCurrentSubTransaction();
+			}
+			PG_CATCH();
+			{
+				ErrorData  *edata;
+
+				MemoryContextSwitchTo(cxt);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+				if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+					ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION))
+					ReThrowError(edata);
+				/* its cache may hold what the rolled-back statement did */
+				replay_tables_invalidate();
+				replay_tables_load(&st);
+				ereport(WARNING,
+						(errmsg("a row of table \"%s.%s\" could not be repaired: %s",
+								t->schema_name, t->table_name, edata->message)));
+				FreeErrorData(edata);
+			}
+			PG_END_TRY();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
 		}
-		if (d->my && ev.kind != 'D')
-		{
-			ev.after_names = names;
-			ev.after_values = image(t, d->my);
-		}
-		if (!replay_apply_row(&st, &ev))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table \"%s.%s\" cannot be repaired: it is not an enabled replicated table",
-							t->schema_name, t->table_name)));
-	}
 	/* the re-read sees the repairs */
 	CommandCounterIncrement();
 	UpdateActiveSnapshotCommandId();

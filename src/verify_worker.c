@@ -52,6 +52,9 @@ typedef struct VerifyEntry
 	char	   *refused;		/* why it is not compared, or NULL */
 } VerifyEntry;
 
+/* seconds a MySQL read or write may block (a chunk query streams at once) */
+#define VERIFY_IO_TIMEOUT	60
+
 static VerifyRun run;
 static MYSQL *verify_conn = NULL;
 
@@ -169,7 +172,7 @@ connect_mysql(void)
 	if (verify_conn != NULL)
 		mysql_close(verify_conn);
 	verify_conn = NULL;
-	verify_conn = chameleon_mysql_connect_timeout(run.conf, "verify_tables", 300);
+	verify_conn = chameleon_mysql_connect_timeout(run.conf, "verify_tables", VERIFY_IO_TIMEOUT);
 	chameleon_mysql_exec(verify_conn, "SET SESSION time_zone = '+00:00'");
 	chameleon_mysql_exec(verify_conn, "SET SESSION character_set_results = binary");
 	chameleon_mysql_exec(verify_conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");

@@ -2,9 +2,9 @@
 # Copyright (c) chameleon developers
 #
 # verify_tables() against MariaDB (issue 14): a source replicating a
-# type-torture table, a keyed table, a keyless table, a table keyed by
-# case-insensitive text, a table with a composite key and two sysbench
-# tables.  Rows changed, deleted and inserted in PostgreSQL behind the
+# type-torture table, a keyed table, two keyless tables (one compared in
+# buckets), tables keyed by case-insensitive text, by an enum and by two
+# columns, a type_override column and two sysbench tables.  Rows changed, deleted and inserted in PostgreSQL behind the
 # replica's back are found exactly (and nothing else) while sysbench
 # writes to the same source; the sysbench tables verify identical under
 # live writes five times in a row; repair => true fixes every difference
@@ -80,6 +80,12 @@ CREATE TABLE codes (code varchar(10) NOT NULL PRIMARY KEY, q int) COLLATE utf8mb
 INSERT INTO codes VALUES ('a', 1), ('B', 2), ('ç', 3), ('d ', 4), ('e', 5);
 CREATE TABLE order_lines (order_id int NOT NULL, line int NOT NULL, qty int, PRIMARY KEY (order_id, line));
 INSERT INTO order_lines SELECT 1 + seq DIV 3, seq % 3, seq FROM seq_0_to_2999;
+CREATE TABLE ledger (acct int, amount decimal(10,2));
+INSERT INTO ledger SELECT IF(seq % 100 = 0, NULL, seq % 1000), (seq % 5) * 1.25 FROM seq_1_to_3000;
+CREATE TABLE sizes (s enum('small','medium','large') NOT NULL PRIMARY KEY, n int);
+INSERT INTO sizes VALUES ('large', 3), ('small', 1), ('medium', 2);
+CREATE TABLE flags (id int PRIMARY KEY, f tinyint(1));
+INSERT INTO flags VALUES (1, 1), (2, 0), (3, NULL), (4, 1);
 SQL
 
 my @sysbench = (
@@ -96,10 +102,11 @@ my $node = chameleon_node('verify', database => 'postgres', create_extension => 
 # small chunks: many of them under load
 my $r = ChameleonTest::Replica->new($node, $m, 'src',
 	schema_mappings => { shop => 'shop' },
-	config => [ 'verify_chunk_rows: 500' ],
+	config => [ 'verify_chunk_rows: 500',
+		'type_override: {"tinyint(1)": {override_to: boolean, override_tables: [shop.flags]}}' ],
 	init => 1, start => 1);
 
-my @all = qw(accounts codes events order_lines sbtest1 sbtest2 torture);
+my @all = qw(accounts codes events flags ledger order_lines sbtest1 sbtest2 sizes torture);
 
 # verify_tables(wait => true) of some tables (all: NULL); returns its error or ''
 sub verify
@@ -141,6 +148,9 @@ is_deeply([ sort keys %$s ], \@all, 'verify_status: one row per replicated table
 is($s->{$_} =~ s/ \d+ / N /r, 'identical N 0 0', "$_ identical after the copy") for @all;
 is($s->{accounts}, 'identical 3000 0 0', 'accounts: 3000 rows checked');
 is($s->{events}, 'identical 6 0 0', 'events (keyless): 6 rows checked');
+is($s->{ledger}, 'identical 3000 0 0', 'ledger (keyless, in buckets, duplicates and NULLs): 3000 rows checked');
+is($r->psql("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'shop.flags'::regclass AND attname = 'f'"),
+	'boolean', 'flags.f is a boolean (type_override), compared as one');
 like($r->psql("SELECT error FROM chameleon.verify_status WHERE table_name = 'torture'"),
 	qr/^2 rows not compared: their MySQL values cannot be stored/,
 	'torture: the two rows PostgreSQL cannot hold (TIME beyond 24 h) are left out, and said so');
@@ -158,6 +168,10 @@ UPDATE shop.codes SET code = 'b' WHERE code = 'B';
 INSERT INTO shop.codes VALUES ('zz', 9);
 DELETE FROM shop.order_lines WHERE order_id = 2 AND line = 1;
 UPDATE shop.order_lines SET qty = -1 WHERE order_id = 900 AND line = 2;
+DELETE FROM shop.ledger WHERE ctid = (SELECT ctid FROM shop.ledger WHERE acct = 7 AND amount = 2.5 LIMIT 1);
+DELETE FROM shop.ledger WHERE ctid = (SELECT ctid FROM shop.ledger WHERE acct IS NULL LIMIT 1);
+DELETE FROM shop.sizes WHERE s = 'medium';
+UPDATE shop.flags SET f = NOT f WHERE id = 4;
 SQL
 my %expected = (
 	accounts => join("\n",
@@ -165,7 +179,10 @@ my %expected = (
 		'extra {"id": "5000"} f', 'missing {"id": "2999"} f', 'missing {"id": "30"} f'),
 	events => 'missing {"a": "1", "b": "x"} f',
 	codes => join("\n", 'extra {"code": "b"} f', 'extra {"code": "zz"} f', 'missing {"code": "B"} f'),
-	order_lines => join("\n", 'changed {"line": "2", "order_id": "900"} f', 'missing {"line": "1", "order_id": "2"} f'));
+	order_lines => join("\n", 'changed {"line": "2", "order_id": "900"} f', 'missing {"line": "1", "order_id": "2"} f'),
+	ledger => join("\n", 'missing {"acct": "7", "amount": "2.50"} f', 'missing {"acct": null, "amount": "0.00"} f'),
+	sizes => 'missing {"s": "medium"} f',
+	flags => 'changed {"id": "4"} f');
 
 # ---------- under load ----------
 my ($run_out, $run_err) = ('', '');
@@ -195,6 +212,8 @@ for my $n (1 .. 5)
 	}
 }
 is($s->{accounts}, 'different 3002 6 0', 'accounts: 3000 MySQL rows and 2 extra checked, 6 different');
+is($r->psql("SELECT (mysql_row->>'f') || ' ' || (pg_row->>'f') FROM chameleon.verify_mismatches WHERE table_name = 'flags'"),
+	't f', 'flags: the MySQL value as PostgreSQL stores it (boolean) against the PostgreSQL one');
 
 # a row only PostgreSQL holds, in a table sysbench writes to
 $r->psql("INSERT INTO shop.sbtest2 (id, k, c, pad) VALUES (1000000, 1, 'c', 'pad')");
@@ -245,10 +264,10 @@ my ($ret, $out, $err) = $node->psql('postgres',
 is($ret, 0, 'a last verify succeeds') or diag($err);
 $s = status();
 is($s->{$_} =~ s/ \d+ / N /r, 'identical N 0 0', "$_ identical after the repair") for @all;
-like($out, qr/Asynchronous notification "chameleon" with payload "\{"source": "src", "event": "verify", "detail": "verified 7 tables: 7 identical"\}"/,
+like($out, qr/Asynchronous notification "chameleon" with payload "\{"source": "src", "event": "verify", "detail": "verified 10 tables: 10 identical"\}"/,
 	'NOTIFY chameleon: the outcome, as counts');
 unlike($out, qr/ghost|owner/, 'no row value in the notification');
-for my $t (qw(accounts events codes order_lines))
+for my $t (qw(accounts events codes order_lines ledger sizes))
 {
 	$r->same_rows('shop', $t, "$t: the same rows on both sides");
 }
