@@ -62,6 +62,7 @@ typedef struct VerifyColumn
 	int32		typmod;
 	int16		typlen;
 	bool		typbyval;
+	bool		plain_text;		/* text, varchar or bpchar (verify_rows.c) */
 	char	   *typname;		/* the type without modifier, for casts */
 	Oid			ioparam;
 	FmgrInfo	in;

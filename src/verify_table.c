@@ -127,6 +127,8 @@ column_pg(VerifyColumn *c, Form_pg_attribute att)
 	c->typmod = att->atttypmod;
 	c->typlen = att->attlen;
 	c->typbyval = att->attbyval;
+	c->plain_text = att->atttypid == TEXTOID || att->atttypid == VARCHAROID ||
+		att->atttypid == BPCHAROID;
 	/* as the replay casts: the modifier applies on assignment */
 	c->typname = format_type_extended(att->atttypid, -1, FORMAT_TYPE_TYPEMOD_GIVEN);
 	getTypeInputInfo(att->atttypid, &infunc, &c->ioparam);
