@@ -156,6 +156,20 @@ queue_tables(const VerifyParams *params, MemoryContext cxt)
 				cat_text(e->refused ? "error" : "queued"), cat_text(e->refused),
 				cat_int4(MyProcPid));
 	}
+	/* a run of every table forgets the tables no longer replicated */
+	if (params->all)
+	{
+		CAT_RUN("DELETE FROM chameleon.verify_mismatch v WHERE v.source_id = $1"
+				"   AND NOT EXISTS (SELECT 1 FROM chameleon.replica_table t"
+				"                    WHERE t.source_id = v.source_id AND t.source_schema = v.source_schema"
+				"                      AND t.source_table = v.source_table)",
+				cat_int4(run.source_id));
+		CAT_RUN("DELETE FROM chameleon.verify_table v WHERE v.source_id = $1"
+				"   AND NOT EXISTS (SELECT 1 FROM chameleon.replica_table t"
+				"                    WHERE t.source_id = v.source_id AND t.source_schema = v.source_schema"
+				"                      AND t.source_table = v.source_table)",
+				cat_int4(run.source_id));
+	}
 	CAT_RUN("INSERT INTO chameleon.verify_run AS r (source_id, worker_pid, repair, started)"
 			" VALUES ($1, $2, $3, clock_timestamp())"
 			" ON CONFLICT (source_id) DO UPDATE SET worker_pid = excluded.worker_pid,"
