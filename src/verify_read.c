@@ -222,7 +222,7 @@ verify_mysql_send(VerifyRun *run, const char *sql)
 	verify_mysql_drain(run);
 	CHECK_FOR_INTERRUPTS();
 	if (mysql_send_query(run->conn, sql, strlen(sql)) != 0)
-		chameleon_mysql_error(run->conn, sql);
+		chameleon_mysql_error(run->conn, "the next chunk's query");
 	run->pending_sql = MemoryContextStrdup(TopMemoryContext, sql);
 }
 
@@ -236,33 +236,41 @@ verify_mysql_drain(VerifyRun *run)
 	if (sql == NULL)
 		return;
 	run->pending_sql = NULL;
+	pfree(sql);
 	if (mysql_read_query_result(run->conn) != 0)
-		chameleon_mysql_error(run->conn, sql);
+		chameleon_mysql_error(run->conn, "a chunk's query sent ahead");
 	res = mysql_use_result(run->conn);
 	if (res != NULL)
 		mysql_free_result(res);
-	pfree(sql);
 }
 
-/* The streamed result of sql: the one sent ahead, or a new query. */
+/*
+ * The streamed result of sql: the one sent ahead, or a new query.  Errors
+ * name the table (what), not the statement and its key values.
+ */
 static MYSQL_RES *
-verify_mysql_result(VerifyRun *run, const char *sql)
+verify_mysql_result(VerifyRun *run, const char *sql, const char *what)
 {
 	MYSQL_RES  *res;
 
 	if (run->pending_sql == NULL || strcmp(run->pending_sql, sql) != 0)
 	{
 		verify_mysql_drain(run);
-		return chameleon_mysql_stream(run->conn, sql);
+		CHECK_FOR_INTERRUPTS();
+		if (mysql_real_query(run->conn, sql, strlen(sql)) != 0)
+			chameleon_mysql_error(run->conn, what);
 	}
-	pfree(run->pending_sql);
-	run->pending_sql = NULL;
-	CHECK_FOR_INTERRUPTS();
-	if (mysql_read_query_result(run->conn) != 0)
-		chameleon_mysql_error(run->conn, sql);
+	else
+	{
+		pfree(run->pending_sql);
+		run->pending_sql = NULL;
+		CHECK_FOR_INTERRUPTS();
+		if (mysql_read_query_result(run->conn) != 0)
+			chameleon_mysql_error(run->conn, what);
+	}
 	res = mysql_use_result(run->conn);
 	if (res == NULL)
-		chameleon_mysql_error(run->conn, sql);
+		chameleon_mysql_error(run->conn, what);
 	return res;
 }
 
@@ -315,9 +323,11 @@ convert_my_row(const VerifyTable *t, MYSQL_ROW row, unsigned long *lens, VerifyR
  */
 int
 verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *my,
-			  bool keys_only, char **last_raw, Size cap, bool *capped, MemoryContext cxt)
+				  bool keys_only, char **last_raw, Size cap, bool *capped,
+				  MemoryContext cxt)
 {
-	MYSQL_RES  *res = verify_mysql_result(run, sql);
+	char	   *what = psprintf("the chunk query of %s", t->my_qualified);
+	MYSQL_RES  *res = verify_mysql_result(run, sql, what);
 	StringInfoData buf;
 	cbl_buf		scratch;
 	volatile int nread = 0;
@@ -347,10 +357,7 @@ verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *m
 				if ((nread & 255) == 0)
 					CHECK_FOR_INTERRUPTS();
 				nread++;
-				r = verify_side_add(my, t);
-				convert_my_row(t, row, lens, r, keys_only, &buf, &scratch, &stage);
-				verify_row_finish(t, my, r);
-				r = NULL;
+				/* the walk goes on after this row, whatever becomes of it */
 				if (last_raw != NULL)
 					for (int k = 0; k < t->nkeys; k++)
 					{
@@ -363,6 +370,10 @@ verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *m
 							pfree(last_raw[k]);
 						last_raw[k] = lit.data;
 					}
+				r = verify_side_add(my, t);
+				convert_my_row(t, row, lens, r, keys_only, &buf, &scratch, &stage);
+				verify_row_finish(t, my, r);
+				r = NULL;
 				if (cap > 0 && my->bytes > cap)
 				{
 					*capped = true;
@@ -370,7 +381,7 @@ verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *m
 				}
 			}
 			if (!stop && mysql_errno(run->conn) != 0)
-				chameleon_mysql_error(run->conn, sql);
+				chameleon_mysql_error(run->conn, what);
 			done = true;
 			ReleaseCurrentSubTransaction();
 		}
@@ -383,8 +394,9 @@ verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *m
 			FlushErrorState();
 			RollbackAndReleaseCurrentSubTransaction();
 			/* only a value PostgreSQL refuses is the row's fault */
-			if (r == NULL || ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||
-				edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			if (r == NULL || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ||
+				ERRCODE_TO_CATEGORY(edata->sqlerrcode) ==
+				ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION))
 			{
 				mysql_free_result(res);
 				ReThrowError(edata);
@@ -494,7 +506,8 @@ verify_check_table(VerifyRun *run, const VerifyTable *t)
  * all) and about cap bytes (0: no cap); *capped: stopped at the cap.
  */
 void
-verify_read_pg(VerifyTable *t, const VerifyQuery *q, VerifySide *pg, Size cap, bool *capped)
+verify_read_pg(VerifyTable *t, const VerifyQuery *q, VerifySide *pg, Size cap,
+			   bool *capped)
 {
 	Portal		portal;
 	int			left = q->limit > 0 ? q->limit : INT_MAX;
@@ -532,7 +545,7 @@ verify_read_pg(VerifyTable *t, const VerifyQuery *q, VerifySide *pg, Size cap, b
 void
 verify_reread_pg(VerifyRun *run, VerifyTable *t, VerifySide *again, void *arg)
 {
-	VerifyQuery		q = *(VerifyQuery *) arg;
+	VerifyQuery q = *(VerifyQuery *) arg;
 	bool		capped;
 
 	q.limit = 0;
@@ -586,7 +599,7 @@ verify_pg_order(const VerifyTable *t, StringInfo out)
 VerifyQuery *
 verify_query(int n)
 {
-	VerifyQuery    *q = palloc0(sizeof(VerifyQuery));
+	VerifyQuery *q = palloc0(sizeof(VerifyQuery));
 
 	q->types = palloc(sizeof(Oid) * Max(n, 1));
 	q->values = palloc(sizeof(Datum) * Max(n, 1));
@@ -600,7 +613,7 @@ verify_query(int n)
 VerifyQuery *
 verify_key_list_query(const VerifyTable *t, const VerifySide *side)
 {
-	VerifyQuery    *q = verify_query(t->nkeys);
+	VerifyQuery *q = verify_query(t->nkeys);
 	StringInfoData sql;
 	StringInfoData sel;
 	StringInfoData args;

@@ -381,7 +381,7 @@ walk_range(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext ke
 		VerifySide my;
 		VerifySide pg;
 		VerifyBound hi = {false, NULL};
-		VerifyQuery    *q;
+		VerifyQuery *q;
 		bool		capped;
 		int			nread;
 
@@ -394,8 +394,8 @@ walk_range(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext ke
 
 		verify_hold_begin(run);
 		chameleon_xact_begin("chameleon verify: MySQL chunk");
-		nread = verify_read_mysql(run, t, sql.data, &my, false, NULL, VERIFY_CHUNK_BYTES,
-							  &capped, cxt);
+		nread = verify_read_mysql(run, t, sql.data, &my, false, NULL,
+								  VERIFY_CHUNK_BYTES, &capped, cxt);
 		chameleon_xact_commit();
 		MemoryContextSwitchTo(cxt);
 
@@ -537,7 +537,7 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 		StringInfoData sql;
 		VerifySide my;
 		VerifySide pg;
-		VerifyQuery    *q;
+		VerifyQuery *q;
 		char	  **last = NULL;
 		bool		capped;
 		int			nread;
@@ -552,8 +552,8 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 
 		verify_hold_begin(run);
 		chameleon_xact_begin("chameleon verify: MySQL chunk");
-		nread = verify_read_mysql(run, t, sql.data, &my, false, last, VERIFY_CHUNK_BYTES,
-							  &capped, cxt);
+		nread = verify_read_mysql(run, t, sql.data, &my, false, last,
+								  VERIFY_CHUNK_BYTES, &capped, cxt);
 		chameleon_xact_commit();
 		MemoryContextSwitchTo(cxt);
 		more = capped || nread >= run->chunk_rows;
@@ -585,7 +585,7 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 		StringInfoData sql;
 		VerifySide my;
 		VerifySide pg;
-		VerifyQuery    *q;
+		VerifyQuery *q;
 		bool		capped;
 
 		MemoryContextReset(cxt);
@@ -629,13 +629,14 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 					if (k > 0)
 						appendStringInfoString(&sql, ", ");
 					verify_literal_pg(run, &t->cols[t->keycol[k]],
-									pg.rows[i].vals[t->keycol[k]], &sql);
+									  pg.rows[i].vals[t->keycol[k]], &sql);
 				}
 				appendStringInfoChar(&sql, ')');
 			}
 			appendStringInfoChar(&sql, ')');
 			(void) verify_read_mysql(run, t, sql.data, &my, true, NULL, 0, &capped, cxt);
-			verify_compare(run, t, &my, &pg, true, total, verify_reread_pg, verify_key_list_query(t, &pg));
+			verify_compare(run, t, &my, &pg, true, total, verify_reread_pg,
+						   verify_key_list_query(t, &pg));
 			verify_progress(run, t, total);
 			lo = bound_copy(t, row_key(t, &pg.rows[pg.n - 1], cxt), keep);
 		}
@@ -673,7 +674,7 @@ walk_multiset(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext
 		StringInfoData sql;
 		VerifySide my;
 		VerifySide pg;
-		VerifyQuery    *q = NULL;
+		VerifyQuery *q = NULL;
 		bool		capped;
 
 		MemoryContextReset(cxt);
