@@ -1172,3 +1172,214 @@ SELECT pg_catalog.pg_extension_config_dump('chameleon.source_secret', 'WHERE fal
 
 ALTER TABLE chameleon.replica_table ADD COLUMN postgis boolean NOT NULL DEFAULT false;
 ALTER TABLE chameleon.table_progress ADD COLUMN postgis boolean NOT NULL DEFAULT false;
+
+------------------------------------------------------------------------
+-- verify_tables
+--
+-- chameleon.verify_tables() compares the replicated tables with MySQL
+-- while replication runs, chunk by chunk, each chunk at one point of the
+-- binlog stream on both sides (src/verify_hold.c), and can repair what
+-- differs.  The same objects are created by the install script and by
+-- the 1.0 -> 1.1 upgrade.
+------------------------------------------------------------------------
+
+-- The latest verify of each table (verify_status): queued, running, then
+-- its outcome.  worker_pid: the verify worker that runs (or ran) it.
+CREATE TABLE chameleon.verify_table (
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,		-- MySQL names
+	source_table	text NOT NULL,
+	schema_name		text NOT NULL,		-- PostgreSQL names
+	table_name		text NOT NULL,
+	state			text NOT NULL DEFAULT 'queued'
+		CHECK (state IN ('queued', 'running', 'identical', 'different', 'repaired', 'error')),
+	rows_checked	bigint NOT NULL DEFAULT 0,
+	rows_different	bigint NOT NULL DEFAULT 0,
+	rows_repaired	bigint NOT NULL DEFAULT 0,
+	position		text,				-- binlog position of the last chunk
+	started			timestamptz,
+	finished		timestamptz,
+	error			text,
+	worker_pid		integer,
+	PRIMARY KEY (source_id, source_schema, source_table)
+);
+
+-- The rows found different by the latest verify of each table.
+CREATE TABLE chameleon.verify_mismatch (
+	mismatch_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	source_id		integer NOT NULL
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	source_schema	text NOT NULL,
+	source_table	text NOT NULL,
+	schema_name		text NOT NULL,
+	table_name		text NOT NULL,
+	key				jsonb NOT NULL,		-- key columns, or the whole row
+	difference		text NOT NULL CHECK (difference IN ('changed', 'missing', 'extra')),
+	mysql_row		jsonb,
+	pg_row			jsonb,
+	found_at		timestamptz NOT NULL DEFAULT clock_timestamp(),
+	repaired		boolean NOT NULL DEFAULT false
+);
+CREATE INDEX ON chameleon.verify_mismatch (source_id, source_schema, source_table);
+
+-- The latest verify run of each source: its worker, and its error if the
+-- run as a whole failed (verify_tables(wait => true) raises it).
+CREATE TABLE chameleon.verify_run (
+	source_id		integer PRIMARY KEY
+		REFERENCES chameleon.source ON DELETE CASCADE,
+	worker_pid		integer,
+	repair			boolean NOT NULL DEFAULT false,
+	started			timestamptz,
+	finished		timestamptz,
+	error			text
+);
+
+-- A table still queued or running whose worker no longer holds the
+-- source's verify lock (it was killed) shows as 'error'.
+CREATE VIEW chameleon.verify_status AS
+SELECT s.source_name,
+	   v.schema_name,
+	   v.table_name,
+	   CASE WHEN v.state IN ('queued', 'running') AND l.pid IS NULL THEN 'error'
+			ELSE v.state END AS state,
+	   v.rows_checked,
+	   v.rows_different,
+	   v.rows_repaired,
+	   v.position,
+	   v.started,
+	   v.finished,
+	   CASE WHEN v.state IN ('queued', 'running') AND l.pid IS NULL
+			THEN 'the verify worker ended before it finished this table'
+			ELSE v.error END AS error
+  FROM chameleon.verify_table v
+  JOIN chameleon.source s USING (source_id)
+  LEFT JOIN (SELECT k.objid, k.pid FROM pg_catalog.pg_locks k
+			  WHERE k.locktype = 'advisory' AND k.granted
+				AND k.classid = 1128814150::oid		-- 'CHVF', src/source_state.h
+				AND k.objsubid = 2) l
+	ON l.objid = v.source_id::oid AND l.pid = v.worker_pid;
+
+CREATE VIEW chameleon.verify_mismatches AS
+SELECT s.source_name,
+	   m.schema_name,
+	   m.table_name,
+	   m.key,
+	   m.difference,
+	   m.mysql_row,
+	   m.pg_row,
+	   m.found_at,
+	   m.repaired
+  FROM chameleon.verify_mismatch m
+  JOIN chameleon.source s USING (source_id);
+
+-- Starts the verify worker of a source (src/verify_sql.c); returns its
+-- pid once its tables are queued, or once it has exited with wait.
+CREATE FUNCTION chameleon._start_verify(source_id integer, source_name text,
+										tables text[], repair boolean, wait boolean)
+RETURNS integer
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'chameleon_sql_start_verify';
+
+-- Compares the replicated tables of a running source (or the listed
+-- schema.table MySQL names) with MySQL while replication runs; with
+-- repair, corrects what differs.  Results in verify_status and
+-- verify_mismatches.
+CREATE FUNCTION chameleon.verify_tables(source_name text, tables text[] DEFAULT NULL,
+										repair boolean DEFAULT false, wait boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_bad		text;
+	v_pid		integer;
+	v_run		chameleon.verify_run;
+BEGIN
+	v_src := chameleon._lookup_source(verify_tables.source_name, false);
+	IF v_src.status <> 'running' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('verify_tables() is not possible while source "%s" is in state "%s"',
+							 v_src.source_name, v_src.status),
+			DETAIL = 'verify_tables() compares MySQL with PostgreSQL at the replay''s position: the source must be replicating.',
+			HINT = CASE
+				WHEN v_src.status = 'error' THEN format('Clear the error with: SELECT chameleon.enable_replica(%L); then SELECT chameleon.start_replica(%L);',
+														 v_src.source_name, v_src.source_name)
+				WHEN v_src.status IN ('initialising', 'syncing') THEN 'Wait for the copy to finish (see chameleon.init_progress), then start the source.'
+				WHEN v_src.status = 'ready' THEN format('Copy the tables first with: SELECT chameleon.init_replica(%L);', v_src.source_name)
+				ELSE format('Start it with: SELECT chameleon.start_replica(%L);', v_src.source_name)
+			END;
+	END IF;
+	IF verify_tables.tables IS NOT NULL THEN
+		IF cardinality(verify_tables.tables) = 0 THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = 'verify_tables() needs at least one table',
+				HINT = 'Name tables as schema.table with their MySQL names, or pass NULL for every table.';
+		END IF;
+		SELECT coalesce(t, 'NULL') INTO v_bad FROM unnest(verify_tables.tables) t
+		 WHERE t IS NULL OR t !~ '^[^.]+\.[^.]+$' LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('table name "%s" is not written as schema.table', v_bad),
+				HINT = 'Name tables as schema.table with their MySQL names.';
+		END IF;
+		SELECT string_agg(format('"%s"', t), ', ' ORDER BY t) INTO v_bad
+		  FROM unnest(verify_tables.tables) t
+		 WHERE NOT EXISTS (SELECT 1 FROM chameleon.replica_table r
+							WHERE r.source_id = v_src.source_id
+							  AND r.source_schema || '.' || r.source_table = t);
+		IF v_bad IS NOT NULL THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'undefined_table',
+				MESSAGE = format('source "%s" replicates no table %s', v_src.source_name, v_bad),
+				HINT = format('chameleon.replica_tables lists the tables of the source (source_schema.source_table): SELECT source_schema, source_table FROM chameleon.replica_tables WHERE source_name = %L;',
+							  v_src.source_name);
+		END IF;
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_locks k
+				WHERE k.locktype = 'advisory' AND k.granted
+				  AND k.classid = 1128814150::oid AND k.objid = v_src.source_id::oid
+				  AND k.objsubid = 2) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('a verify of source "%s" is already running', v_src.source_name),
+			HINT = 'Wait for it to finish (see chameleon.verify_status).';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+				WHERE l.locktype = 'relation' AND l.pid = pg_backend_pid()
+				  AND l.relation = 'chameleon.source'::regclass
+				  AND l.mode = 'RowExclusiveLock') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = 'verify_tables() cannot run in a transaction that changed chameleon''s catalogue',
+			HINT = 'Commit first.';
+	END IF;
+	v_pid := chameleon._start_verify(v_src.source_id, v_src.source_name, verify_tables.tables,
+									 verify_tables.repair, verify_tables.wait);
+	IF verify_tables.wait THEN
+		SELECT * INTO v_run FROM chameleon.verify_run r WHERE r.source_id = v_src.source_id;
+		IF v_run.worker_pid = v_pid AND (v_run.finished IS NULL OR v_run.error IS NOT NULL) THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'external_routine_exception',
+				MESSAGE = format('verify_tables() of source "%s" failed: %s', v_src.source_name,
+								 coalesce(v_run.error, 'the verify worker ended before it finished')),
+				HINT = 'chameleon.verify_status has the state of each table, the server log the details.';
+		END IF;
+	END IF;
+END
+$$;
+
+REVOKE ALL ON chameleon.verify_table, chameleon.verify_mismatch, chameleon.verify_run,
+	chameleon.verify_status, chameleon.verify_mismatches FROM PUBLIC;
+REVOKE ALL ON FUNCTION
+	chameleon._start_verify(integer, text, text[], boolean, boolean),
+	chameleon.verify_tables(text, text[], boolean, boolean)
+	FROM PUBLIC;
+GRANT SELECT ON chameleon.verify_status, chameleon.verify_mismatches TO chameleon_admin;
+GRANT SELECT ON chameleon.verify_status TO pg_monitor;
+GRANT EXECUTE ON FUNCTION chameleon.verify_tables(text, text[], boolean, boolean) TO chameleon_admin;

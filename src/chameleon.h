@@ -44,6 +44,9 @@ typedef enum ChameleonWorkerKind
 /* the kinds the launcher keeps running, each with a place in the slot */
 #define CHAMELEON_STREAM_WORKERS	2
 
+/* longest binlog file name a verify can hold the replay at */
+#define CHAMELEON_VERIFY_FILE_LEN	256
+
 /*
  * One slot per configured source, kept by the launcher.  The reader and
  * replay workers attach themselves to their source's slot (proc), and
@@ -57,6 +60,18 @@ typedef struct ChameleonSlot
 	PGPROC	   *proc[CHAMELEON_STREAM_WORKERS]; /* reader, replay; NULL: none */
 	/* a backend that holds the worker stopped until its transaction ends */
 	pid_t		paused_by[CHAMELEON_STREAM_WORKERS];
+
+	/*
+	 * verify_tables(): a verify worker holding the replay at a binlog
+	 * position (verify_hold.c).  The verify bumps verify_request at each
+	 * change; the replay copies it into verify_seen at a round boundary.
+	 */
+	pid_t		verify_pid;		/* the verify worker; 0: no hold */
+	uint32		verify_request;
+	uint32		verify_seen;
+	bool		verify_advance; /* false: apply nothing; true: up to the position */
+	char		verify_file[CHAMELEON_VERIFY_FILE_LEN];
+	int64		verify_pos;
 } ChameleonSlot;
 
 /* The extension's whole shared-memory state. */

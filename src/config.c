@@ -49,6 +49,9 @@ const ConfigKey config_source_keys[] = {
 	{"auto_maintenance", CK_INTERVAL_OR_DISABLED, "\"disabled\"", false, 0, 0, NULL, true},
 	{"gtid_enable", CK_BOOL, "false", false, 0, 0, NULL},
 	{"keep_existing_schema", CK_BOOL, "false", false, 0, 0, NULL},
+	/* verify_tables(): rows per chunk, and a pause between chunks */
+	{"verify_chunk_rows", CK_INT, "10000", false, 100, 1000000, NULL, true},
+	{"verify_pause", CK_DURATION, "\"0ms\"", false, 0, 0, NULL, true},
 	{NULL, 0, NULL, false, 0, 0, NULL}
 };
 

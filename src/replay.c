@@ -55,6 +55,7 @@
 #include "replication.h"
 #include "source_conf.h"
 #include "source_state.h"
+#include "verify_hook.h"
 #include "worker_util.h"
 
 /* longest sleep when idle, whatever sleep_loop says (lag stays low) */
@@ -540,6 +541,9 @@ replay_round(int *nap_ms)
 	ReplayRound r;
 	bool		held;
 
+	/* verify_tables() may hold the replay at a binlog position */
+	if (replay_verify_gate(state.source_id))
+		return false;
 	MemoryContextReset(round_cxt);
 	MemoryContextSwitchTo(round_cxt);
 	memset(&r, 0, sizeof(r));
@@ -559,6 +563,7 @@ replay_round(int *nap_ms)
 	*nap_ms = Min(state.conf->sleep_loop * 1000, REPLAY_MAX_NAP_MS);
 
 	r.end = round_end(r.start, Max(state.conf->replay_max_rows, 1));
+	r.end = replay_verify_clip(state.source_id, r.start, r.end);
 	held = held_rows_exist();
 	if (r.end == 0 && !held)
 	{

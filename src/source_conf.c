@@ -28,6 +28,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -232,6 +233,9 @@ conf_from_json(ChameleonSourceConf *conf, const char *json)
 	conf->auto_maintenance_ms = jb_interval_ms(root, "auto_maintenance");
 	conf->gtid_enable = jb_bool(root, "gtid_enable");
 	conf->keep_existing_schema = jb_bool(root, "keep_existing_schema");
+	conf->verify_chunk_rows = (int) jb_int(root, "verify_chunk_rows", 10000);
+	if (!parse_int(jb_text(root, "verify_pause"), &conf->verify_pause_ms, GUC_UNIT_MS, NULL))
+		elog(ERROR, "invalid verify_pause in the configuration of source \"%s\"", conf->name);
 }
 
 /* See source_conf.h. */

@@ -69,6 +69,8 @@ typedef struct ChameleonSourceConf
 	int64		auto_maintenance_ms;	/* -1: disabled */
 	bool		gtid_enable;
 	bool		keep_existing_schema;
+	int			verify_chunk_rows;	/* verify_tables(): rows per chunk */
+	int			verify_pause_ms;	/* and the pause between chunks */
 } ChameleonSourceConf;
 
 /*
