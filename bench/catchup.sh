@@ -279,4 +279,6 @@ if [ "${PERF:-0}" = 1 ] && [ -s "$B/perf.data" ]; then
 	echo "=== profile (self time, top symbols per worker)"
 	perf report -q --stdio --no-children -i "$B/perf.data" --sort pid,dso,symbol \
 		--percent-limit 0.7 -g none 2>/dev/null | sed 's/^ *//' | head -80
+	# PERF_KEEP=FILE keeps the recording for perf report
+	[ -n "${PERF_KEEP:-}" ] && cp "$B/perf.data" "$PERF_KEEP"
 fi

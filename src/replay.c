@@ -269,11 +269,82 @@ apply_transaction(ReplayRound *r, const int64 *skip, int nskip,
 }
 
 /*
+ * Applies every source transaction of (r->start, r->end] in one
+ * subtransaction: the way of a round without failure, which is nearly
+ * every round (a subtransaction per source transaction costs an XID and
+ * its bookkeeping for every few rows).  False, with nothing of the round
+ * applied, when something failed: the round is then applied carefully.
+ * Errors that are not about a table (shutdown, cancel) go on up.
+ */
+static bool
+apply_round_fast(ReplayRound *r)
+{
+	ReplayRound saved = *r;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	int64		txn_start = r->start;
+	int64		rows = 0;
+	int64		ddl = 0;
+	int64		skipped = 0;
+	volatile bool ok = true;
+
+	replay_cursor_seek(&cursor, r->start, r->end);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(round_cxt);
+	PG_TRY();
+	{
+		while (txn_start < r->end)
+		{
+			int64		ddl_before = ddl;
+
+			txn_start = apply_transaction(r, NULL, 0, &rows, &ddl, &skipped);
+			/* after DDL the round ends: see apply_round_careful */
+			if (ddl > ddl_before)
+				r->end = txn_start;
+		}
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(round_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		replay_hold_txn_abort();
+		replay_tables_invalidate();
+		if (!table_error(edata))
+			ReThrowError(edata);
+		ereport(DEBUG1,
+				(errmsg_internal("round (" INT64_FORMAT ", " INT64_FORMAT "] applied again transaction by transaction: %s",
+								 saved.start, saved.end, edata->message)));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(round_cxt);
+	CurrentResourceOwner = oldowner;
+	if (!ok)
+	{
+		*r = saved;
+		replay_tables_load(&state);
+		state.ctx.event_id = 0;
+		state.ctx.event = NULL;
+		replay_ctx_set(&state, NULL, NULL, NULL, NULL);
+		return false;
+	}
+	r->rows += rows;
+	r->ddl += ddl;
+	r->skipped += skipped;
+	return true;
+}
+
+/*
  * Applies every source transaction of (r->start, r->end], each in a
  * subtransaction, handling failures per on_error_replay.
  */
 static void
-apply_round(ReplayRound *r)
+apply_round_careful(ReplayRound *r)
 {
 	int64		txn_start = r->start;
 
@@ -375,6 +446,14 @@ apply_round(ReplayRound *r)
 			}
 		}
 	}
+}
+
+/* Applies a round: at once, or transaction by transaction after a failure. */
+static void
+apply_round(ReplayRound *r)
+{
+	if (!apply_round_fast(r))
+		apply_round_careful(r);
 }
 
 /* Records the round's position, counters and replayed batches (in its transaction). */

@@ -8,8 +8,9 @@
  *	  column type's input function (with the column's typmod, so that a
  *	  value gets the checks and rounding an assignment would give it);
  *	  UPDATE and DELETE find the row through the unique index of
- *	  replica_table.key_columns and lock it; ExecSimpleRelation{Insert,
- *	  Update,Delete} fire the row triggers and check the constraints.
+ *	  replica_table.key_columns (without locking it first, see
+ *	  find_by_key); ExecSimpleRelation{Insert,Update,Delete} fire the row
+ *	  triggers and check the constraints.
  *
  *-------------------------------------------------------------------------
  */
@@ -129,14 +130,18 @@ column_value(const ReplayColumn *col, Datum txt, bool isnull, int32 typmod,
 }
 
 /*
- * Finds the row whose key index columns equal the before-image's and
- * locks it in mode, into slot; false when there is none.  A dirty
- * snapshot sees rows of transactions still running: wait for them, as an
- * UPDATE would, and look again.
+ * Finds the row whose key index columns equal the before-image's, into
+ * slot; false when there is none.  A dirty snapshot sees rows of
+ * transactions still running: wait for them, as an UPDATE would, and look
+ * again.  The row is not locked first (PostgreSQL's apply worker does):
+ * the lock costs a WAL record, and across the source transactions of a
+ * round a multixact per hot row; heap_update and heap_delete take the
+ * row lock they need, and a change by another session in between is an
+ * error ("tuple concurrently updated") after which the round is applied
+ * again.
  */
 static bool
-find_by_key(ReplayTable *t, Relation rel, const Datum *keyvals, LockTupleMode mode,
-			TupleTableSlot *slot)
+find_by_key(ReplayTable *t, Relation rel, const Datum *keyvals, TupleTableSlot *slot)
 {
 	Relation	idx = index_open(t->key_index, RowExclusiveLock);
 	ScanKeyData skey[INDEX_MAX_KEYS];
@@ -154,28 +159,15 @@ find_by_key(ReplayTable *t, Relation rel, const Datum *keyvals, LockTupleMode mo
 	for (;;)
 	{
 		TransactionId xwait;
-		TM_FailureData tmfd;
-		TM_Result	res;
 
 		index_rescan(scan, skey, t->nkeyatts, NULL, 0);
 		found = index_getnext_slot(scan, ForwardScanDirection, slot);
 		if (!found)
 			break;
 		xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
-		if (TransactionIdIsValid(xwait))
-		{
-			XactLockTableWait(xwait, rel, &slot->tts_tid, XLTW_Update);
-			continue;
-		}
-		res = table_tuple_lock(rel, &slot->tts_tid, GetActiveSnapshot(), slot,
-							   GetCurrentCommandId(false), mode,
-							   LockWaitBlock, 0, &tmfd);
-		if (res == TM_Ok)
+		if (!TransactionIdIsValid(xwait))
 			break;
-		if (res != TM_Updated && res != TM_Deleted)
-			elog(ERROR, "unexpected result %d locking a row of \"%s\"",
-				 (int) res, RelationGetRelationName(rel));
-		/* changed by another transaction meanwhile: look again */
+		XactLockTableWait(xwait, rel, &slot->tts_tid, XLTW_Update);
 	}
 	index_endscan(scan);
 	index_close(idx, NoLock);
@@ -241,15 +233,8 @@ heap_apply(ReplayTable *t, ReplayPlan *p, const Datum *bvals, const bool *bnulls
 			if (isnull)
 				found = false;	/* "key = NULL" finds nothing */
 		}
-		/*
-		 * The lock an UPDATE or DELETE of the row takes: a stronger one
-		 * than the update needs would make heap_update keep both in a
-		 * multixact.
-		 */
 		if (found)
-			found = find_by_key(t, rel, keyvals,
-								p->op == 'D' ? LockTupleExclusive : LockTupleNoKeyExclusive,
-								oldslot);
+			found = find_by_key(t, rel, keyvals, oldslot);
 	}
 
 	if (found)
