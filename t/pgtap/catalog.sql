@@ -78,7 +78,7 @@ SELECT has_view('chameleon', 'init_progress', 'view init_progress');
 SELECT has_view('chameleon', 'discarded_rows', 'view discarded_rows');
 
 SELECT columns_are('chameleon', 'sources',
-	ARRAY['source_name', 'source_type', 'status', 'config']);
+	ARRAY['source_name', 'source_type', 'status', 'config', 'owner']);
 SELECT col_type_is('chameleon', 'sources', 'config', 'jsonb', 'sources.config is jsonb');
 
 SELECT columns_are('chameleon', 'show_status',
