@@ -276,10 +276,11 @@ CREATE TABLE chameleon.log_event (
 	PRIMARY KEY (source_id, event_id)
 ) PARTITION BY LIST (source_id);
 
--- row changes of tables being synced on a running source, kept by the
--- replay until the new copy is in place; then those of transactions that
--- end after the copy's snapshot (txn_file, txn_pos) are applied in
--- event_id order and the rest dropped.
+-- row changes and DDL of tables being synced on a running source, kept by
+-- the replay until the new copy is in place; then those of transactions
+-- that end after the copy's snapshot (txn_file, txn_pos) are applied in
+-- event_id order and the rest dropped (event_kind Q: a DDL statement, its
+-- after image {query, schema} the statement and its default schema).
 CREATE TABLE chameleon.log_held (
 	source_id		integer NOT NULL
 		REFERENCES chameleon.source ON DELETE CASCADE,

@@ -245,7 +245,7 @@ apply_transaction(ReplayRound *r, const int64 *skip, int nskip,
 				}
 				break;
 			case 'Q':
-				if (!skip_it && replay_apply_ddl(&state, ev))
+				if (!skip_it && replay_apply_ddl(&state, ev, REPLAY_DDL_STREAM))
 					(*ddl)++;
 				break;
 			case 'C':
@@ -548,14 +548,16 @@ held_rows_exist(void)
 /*
  * Applies the held rows of the tables whose sync has ended (in the
  * round's transaction, before anything newer), each table in a
- * subtransaction handled per on_error_replay.
+ * subtransaction handled per on_error_replay.  Returns true when a held
+ * DDL statement ran: the round must then commit before anything else.
  */
-static void
+static bool
 release_held(void)
 {
 	List	   *tables = replay_hold_released(&state);
 	ListCell   *lc;
 	int64		total = 0;
+	int64		total_ddl = 0;
 
 	foreach(lc, tables)
 	{
@@ -566,6 +568,7 @@ release_held(void)
 			ResourceOwner oldowner = CurrentResourceOwner;
 			MemoryContext cxt = CurrentMemoryContext;
 			volatile int64 n = 0;
+			int64		ddl = 0;
 			ErrorData  *volatile edata = NULL;
 			ChameleonFailure f;
 
@@ -573,7 +576,7 @@ release_held(void)
 			MemoryContextSwitchTo(cxt);
 			PG_TRY();
 			{
-				n = replay_hold_apply(&state, pair[0], pair[1]);
+				n = replay_hold_apply(&state, pair[0], pair[1], &ddl);
 				ReleaseCurrentSubTransaction();
 			}
 			PG_CATCH();
@@ -589,6 +592,7 @@ release_held(void)
 			if (edata == NULL)
 			{
 				total += n;
+				total_ddl += ddl;
 				break;
 			}
 			f.schema = pair[0];
@@ -606,11 +610,13 @@ release_held(void)
 			FreeErrorData(edata);
 		}
 	}
-	if (total > 0)
+	if (total > 0 || total_ddl > 0)
 		CAT_RUN("UPDATE chameleon.source SET replayed_rows = replayed_rows + $2,"
-				"       last_replay = now() WHERE source_id = $1",
-				cat_int4(state.source_id), cat_int8(total));
+				"       replayed_ddl = replayed_ddl + $3, last_replay = now()"
+				" WHERE source_id = $1",
+				cat_int4(state.source_id), cat_int8(total), cat_int8(total_ddl));
 	mark_consistent();
+	return total_ddl > 0;
 }
 
 /* One round: a PostgreSQL transaction.  True when something was applied. */
@@ -655,8 +661,12 @@ replay_round(int *nap_ms)
 
 	replay_tables_load(&state);
 	replay_hold_load(&state);
-	if (held)
-		release_held();
+	if (held && release_held())
+	{
+		/* a held DDL statement ran: committed before the rows after it */
+		chameleon_xact_commit();
+		return true;
+	}
 	if (r.end == 0)
 	{
 		idle_round();

@@ -15,6 +15,12 @@
  *	  cannot be parsed or translated raises an ERROR, which the caller
  *	  handles per on_error_replay.
  *
+ *	  A statement that changes one table being copied again by
+ *	  sync_tables() on the running source (ALTER TABLE, CREATE/DROP INDEX,
+ *	  TRUNCATE) is held with the table's rows (replay_hold.c) and runs on
+ *	  the new copy once it is in place, unless the copy's snapshot already
+ *	  holds it: run on the old table, it would be lost with it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -271,6 +277,33 @@ stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
 	return true;
 }
 
+/*
+ * Whether a statement is the only one of its document and changes one
+ * table without renaming or dropping it: such a statement can wait for
+ * the table's copy by sync_tables().
+ */
+static bool
+stmt_holdable(const cddl_doc *doc, const cddl_stmt *s)
+{
+	if (doc->stmts != s || s->next != NULL)
+		return false;
+	switch (s->kind)
+	{
+		case CDDL_STMT_ALTER_TABLE:
+			for (const cddl_alter_cmd *c = s->cmds; c; c = c->next)
+				if (c->kind == CDDL_AT_RENAME_TABLE)
+					return false;
+			return true;
+		case CDDL_STMT_CREATE_INDEX:
+		case CDDL_STMT_DROP_INDEX:
+			return true;
+		case CDDL_STMT_TRUNCATE:
+			return s->tables != NULL && s->tables->next == NULL;
+		default:
+			return false;
+	}
+}
+
 /* Updates replica_table after a statement ran. */
 static void
 follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema, bool postgis)
@@ -319,11 +352,12 @@ follow_stmt(ReplayState *st, const cddl_stmt *s, const char *defschema, bool pos
 }
 
 /*
- * Applies a 'Q' event; true when at least one statement ran.  ERROR when
- * the statement cannot be parsed, translated or run.
+ * Applies a 'Q' event, from the stream or held during a sync; true when
+ * at least one statement ran.  ERROR when the statement cannot be parsed,
+ * translated or run.
  */
 bool
-replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
+replay_apply_ddl(ReplayState *st, const ReplayEvent *ev, ReplayDdlSource source)
 {
 	const char *defschema = ev->schema;
 	cddl_error	err;
@@ -362,6 +396,30 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 
 			if (!stmt_wanted(st, s, defschema))
 				continue;
+			if (source == REPLAY_DDL_STREAM && stmt_holdable(doc, s))
+			{
+				ReplayRowFate fate = replay_hold_fate(st, st->ctx.schema, st->ctx.table,
+													  ev->event_id);
+
+				if (fate == REPLAY_ROW_SKIP)
+				{
+					ereport(LOG,
+							(errmsg("skipped %s on \"%s.%s\": the table's copy already has it",
+									cddl_stmt_kind_name(s->kind), st->ctx.schema, st->ctx.table)));
+					continue;
+				}
+				if (fate == REPLAY_ROW_HELD)
+				{
+					/* its foreign keys now, for the actions held meanwhile */
+					chameleon_fk_follow_ddl(st->source_id, s, defschema);
+					fks_followed = true;
+					replay_hold_ddl(st, st->ctx.schema, st->ctx.table, ev);
+					ereport(LOG,
+							(errmsg("held %s on \"%s.%s\" until the table's copy by sync_tables() is in place",
+									cddl_stmt_kind_name(s->kind), st->ctx.schema, st->ctx.table)));
+					continue;
+				}
+			}
 			/* unqualified names: the mapped schema of the statement's table */
 			target = chameleon_map_schema(st->conf, st->ctx.schema);
 			opts.target_schema = (defschema && chameleon_map_schema(st->conf, defschema))
@@ -377,9 +435,15 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 			for (const cddl_sql *n = out.notes; n; n = n->next)
 				ereport(LOG,
 						(errmsg("%s", n->text)));
-			/* the foreign keys, whatever PostgreSQL has to run */
-			chameleon_fk_follow_ddl(st->source_id, s, defschema);
-			fks_followed = true;
+			/*
+			 * the foreign keys, whatever PostgreSQL has to run (a statement
+			 * held for a sync that failed followed them when it was held)
+			 */
+			if (source != REPLAY_DDL_HELD_OLD_TABLE)
+			{
+				chameleon_fk_follow_ddl(st->source_id, s, defschema);
+				fks_followed = true;
+			}
 			if (out.statements == NULL && s->kind != CDDL_STMT_DROP_TABLE &&
 				s->kind != CDDL_STMT_RENAME_TABLE)
 			{

@@ -13,7 +13,10 @@
  *	  tables.  Once the copy is swapped in, the held rows of transactions
  *	  ending after the copy's snapshot are applied, in event order, before
  *	  anything newer; the others are dropped.  When the sync fails, the old
- *	  table stays, and all its held rows are applied to it.
+ *	  table stays, and all its held rows are applied to it.  DDL on the
+ *	  table is held the same way (replay_ddl.c), in its place among the
+ *	  rows; each held statement ends the round that applies it, so that
+ *	  what it did (an enum label) is committed before the rows after it.
  *
  *	  A table that is enabled but not yet consistent (its copy's snapshot
  *	  lies ahead of the replay) also has its rows of transactions ending at
@@ -283,6 +286,26 @@ replay_hold_fk_action(ReplayState *st, char kind, const char *schema, const char
 	txn_held = true;
 }
 
+/*
+ * Keeps a DDL statement on a table being synced in chameleon.log_held:
+ * kind Q, its text and default schema as the after image.
+ */
+void
+replay_hold_ddl(ReplayState *st, const char *schema, const char *table,
+				const ReplayEvent *ev)
+{
+	char	   *names[2] = {"query", "schema"};
+	char	   *values[2] = {ev->query, ev->schema};
+
+	CAT_RUN("INSERT INTO chameleon.log_held (source_id, event_id, event_kind,"
+			"       source_schema, source_table, after_names, after_values)"
+			" VALUES ($1, $2, 'Q', $3, $4, $5, $6)"
+			" ON CONFLICT DO NOTHING",
+			cat_int4(st->source_id), cat_int8(ev->event_id), cat_text(schema),
+			cat_text(table), text_array_arg(2, names), text_array_arg(2, values));
+	txn_held = true;
+}
+
 /* At a 'C' event: records where the transaction of the rows held ends. */
 void
 replay_hold_txn_end(ReplayState *st, const ReplayEvent *c)
@@ -369,19 +392,44 @@ apply_held_fk_action(ReplayState *st, const ReplayEvent *ev)
 	replay_fk_apply(st, ev->kind, ev->schema, ev->table, ncols, columns, old, new, 0);
 }
 
+/* Runs a held DDL statement (see replay_hold_ddl) on the table now in place. */
+static void
+apply_held_ddl(ReplayState *st, const ReplayEvent *ev, bool old_table)
+{
+	int			n;
+	char	  **values = array_strings(ev->after_values, &n);
+	ReplayEvent q;
+
+	if (values == NULL || n != 2 || values[0] == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("held statement of event " INT64_FORMAT " is malformed",
+						ev->event_id)));
+	memset(&q, 0, sizeof(q));
+	q.event_id = ev->event_id;
+	q.kind = 'Q';
+	q.query = values[0];
+	q.schema = values[1];
+	(void) replay_apply_ddl(st, &q,
+							old_table ? REPLAY_DDL_HELD_OLD_TABLE : REPLAY_DDL_HELD_NEW_COPY);
+}
+
 /*
  * Applies the held rows of one released table that its new copy does not
- * hold (all of them when the sync failed and the old table stayed), then
- * forgets every held row of the table.  Returns the rows applied.  Errors
- * are the caller's to handle (it runs this in a subtransaction).
+ * hold (all of them when the sync failed and the old table stayed), in
+ * event order, then forgets them.  A held DDL statement ends the work
+ * (*ddl set to 1): the rows after it stay held for the next round, after
+ * the statement is committed.  Returns the rows applied.  Errors are the
+ * caller's to handle (it runs this in a subtransaction).
  */
 int64
-replay_hold_apply(ReplayState *st, const char *schema, const char *table)
+replay_hold_apply(ReplayState *st, const char *schema, const char *table, int64 *ddl)
 {
 	Datum		args[3];
 	Oid			types[3] = {INT4OID, TEXTOID, TEXTOID};
 	Portal		portal;
 	int64		applied = 0;
+	int64		stopped_at = 0;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon held row",
 												 ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
@@ -392,7 +440,7 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 	/* a cursor, not a catalogue statement: the held rows may be many */
 	portal = SPI_cursor_open_with_args(NULL,
 									   "SELECT h.event_id, h.event_kind, h.before_names, h.before_values,"
-									   " h.after_names, h.after_values"
+									   " h.after_names, h.after_values, t.consistent"
 									   "  FROM chameleon.log_held h JOIN chameleon.replica_table t"
 									   "    ON t.source_id = h.source_id AND t.source_schema = h.source_schema"
 									   "   AND t.source_table = h.source_table"
@@ -441,18 +489,33 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table)
 					applied++;
 				replay_fk_after_change(st, &ev);
 			}
+			else if (ev.kind == 'Q')
+			{
+				/* consistent: the sync failed, this is the old table */
+				apply_held_ddl(st, &ev,
+							   DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 7, &isnull)));
+				stopped_at = ev.event_id;
+			}
 			else
 				apply_held_fk_action(st, &ev);
 			st->ctx.event_id = 0;
 			MemoryContextSwitchTo(old);
+			if (stopped_at != 0)
+				break;
 		}
 		SPI_freetuptable(tt);
+		if (stopped_at != 0)
+			break;
 	}
 	SPI_cursor_close(portal);
 	MemoryContextDelete(rowcxt);
 
+	/* what was applied, or skipped as older than the copy */
 	CAT_RUN("DELETE FROM chameleon.log_held"
-			" WHERE source_id = $1 AND source_schema = $2 AND source_table = $3",
-			cat_int4(st->source_id), cat_text(schema), cat_text(table));
+			" WHERE source_id = $1 AND source_schema = $2 AND source_table = $3"
+			"   AND ($4 = 0 OR event_id <= $4)",
+			cat_int4(st->source_id), cat_text(schema), cat_text(table),
+			cat_int8(stopped_at));
+	*ddl = stopped_at != 0 ? 1 : 0;
 	return applied;
 }

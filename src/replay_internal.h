@@ -141,10 +141,20 @@ extern void replay_hold_fk_action(ReplayState *st, char kind, const char *schema
 								  char **old, char **new);
 extern void replay_hold_txn_end(ReplayState *st, const ReplayEvent *c);
 extern void replay_hold_txn_abort(void);
+extern void replay_hold_ddl(ReplayState *st, const char *schema, const char *table,
+							const ReplayEvent *ev);
 extern List *replay_hold_released(ReplayState *st);
-extern int64 replay_hold_apply(ReplayState *st, const char *schema, const char *table);
+extern int64 replay_hold_apply(ReplayState *st, const char *schema, const char *table,
+							   int64 *ddl);
 
 /* replay_ddl.c */
-extern bool replay_apply_ddl(ReplayState *st, const ReplayEvent *ev);
+typedef enum ReplayDdlSource
+{
+	REPLAY_DDL_STREAM,			/* in its place in the stream */
+	REPLAY_DDL_HELD_NEW_COPY,	/* held during a sync, now on the new copy */
+	REPLAY_DDL_HELD_OLD_TABLE	/* held during a sync that failed: the old table */
+} ReplayDdlSource;
+
+extern bool replay_apply_ddl(ReplayState *st, const ReplayEvent *ev, ReplayDdlSource source);
 
 #endif							/* CHAMELEON_REPLAY_INTERNAL_H */

@@ -184,15 +184,17 @@ is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text || consis
 is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.show_errors"), '0', 'no error');
 
 # a sync that fails on a running source: the old table stays and gets the
-# changes held during the attempt
+# changes held during the attempt, DDL included, in their order
 $locker = lock_journal();
 $node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{bank.journal}')");
 ok( $node->poll_query_until('postgres',
 		"SELECT state = 'copying' FROM chameleon.init_progress WHERE table_name = 'journal'"),
 	'a third copy of journal waits on the lock');
-$lin .= "INSERT INTO journal VALUES ('held then kept', 9); SELECT 'inserted';\n";
+$lin .= "ALTER TABLE journal ADD COLUMN tag varchar(10) DEFAULT 'kept';"
+  . " INSERT INTO journal (note, amount) VALUES ('held then kept', 9); SELECT 'inserted';\n";
 $locker->pump until $lout =~ /inserted/;
-ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM chameleon.log_held"), 'the change is held');
+ok($node->poll_query_until('postgres', "SELECT string_agg(event_kind::text, '' ORDER BY event_id) = 'QI' FROM chameleon.log_held"),
+	'the ALTER TABLE and the change are held');
 my $copy_id;
 ok(poll_until(sub {
 			$copy_id = $m->sql("SELECT id FROM information_schema.processlist WHERE user = 'repl'"
@@ -207,9 +209,12 @@ $locker->finish;
 ok( $node->poll_query_until('postgres',
 		"SELECT state = 'failed' FROM chameleon.init_progress WHERE table_name = 'journal'"),
 	'the sync fails');
-$m->sql("INSERT INTO bank.journal VALUES ('after the failed sync', 10)");
+$m->sql("INSERT INTO bank.journal (note, amount) VALUES ('after the failed sync', 10)");
 $r->wait_caught_up('caught up after the failed sync');
 journal_identical('the old table got the change held during the failed sync');
+is($node->safe_psql('postgres', "SELECT string_agg(note || ':' || coalesce(tag, 'NULL'), ' ' ORDER BY note)"
+		  . " FROM bank.journal WHERE note LIKE '%kept' OR note LIKE 'after the failed%'"),
+	'after the failed sync:kept held then kept:kept', 'and the ALTER TABLE held before it');
 is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.log_held"), '0', 'nothing held after the failure');
 is($node->safe_psql('postgres', "SELECT syncing::text || enabled::text FROM chameleon.replica_table WHERE source_table = 'journal'"),
 	'falsetrue', 'the table is enabled and no longer syncing');
