@@ -4,7 +4,9 @@
  *	  Client connections to a MySQL/MariaDB source through libmariadb, for
  *	  the initial copy and metadata queries.  Every call that can block is
  *	  bounded by connect/read/write timeouts, so a silent server cannot
- *	  keep a worker from reaching CHECK_FOR_INTERRUPTS for long.
+ *	  keep a worker from reaching CHECK_FOR_INTERRUPTS for long.  The copy's
+ *	  connections read with the source's net_read_timeout (and set it as
+ *	  the session's net_read_timeout on the server, as pg_chameleon does).
  *
  *	  Error messages name the server and user, never the password.
  *
@@ -18,8 +20,8 @@
 
 #include "mysql_client.h"
 
-/* seconds a single network read or write may block */
-#define CHAMELEON_MYSQL_IO_TIMEOUT 600
+/* seconds a single network write of the copy's connections may block */
+#define CHAMELEON_MYSQL_WRITE_TIMEOUT 600
 
 /* Maps SPEC's ssl_mode to libmariadb options. */
 static void
@@ -42,11 +44,34 @@ set_ssl_options(MYSQL *conn, const ChameleonSourceConf *conf)
 		mysql_optionsv(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &off);
 }
 
-/* Connects for the given purpose ("initial copy"...); ERROR on failure. */
+static MYSQL *connect_with(const ChameleonSourceConf *conf, const char *purpose,
+						   unsigned int read_timeout, unsigned int write_timeout);
+
+/*
+ * Connects for the given purpose ("initial copy"...), reads bounded by
+ * the source's net_read_timeout; ERROR on failure.
+ */
 MYSQL *
 chameleon_mysql_connect(const ChameleonSourceConf *conf, const char *purpose)
 {
-	return chameleon_mysql_connect_timeout(conf, purpose, CHAMELEON_MYSQL_IO_TIMEOUT);
+	unsigned int timeout = (unsigned int) (conf->net_read_timeout > 0 ? conf->net_read_timeout : 600);
+	MYSQL	   *conn = connect_with(conf, purpose, timeout, CHAMELEON_MYSQL_WRITE_TIMEOUT);
+	char		sql[64];
+
+	snprintf(sql, sizeof(sql), "SET SESSION net_read_timeout = %u", timeout);
+	if (mysql_real_query(conn, sql, strlen(sql)) != 0)
+	{
+		char	   *msg = pstrdup(mysql_error(conn));
+		unsigned int code = mysql_errno(conn);
+
+		mysql_close(conn);
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("MySQL error %u while running %s: %s", code, sql, msg),
+				 errhint("Check net_read_timeout in the configuration of source \"%s\".",
+						 conf->name)));
+	}
+	return conn;
 }
 
 /*
@@ -57,9 +82,18 @@ MYSQL *
 chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf, const char *purpose,
 								unsigned int io_timeout)
 {
+	return connect_with(conf, purpose, io_timeout, io_timeout);
+}
+
+/* Connects with these read and write timeouts (seconds); ERROR on failure. */
+static MYSQL *
+connect_with(const ChameleonSourceConf *conf, const char *purpose,
+			 unsigned int read_timeout, unsigned int write_timeout)
+{
 	MYSQL	   *conn = mysql_init(NULL);
 	unsigned int ctimeout = (unsigned int) (conf->connect_timeout > 0 ? conf->connect_timeout : 10);
-	unsigned int iotimeout = io_timeout;
+	unsigned int rtimeout = read_timeout;
+	unsigned int wtimeout = write_timeout;
 	my_bool		off = 0;
 
 	if (conn == NULL)
@@ -67,8 +101,8 @@ chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf, const char *pur
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory while connecting to MySQL")));
 	mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &ctimeout);
-	mysql_optionsv(conn, MYSQL_OPT_READ_TIMEOUT, &iotimeout);
-	mysql_optionsv(conn, MYSQL_OPT_WRITE_TIMEOUT, &iotimeout);
+	mysql_optionsv(conn, MYSQL_OPT_READ_TIMEOUT, &rtimeout);
+	mysql_optionsv(conn, MYSQL_OPT_WRITE_TIMEOUT, &wtimeout);
 	mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, conf->charset ? conf->charset : "utf8mb4");
 	mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &off);
 	mysql_optionsv(conn, MYSQL_READ_DEFAULT_GROUP, "chameleon-no-such-group");

@@ -33,7 +33,10 @@
 #undef list_reverse
 #undef list_walk
 
-/* Connects for the given purpose ("initial copy"...); ERROR on failure. */
+/*
+ * Connects for the given purpose ("initial copy"...), network reads
+ * bounded by the source's net_read_timeout; ERROR on failure.
+ */
 extern MYSQL *chameleon_mysql_connect(const ChameleonSourceConf *conf,
 									  const char *purpose);
 
@@ -42,10 +45,10 @@ extern MYSQL *chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf,
 											  const char *purpose,
 											  unsigned int io_timeout);
 
-/* Runs a statement that returns no rows; ERROR on failure. */
 /* Closes *connp (if open) when the process exits. */
 extern void chameleon_mysql_close_at_exit(MYSQL **connp);
 
+/* Runs a statement that returns no rows; ERROR on failure. */
 extern void chameleon_mysql_exec(MYSQL *conn, const char *sql);
 
 /* Runs a query and stores its whole (small) result; ERROR on failure. */

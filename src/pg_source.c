@@ -119,10 +119,13 @@ pg_source_connect(const ChameleonSourceConf *conf)
 	}
 }
 
-/* Builds CREATE TABLE and the post-data statements of one source table. */
+/*
+ * Builds CREATE TABLE (with the table's fillfactor, 0: none) and the
+ * post-data statements of one source table.
+ */
 static void
 describe_table(const char *sschema, const char *stable, const char *load,
-			   const char *target, StringInfo create, List **post, List **columns)
+			   int fillfactor, StringInfo create, List **post, List **columns)
 {
 	const char *params[2] = {sschema, stable};
 	PGresult   *res;
@@ -156,6 +159,8 @@ describe_table(const char *sschema, const char *stable, const char *load,
 		*columns = lappend(*columns, pstrdup(PQgetvalue(res, i, 0)));
 	}
 	appendStringInfoChar(create, ')');
+	if (fillfactor > 0)
+		appendStringInfo(create, " WITH (fillfactor = %d)", fillfactor);
 	PQclear(res);
 
 	/* keys as constraints, other indexes rebuilt on the new table */
@@ -279,7 +284,11 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 	ListCell   *b;
 	int			nschema = 0;
 	PGresult   *res;
+	cddl_options fill;
 
+	memset(&fill, 0, sizeof(fill));
+	fill.fillfactors = conf->fillfactors;
+	fill.nfillfactors = conf->nfillfactors;
 	before_shmem_exit(pg_source_close, (Datum) 0);
 	pg_source_connect(conf);
 	PQclear(src_exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL));
@@ -317,7 +326,8 @@ chameleon_pg_source_copy(const ChameleonSourceConf *conf, int32 source_id, bool 
 			if (!chameleon_table_selected(conf, sschema, stable))
 				continue;
 			initStringInfo(&create);
-			describe_table(sschema, stable, load, target, &create, &post, &columns);
+			describe_table(sschema, stable, load, cddl_fillfactor_for(&fill, sschema, stable),
+						   &create, &post, &columns);
 
 			chameleon_xact_begin("chameleon: copy a PostgreSQL table");
 			chameleon_cat_exec_dynamic(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(load)));

@@ -284,6 +284,8 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev)
 	opts.map_ctx = st->conf;
 	opts.overrides = st->conf->overrides;
 	opts.noverrides = st->conf->noverrides;
+	opts.fillfactors = st->conf->fillfactors;
+	opts.nfillfactors = st->conf->nfillfactors;
 
 	PG_TRY();
 	{

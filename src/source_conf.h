@@ -50,6 +50,8 @@ typedef struct ChameleonSourceConf
 	List	   *grant_select_to;	/* role names */
 	cddl_type_override *overrides;	/* type_override, the translator's form */
 	size_t		noverrides;
+	cddl_fillfactor *fillfactors;	/* fillfactor, the translator's form */
+	size_t		nfillfactors;
 
 	/* how */
 	char	   *lock_timeout;	/* a GUC time value, e.g. "120s" */
@@ -66,6 +68,7 @@ typedef struct ChameleonSourceConf
 	int64		auto_maintenance_ms;	/* -1: disabled */
 	bool		gtid_enable;
 	bool		keep_existing_schema;
+	int			net_read_timeout;	/* seconds without data: connection lost */
 } ChameleonSourceConf;
 
 /*
