@@ -59,7 +59,8 @@ SELECT chameleon.add_source('json_src', '{"type": "mysql",
   "copy_mode": "file", "out_dir": "/var/tmp", "sleep_loop": 2,
   "on_error_replay": "exit", "on_error_read": "continue",
   "auto_maintenance": "1 day", "gtid_enable": "yes",
-  "keep_existing_schema": true}');
+  "keep_existing_schema": true, "net_read_timeout": 30,
+  "fillfactor": {"70": {"tables": ["shop.orders", "*"]}}}');
 SELECT jsonb_pretty(config) FROM chameleon.sources WHERE source_name = 'json_src';
 
 -- a pgsql source gets port 5432 by default
@@ -71,6 +72,49 @@ $cfg$);
 SELECT config -> 'db_conn' FROM chameleon.sources WHERE source_name = 'pg_src';
 
 SELECT source_name, source_type, status FROM chameleon.sources ORDER BY source_name;
+
+-- the keys of a source nested under db_conn, as pg_chameleon's example
+-- writes its pgsql source, are read as the source's (NOTICE); one given
+-- at both places is taken from the source block
+SELECT chameleon.add_source('nested', $cfg$
+db_conn:
+  host: localhost
+  user: usr_replica
+  database: db_replica
+  schema_mappings:
+    loxodonta_africana: elephas_maximus
+  type: pgsql
+  sleep_loop: 5
+sleep_loop: 7
+$cfg$);
+SELECT source_type, config -> 'db_conn' AS db_conn, config -> 'schema_mappings' AS mappings,
+	   config -> 'sleep_loop' AS sleep_loop
+  FROM chameleon.sources WHERE source_name = 'nested';
+SELECT chameleon.drop_source('nested');
+
+-- fillfactor: a table listed under several percents gets the last one,
+-- each table is stored once; "*" stays for the tables named nowhere
+SELECT chameleon.add_source('fill', $cfg$
+db_conn: {user: u}
+schema_mappings: {shop: shop_fill}
+fillfactor:
+  "30":
+    tables: [shop.orders, shop.lines]
+  70: {tables: ["*"]}
+  "40":
+    tables: [shop.orders]
+net_read_timeout: 45
+$cfg$);
+SELECT config -> 'fillfactor' AS fillfactor, config -> 'net_read_timeout' AS net_read_timeout
+  FROM chameleon.sources WHERE source_name = 'fill';
+-- both change while the source runs (the workers read them again)
+UPDATE chameleon.source SET status = 'running' WHERE source_name = 'fill';
+SELECT chameleon.alter_source('fill', 'net_read_timeout: 5
+fillfactor: {"50": {tables: [shop.lines]}}');
+UPDATE chameleon.source SET status = 'ready' WHERE source_name = 'fill';
+SELECT config -> 'fillfactor' AS fillfactor, config -> 'net_read_timeout' AS net_read_timeout
+  FROM chameleon.sources WHERE source_name = 'fill';
+SELECT chameleon.drop_source('fill');
 
 -- alter_source merges keys, db_conn key by key, and keeps the password
 -- (a new host, port or user would forget it: see 45_secrets)

@@ -9,13 +9,52 @@ SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
 schema_mapping: {a: b}')$$);
 SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u, hots: x}
 schema_mappings: {a: b}')$$);
--- a pg_chameleon mistake: schema_mappings nested under db_conn
+-- a key of the source nested under db_conn (as in pg_chameleon's example)
+-- is read as the source's: its errors name it where it is written
 SELECT try($$SELECT chameleon.add_source('bad', $c$
 db_conn:
   user: u
-  schema_mappings:
-    a: b
+  sleep_loop: never
+schema_mappings: {a: b}
 $c$)$$);
+SELECT try($$SELECT chameleon.add_source('bad', $c$
+db_conn:
+  user: u
+  limit_tables: [a.t]
+  limit_tables: [a.u]
+schema_mappings: {a: b}
+$c$)$$);
+
+-- net_read_timeout: seconds, 1 to a year (MySQL's range)
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+net_read_timeout: 0')$$);
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+net_read_timeout: 10 min')$$);
+
+-- fillfactor: {percent: {tables: [schema.table or "*"]}}, percent 10 to 100
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+fillfactor: {"5": {tables: [a.t]}}')$$);
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+fillfactor: {"*": {tables: [a.t]}}')$$);
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+fillfactor: {"30": {tables: [t]}}')$$);
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+fillfactor: {"30": {table: [a.t]}}')$$);
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+fillfactor: {"30": {}}')$$);
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+fillfactor: {"30": [a.t]}')$$);
+SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u}
+schema_mappings: {a: b}
+fillfactor: [a.t]')$$);
 
 -- wrong value types
 SELECT try($$SELECT chameleon.add_source('bad', 'db_conn: {user: u, port: abc}

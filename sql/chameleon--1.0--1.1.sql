@@ -1383,3 +1383,175 @@ REVOKE ALL ON FUNCTION
 GRANT SELECT ON chameleon.verify_status, chameleon.verify_mismatches TO chameleon_admin;
 GRANT SELECT ON chameleon.verify_status TO pg_monitor;
 GRANT EXECUTE ON FUNCTION chameleon.verify_tables(text, text[], boolean, boolean) TO chameleon_admin;
+
+------------------------------------------------------------------------
+-- Configuration: net_read_timeout and fillfactor (src/config.c), and
+-- NOTICEs for keys chameleon treats differently (copy_mode: file)
+------------------------------------------------------------------------
+
+-- Tells, with NOTICEs, what chameleon does differently from pg_chameleon
+-- with the keys of a configuration being stored (p_cfg: the keys given).
+CREATE FUNCTION chameleon._config_notices(p_name text, p_cfg jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_cfg ->> 'copy_mode' = 'file' THEN
+		RAISE NOTICE 'copy_mode "file" of source "%" is not used: the rows are copied directly, inside the server', p_name
+			USING DETAIL = 'chameleon streams the rows from the source server into COPY FROM in PostgreSQL, without a file; out_dir is not used.',
+				  HINT = 'Write copy_mode: direct (the default) to silence this notice.';
+	END IF;
+END
+$$;
+
+-- Adds a source from a YAML (or JSON) configuration; status 'ready'.
+CREATE OR REPLACE FUNCTION chameleon.add_source(source_name text, config text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cfg	jsonb;
+BEGIN
+	PERFORM chameleon._check_source_name(add_source.source_name);
+	IF add_source.config IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('configuration of source "%s" is NULL', add_source.source_name),
+			HINT = 'Give at least db_conn and schema_mappings.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM chameleon.source s WHERE s.source_name = add_source.source_name) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'duplicate_object',
+			MESSAGE = format('source "%s" already exists', add_source.source_name),
+			HINT = 'Choose another name, or change the existing source with chameleon.alter_source().';
+	END IF;
+	v_cfg := chameleon._parse_config(add_source.config, false);
+	PERFORM chameleon._config_notices(add_source.source_name, v_cfg);
+	PERFORM chameleon._store_source(add_source.source_name, v_cfg, NULL);
+END
+$$;
+
+-- Merges configuration keys into a source; keys that need a stopped
+-- source are refused while it runs.
+CREATE OR REPLACE FUNCTION chameleon.alter_source(source_name text, config text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_src		chameleon.source;
+	v_part		jsonb;
+	v_merged	jsonb;
+	v_conn		jsonb;
+	v_password	text;
+	v_key		text;
+	-- keys the workers re-read while running (config.c's key table)
+	v_live		text[] := chameleon._config_live_keys();
+BEGIN
+	v_src := chameleon._lookup_source(alter_source.source_name);
+	IF alter_source.config IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge is NULL',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	v_part := chameleon._parse_config(alter_source.config, true);
+	PERFORM chameleon._config_notices(v_src.source_name, v_part);
+	IF v_part = '{}'::jsonb THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration to merge has no keys',
+			HINT = 'Give the keys to change, for example: sleep_loop: 5';
+	END IF;
+	IF v_src.status IN ('running', 'initialising', 'syncing') THEN
+		FOR v_key IN SELECT jsonb_object_keys(v_part) LOOP
+			IF NOT v_key = ANY (v_live) THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'object_not_in_prerequisite_state',
+					MESSAGE = format('configuration key "%s" cannot be changed while source "%s" is in state "%s"',
+									 v_key, v_src.source_name, v_src.status),
+					HINT = format('Stop it first with: SELECT chameleon.stop_replica(%L); keys that can change while it runs: %s.',
+								  v_src.source_name, array_to_string(v_live, ', '));
+			END IF;
+		END LOOP;
+	END IF;
+
+	SELECT password INTO v_password FROM chameleon.source_secret WHERE source_id = v_src.source_id;
+	v_merged := v_src.config;
+	v_conn := coalesce(v_part -> 'db_conn', '{}');
+
+	-- a password belongs to the server and user it was given for: a new
+	-- host, port or user forgets it (and the password file) unless this
+	-- call gives one
+	IF NOT v_conn ?| ARRAY['password', 'password_file'] THEN
+		SELECT string_agg(k, ', ' ORDER BY k) INTO v_key
+		  FROM unnest(ARRAY['host', 'port', 'user']) k
+		 WHERE v_conn ? k AND (v_conn -> k) IS DISTINCT FROM (v_merged -> 'db_conn' -> k);
+		IF v_key IS NOT NULL AND (coalesce(v_password, '') <> ''
+								  OR v_merged -> 'db_conn' ? 'password_file') THEN
+			RAISE NOTICE 'the password of source "%" is forgotten because db_conn % changed',
+				v_src.source_name, v_key
+				USING HINT = 'Give the password for the new server in the same call, for example: db_conn: {host: ..., password: ...}';
+			v_password := NULL;
+			v_merged := v_merged #- '{db_conn,password_file}';
+		END IF;
+	END IF;
+	-- one of password and password_file: the one this call gives
+	IF v_conn ? 'password' THEN
+		v_merged := v_merged #- '{db_conn,password_file}';
+	ELSIF v_conn ? 'password_file' THEN
+		v_password := NULL;
+	END IF;
+
+	IF v_password IS NOT NULL THEN
+		v_merged := jsonb_set(v_merged, '{db_conn,password}', to_jsonb(v_password));
+	END IF;
+	IF v_part ? 'db_conn' THEN
+		v_merged := jsonb_set(v_merged, '{db_conn}', (v_merged -> 'db_conn') || (v_part -> 'db_conn'));
+	END IF;
+	v_merged := v_merged || (v_part - 'db_conn');
+	-- JSON is YAML: the merged whole goes through the full validation again
+	v_merged := chameleon._parse_config(v_merged::text, false);
+	PERFORM chameleon._store_source(v_src.source_name, v_merged, v_src.source_id);
+END
+$$;
+
+-- Adds or updates every source of a pg_chameleon configuration file (its
+-- global type_override and fillfactor apply to every source).
+CREATE OR REPLACE FUNCTION chameleon.load_config(path text)
+RETURNS SETOF text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_row	record;
+	v_id	integer;
+	v_src	chameleon.source;
+BEGIN
+	IF load_config.path IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'configuration file path is NULL',
+			HINT = 'Give the absolute path of a pg_chameleon configuration file.';
+	END IF;
+	FOR v_row IN SELECT * FROM chameleon._parse_config_file(load_config.path) LOOP
+		PERFORM chameleon._check_source_name(v_row.source_name);
+		PERFORM chameleon._config_notices(v_row.source_name, v_row.config);
+		SELECT s.source_id INTO v_id FROM chameleon.source s WHERE s.source_name = v_row.source_name;
+		IF v_id IS NULL THEN
+			PERFORM chameleon._store_source(v_row.source_name, v_row.config, NULL);
+		ELSE
+			v_src := chameleon._lookup_source(v_row.source_name);
+			PERFORM chameleon._refuse_busy(v_src, 'load_config()');
+			PERFORM chameleon._store_source(v_row.source_name, v_row.config, v_id);
+		END IF;
+		RETURN NEXT v_row.source_name;
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION chameleon._config_notices(text, jsonb) FROM PUBLIC;

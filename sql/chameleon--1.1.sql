@@ -737,6 +737,22 @@ $$;
 -- Source management
 ------------------------------------------------------------------------
 
+-- Tells, with NOTICEs, what chameleon does differently from pg_chameleon
+-- with the keys of a configuration being stored (p_cfg: the keys given).
+CREATE FUNCTION chameleon._config_notices(p_name text, p_cfg jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_cfg ->> 'copy_mode' = 'file' THEN
+		RAISE NOTICE 'copy_mode "file" of source "%" is not used: the rows are copied directly, inside the server', p_name
+			USING DETAIL = 'chameleon streams the rows from the source server into COPY FROM in PostgreSQL, without a file; out_dir is not used.',
+				  HINT = 'Write copy_mode: direct (the default) to silence this notice.';
+	END IF;
+END
+$$;
+
 -- Adds a source from a YAML (or JSON) configuration; status 'ready'.
 CREATE FUNCTION chameleon.add_source(source_name text, config text)
 RETURNS void
@@ -744,6 +760,8 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_cfg	jsonb;
 BEGIN
 	PERFORM chameleon._check_source_name(add_source.source_name);
 	IF add_source.config IS NULL THEN
@@ -758,9 +776,9 @@ BEGIN
 			MESSAGE = format('source "%s" already exists', add_source.source_name),
 			HINT = 'Choose another name, or change the existing source with chameleon.alter_source().';
 	END IF;
-	PERFORM chameleon._store_source(add_source.source_name,
-									chameleon._parse_config(add_source.config, false),
-									NULL);
+	v_cfg := chameleon._parse_config(add_source.config, false);
+	PERFORM chameleon._config_notices(add_source.source_name, v_cfg);
+	PERFORM chameleon._store_source(add_source.source_name, v_cfg, NULL);
 END
 $$;
 
@@ -790,6 +808,7 @@ BEGIN
 			HINT = 'Give the keys to change, for example: sleep_loop: 5';
 	END IF;
 	v_part := chameleon._parse_config(alter_source.config, true);
+	PERFORM chameleon._config_notices(v_src.source_name, v_part);
 	IF v_part = '{}'::jsonb THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
@@ -976,7 +995,8 @@ BEGIN
 END
 $$;
 
--- Adds or updates every source of a pg_chameleon configuration file.
+-- Adds or updates every source of a pg_chameleon configuration file (its
+-- global type_override and fillfactor apply to every source).
 CREATE FUNCTION chameleon.load_config(path text)
 RETURNS SETOF text
 LANGUAGE plpgsql
@@ -996,6 +1016,7 @@ BEGIN
 	END IF;
 	FOR v_row IN SELECT * FROM chameleon._parse_config_file(load_config.path) LOOP
 		PERFORM chameleon._check_source_name(v_row.source_name);
+		PERFORM chameleon._config_notices(v_row.source_name, v_row.config);
 		SELECT s.source_id INTO v_id FROM chameleon.source s WHERE s.source_name = v_row.source_name;
 		IF v_id IS NULL THEN
 			PERFORM chameleon._store_source(v_row.source_name, v_row.config, NULL);

@@ -52,6 +52,8 @@ const ConfigKey config_source_keys[] = {
 	/* verify_tables(): rows per chunk, and a pause between chunks */
 	{"verify_chunk_rows", CK_INT, "10000", false, 100, 1000000, NULL, true},
 	{"verify_pause", CK_DURATION, "\"0ms\"", false, 0, 0, NULL, true},
+	{"net_read_timeout", CK_INT, "600", false, 1, 31536000, NULL, true},
+	{"fillfactor", CK_FILLFACTOR, "{}", false, 0, 0, NULL, true},
 	{NULL, 0, NULL, false, 0, 0, NULL}
 };
 
@@ -266,7 +268,7 @@ notice_ignored_key(const char *name, yaml_node_t *k)
 	else
 		ereport(NOTICE,
 				(errmsg("configuration key \"%s\" is ignored", name),
-				 errdetail("Only type_override and sources are read from a pg_chameleon configuration file (line %d).",
+				 errdetail("Only type_override, fillfactor and sources are read from a pg_chameleon configuration file (line %d).",
 						   (int) k->start_mark.line + 1)));
 }
 
@@ -280,14 +282,15 @@ typedef struct ConfigFile
 
 /*
  * Walks a whole pg_chameleon configuration file: each block under
- * "sources", with the global type_override; other global keys get a NOTICE.
+ * "sources", with the global type_override and fillfactor; other global
+ * keys get a NOTICE.
  */
 static void
 file_document(ConfigWalk *w, yaml_node_t *root, void *arg)
 {
 	ConfigFile *f = (ConfigFile *) arg;
 	yaml_node_t *sources = NULL;
-	yaml_node_t *global_override = NULL;
+	ConfigGlobals globals = {NULL, NULL};
 	yaml_node_pair_t *pair;
 
 	if (root->type != YAML_MAPPING_NODE)
@@ -308,7 +311,9 @@ file_document(ConfigWalk *w, yaml_node_t *root, void *arg)
 		if (strcmp(name, "sources") == 0)
 			sources = v;
 		else if (strcmp(name, "type_override") == 0)
-			global_override = v;
+			globals.type_override = v;
+		else if (strcmp(name, "fillfactor") == 0)
+			globals.fillfactor = v;
 		else
 			notice_ignored_key(name, k);
 	}
@@ -318,8 +323,10 @@ file_document(ConfigWalk *w, yaml_node_t *root, void *arg)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("configuration file \"%s\" has no sources", f->path),
 				 errhint("Add a \"sources\" mapping with one block per MySQL source.")));
-	if (global_override != NULL && config_is_null_node(global_override))
-		global_override = NULL;
+	if (globals.type_override != NULL && config_is_null_node(globals.type_override))
+		globals.type_override = NULL;
+	if (globals.fillfactor != NULL && config_is_null_node(globals.fillfactor))
+		globals.fillfactor = NULL;
 
 	for (pair = sources->data.mapping.pairs.start;
 		 pair < sources->data.mapping.pairs.top; pair++)
@@ -330,7 +337,7 @@ file_document(ConfigWalk *w, yaml_node_t *root, void *arg)
 
 		name = config_need_scalar(NULL, k, "sources", "a source name");
 		w->out = makeStringInfo();
-		config_walk_source(w, v, config_join_path("sources", name), global_override);
+		config_walk_source(w, v, config_join_path("sources", name), &globals);
 		f->names = lappend(f->names, name);
 		f->configs = lappend(f->configs, w->out->data);
 	}

@@ -30,10 +30,10 @@ extern char *chameleon_parse_schema_mappings(const char *yaml_text);
 
 /*
  * Parses a whole pg_chameleon configuration file's text: validates every
- * block under "sources" (merged with the global type_override) and returns
- * a list of (name, normalised JSON) pairs as two parallel lists of C
- * strings.  Global keys other than type_override and sources are ignored
- * with a NOTICE.
+ * block under "sources" (merged with the global type_override and
+ * fillfactor) and returns a list of (name, normalised JSON) pairs as two
+ * parallel lists of C strings.  Other global keys are ignored with a
+ * NOTICE.
  */
 extern void chameleon_parse_config_file(const char *yaml_text, const char *path,
 										List **names, List **configs);

@@ -4,7 +4,7 @@
  *	  What the files of configuration parsing share: the table of
  *	  configuration keys (config.c, the one place defaults are written) and
  *	  the walk that validates a loaded YAML document against it
- *	  (config_walk.c).
+ *	  (config_walk.c, config_fillfactor.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -40,7 +40,8 @@ typedef enum ConfigKind
 	CK_DB_CONN,					/* the connection mapping */
 	CK_SCHEMA_MAP,				/* MySQL schema -> PostgreSQL schema */
 	CK_SKIP_EVENTS,				/* insert/update/delete -> list */
-	CK_TYPE_OVERRIDE			/* MySQL type -> override mapping */
+	CK_TYPE_OVERRIDE,			/* MySQL type -> override mapping */
+	CK_FILLFACTOR				/* percent -> {tables: [...]} */
 } ConfigKind;
 
 typedef struct ConfigKey
@@ -54,6 +55,17 @@ typedef struct ConfigKey
 	const char *const *choices; /* NULL-terminated, for CK_ENUM */
 	bool		live;			/* may change while the source runs */
 } ConfigKey;
+
+/*
+ * The global keys of a pg_chameleon configuration file that load_config
+ * applies to every source (NULL when absent): the source's own entries
+ * win over them.
+ */
+typedef struct ConfigGlobals
+{
+	yaml_node_t *type_override;
+	yaml_node_t *fillfactor;
+} ConfigGlobals;
 
 /* State of one validation run over one loaded document. */
 typedef struct ConfigWalk
@@ -70,7 +82,7 @@ extern const ConfigKey config_db_conn_keys[];
 
 /* config_walk.c */
 extern void config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
-							   yaml_node_t *global_override);
+							   const ConfigGlobals *globals);
 extern void config_walk_schema_map(ConfigWalk *w, const ConfigKey *key,
 								   yaml_node_t *node, const char *path,
 								   const char *source_type);
@@ -79,5 +91,11 @@ extern char *config_need_scalar(const ConfigKey *key, yaml_node_t *node,
 								const char *path, const char *expected);
 extern char *config_join_path(const char *prefix, const char *name);
 extern bool config_is_null_node(yaml_node_t *node);
+extern void config_bad_value(const ConfigKey *key, yaml_node_t *node, const char *path,
+							 const char *expected) pg_attribute_noreturn();
+
+/* config_fillfactor.c */
+extern void config_walk_fillfactor(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
+								   const char *path, yaml_node_t *global);
 
 #endif							/* CHAMELEON_CONFIG_INTERNAL_H */

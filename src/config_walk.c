@@ -3,7 +3,10 @@
  * config_walk.c
  *	  Validates a loaded YAML document against the table of configuration
  *	  keys (config.c) and writes it out as normalised JSON: fixed key
- *	  order, typed values, defaults filled in.
+ *	  order, typed values, defaults filled in.  Keys of the source block
+ *	  written inside db_conn, as pg_chameleon's own example does for its
+ *	  pgsql source, are read as the source's, with a NOTICE
+ *	  (lift_db_conn_keys).
  *
  *	  Every problem is an ERROR with SQLSTATE 22023 naming the key (as a
  *	  dotted path) and its line.  The value of db_conn.password is never
@@ -27,8 +30,6 @@ static const char *const skip_event_kinds[] = {"insert", "update", "delete", NUL
 
 static void walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 					   const char *path, const char *source_type);
-static void bad_value(const ConfigKey *key, yaml_node_t *node, const char *path,
-					  const char *expected) pg_attribute_noreturn();
 
 /* Returns a palloc'd copy of a scalar node's text. */
 static char *
@@ -88,9 +89,9 @@ key_names(const ConfigKey *keys)
 }
 
 /* Raises the error for a value of the wrong form, hiding passwords. */
-static void
-bad_value(const ConfigKey *key, yaml_node_t *node, const char *path,
-		  const char *expected)
+void
+config_bad_value(const ConfigKey *key, yaml_node_t *node, const char *path,
+				 const char *expected)
 {
 	if (key != NULL && key->kind == CK_PASSWORD)
 		ereport(ERROR,
@@ -122,7 +123,7 @@ config_need_scalar(const ConfigKey *key, yaml_node_t *node, const char *path,
 			const char *expected)
 {
 	if (node->type != YAML_SCALAR_NODE)
-		bad_value(key, node, path, expected);
+		config_bad_value(key, node, path, expected);
 	return scalar_text(node);
 }
 
@@ -192,7 +193,7 @@ walk_string_list(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	if (!config_is_null_node(node))
 	{
 		if (node->type != YAML_SEQUENCE_NODE)
-			bad_value(key, node, path, "a list");
+			config_bad_value(key, node, path, "a list");
 		for (item = node->data.sequence.items.start;
 			 item < node->data.sequence.items.top; item++)
 		{
@@ -203,12 +204,12 @@ walk_string_list(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			config_count_node(w, child);
 			v = config_need_scalar(key, child, path, "a list of names");
 			if (v[0] == '\0')
-				bad_value(key, child, path, "a non-empty name");
+				config_bad_value(key, child, path, "a non-empty name");
 			dot = strchr(v, '.');
 			if (tables && (dot == NULL || dot == v || dot[1] == '\0'))
-				bad_value(key, child, path, "a table name written as schema.table");
+				config_bad_value(key, child, path, "a table name written as schema.table");
 			if (schema_or_table && dot != NULL && (dot == v || dot[1] == '\0'))
-				bad_value(key, child, path, "a schema name or schema.table");
+				config_bad_value(key, child, path, "a schema name or schema.table");
 			if (!first)
 				appendStringInfoString(w->out, ", ");
 			put_string(w->out, v);
@@ -282,7 +283,7 @@ config_walk_schema_map(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 				 errdetail("Line %d.", (int) node->start_mark.line + 1),
 				 errhint("Map at least one MySQL schema to a PostgreSQL schema, for example: schema_mappings: {sakila: sakila}")));
 	if (node->type != YAML_MAPPING_NODE)
-		bad_value(key, node, path, "a mapping of MySQL schema names to PostgreSQL schema names");
+		config_bad_value(key, node, path, "a mapping of MySQL schema names to PostgreSQL schema names");
 
 	appendStringInfoChar(w->out, '{');
 	for (pair = node->data.mapping.pairs.start;
@@ -300,7 +301,7 @@ config_walk_schema_map(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 		pg_schema = config_need_scalar(key, v, path, "a PostgreSQL schema name");
 		/* MySQL counts characters: 64 of them may take 256 bytes */
 		if (mysql_schema[0] == '\0' || pg_mbstrlen(mysql_schema) > 64)
-			bad_value(key, k, path, "a MySQL schema name of 1 to 64 characters");
+			config_bad_value(key, k, path, "a MySQL schema name of 1 to 64 characters");
 		if (source_type != NULL && strcmp(source_type, "pgsql") == 0)
 			check_pgsql_source_schema(mysql_schema, k, path);
 		check_target_schema(pg_schema, v, path);
@@ -337,7 +338,7 @@ walk_skip_events(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	if (!config_is_null_node(node))
 	{
 		if (node->type != YAML_MAPPING_NODE)
-			bad_value(key, node, path, "a mapping with the keys insert, update and delete");
+			config_bad_value(key, node, path, "a mapping with the keys insert, update and delete");
 		for (pair = node->data.mapping.pairs.start;
 			 pair < node->data.mapping.pairs.top; pair++)
 		{
@@ -391,7 +392,7 @@ walk_override_entry(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	char	   *tables = NULL;
 
 	if (node->type != YAML_MAPPING_NODE)
-		bad_value(key, node, path, "a mapping with override_to and override_tables");
+		config_bad_value(key, node, path, "a mapping with override_to and override_tables");
 	for (pair = node->data.mapping.pairs.start;
 		 pair < node->data.mapping.pairs.top; pair++)
 	{
@@ -408,7 +409,7 @@ walk_override_entry(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 		{
 			override_to = config_need_scalar(key, v, sub, "a PostgreSQL type name");
 			if (override_to[0] == '\0')
-				bad_value(key, v, sub, "a PostgreSQL type name");
+				config_bad_value(key, v, sub, "a PostgreSQL type name");
 		}
 		else if (strcmp(name, "override_tables") == 0)
 		{
@@ -463,7 +464,7 @@ walk_type_override(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 		if (blocks[b] == NULL || config_is_null_node(blocks[b]))
 			continue;
 		if (blocks[b]->type != YAML_MAPPING_NODE)
-			bad_value(key, blocks[b], path, "a mapping of MySQL column types to overrides");
+			config_bad_value(key, blocks[b], path, "a mapping of MySQL column types to overrides");
 		for (pair = blocks[b]->data.mapping.pairs.start;
 			 pair < blocks[b]->data.mapping.pairs.top; pair++)
 		{
@@ -476,7 +477,7 @@ walk_type_override(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			config_count_node(w, k);
 			mysql_type = config_need_scalar(key, k, path, "a MySQL column type");
 			if (mysql_type[0] == '\0')
-				bad_value(key, k, path, "a MySQL column type such as \"tinyint(1)\"");
+				config_bad_value(key, k, path, "a MySQL column type such as \"tinyint(1)\"");
 			foreach(lc, seen)
 				if (pg_strcasecmp((char *) lfirst(lc), mysql_type) == 0)
 					dup = true;
@@ -494,13 +495,39 @@ walk_type_override(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	appendStringInfoChar(w->out, '}');
 }
 
+/* The index of name in a key table, or -1. */
+static int
+key_index(const ConfigKey *keys, const char *name)
+{
+	for (int i = 0; keys[i].name != NULL; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Whether name, found inside db_conn, is a key of the source block that
+ * pg_chameleon's own configuration example nests there (see
+ * lift_db_conn_keys).
+ */
+static bool
+is_nested_source_key(const char *name)
+{
+	return key_index(config_db_conn_keys, name) < 0 &&
+		key_index(config_source_keys, name) >= 0 &&
+		strcmp(name, "db_conn") != 0;
+}
+
 /*
  * Reads the keys of a mapping node into found[] (indexed like keys[]),
  * rejecting unknown and repeated keys.  what names the mapping in hints.
+ * With in_db_conn, keys of the source block are let through (they were
+ * read by lift_db_conn_keys).
  */
 static void
 collect_keys(ConfigWalk *w, yaml_node_t *node, const char *prefix,
-			 const ConfigKey *keys, yaml_node_t **found, const char *what)
+			 const ConfigKey *keys, yaml_node_t **found, const char *what,
+			 bool in_db_conn)
 {
 	yaml_node_pair_t *pair;
 	int			i;
@@ -516,10 +543,10 @@ collect_keys(ConfigWalk *w, yaml_node_t *node, const char *prefix,
 		config_count_node(w, k);
 		name = config_need_scalar(NULL, k, prefix, "a key name");
 		path = config_join_path(prefix, name);
-		for (i = 0; keys[i].name != NULL; i++)
-			if (strcmp(keys[i].name, name) == 0)
-				break;
-		if (keys[i].name == NULL)
+		i = key_index(keys, name);
+		if (i < 0 && in_db_conn && is_nested_source_key(name))
+			continue;
+		if (i < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown configuration key \"%s\"", path),
@@ -561,6 +588,75 @@ refuse_two_passwords(yaml_node_t *node, yaml_node_t **found, const char *path)
 				 errhint("Give the password itself or the path of a file on the PostgreSQL server that holds it, not both.")));
 }
 
+/*
+ * pg_chameleon's configuration example (2.0.21) nests the keys of its
+ * pgsql source (schema_mappings, type, limit_tables, lock_timeout...)
+ * under db_conn.  pg_chameleon reads those keys only from the source block
+ * (its connection uses host, port, user, password, database, charset and
+ * connect_timeout, nothing else of db_conn), so that block as written has
+ * no schema mappings and no type for pg_chameleon.  chameleon reads a key
+ * of the source block found inside db_conn as if it were written beside
+ * db_conn, with a NOTICE, unless the source block has it too (then the
+ * source block's wins, also with a NOTICE).  found[] is the source
+ * block's, indexed like config_source_keys; paths[] gets the path of each
+ * key read from db_conn, for messages.
+ */
+static void
+lift_db_conn_keys(ConfigWalk *w, yaml_node_t *db_conn, const char *prefix,
+				  yaml_node_t **found, char **paths)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *lifted[CONFIG_MAX_KEYS];
+	char	   *db_path = config_join_path(prefix, "db_conn");
+
+	if (db_conn == NULL || db_conn->type != YAML_MAPPING_NODE)
+		return;
+	memset(lifted, 0, sizeof(lifted));
+	for (pair = db_conn->data.mapping.pairs.start;
+		 pair < db_conn->data.mapping.pairs.top; pair++)
+	{
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		char	   *name;
+		int			i;
+
+		if (k->type != YAML_SCALAR_NODE)
+			continue;			/* collect_keys reports it */
+		name = pnstrdup((const char *) k->data.scalar.value, k->data.scalar.length);
+		if (!is_nested_source_key(name))
+			continue;
+		i = key_index(config_source_keys, name);
+		if (lifted[i] != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("duplicate configuration key \"%s\"", config_join_path(db_path, name)),
+					 errdetail("Line %d.", (int) k->start_mark.line + 1),
+					 errhint("Write each key once.")));
+		lifted[i] = yaml_document_get_node(w->doc, pair->value);
+		if (found[i] != NULL)
+		{
+			ereport(NOTICE,
+					(errmsg("configuration key \"%s\" is ignored",
+							config_join_path(db_path, name)),
+					 errdetail("Line %d: \"%s\" is also given outside db_conn (line %d), which wins.",
+							   (int) k->start_mark.line + 1, config_join_path(prefix, name),
+							   (int) found[i]->start_mark.line + 1)));
+			continue;
+		}
+		ereport(NOTICE,
+				(errmsg("configuration key \"%s\" is read as \"%s\"",
+						config_join_path(db_path, name), config_join_path(prefix, name)),
+				 errdetail("Line %d: it is a key of the source, not of its connection.",
+						   (int) k->start_mark.line + 1),
+				 errhint("Write it beside db_conn, not inside it.")));
+	}
+	for (int i = 0; i < CONFIG_MAX_KEYS; i++)
+		if (lifted[i] != NULL && found[i] == NULL)
+		{
+			found[i] = lifted[i];
+			paths[i] = config_join_path(db_path, config_source_keys[i].name);
+		}
+}
+
 /* Writes db_conn, filling defaults (the port's depends on the type). */
 static void
 walk_db_conn(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
@@ -571,8 +667,8 @@ walk_db_conn(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	int			i;
 
 	if (node->type != YAML_MAPPING_NODE)
-		bad_value(key, node, path, "a mapping with host, port, user, password");
-	collect_keys(w, node, path, config_db_conn_keys, found, " in db_conn");
+		config_bad_value(key, node, path, "a mapping with host, port, user, password");
+	collect_keys(w, node, path, config_db_conn_keys, found, " in db_conn", true);
 	refuse_two_passwords(node, found, path);
 
 	appendStringInfoChar(w->out, '{');
@@ -627,27 +723,27 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			s = config_is_null_node(node) ? pstrdup("") :
 				config_need_scalar(key, node, path, "a string");
 			if (key->kind == CK_STRING && strcmp(key->name, "user") == 0 && s[0] == '\0')
-				bad_value(key, node, path, "a user name");
+				config_bad_value(key, node, path, "a user name");
 			put_string(w->out, s);
 			break;
 		case CK_PATH:
 			s = config_need_scalar(key, node, path, "an absolute file path");
 			if (!is_absolute_path(s))
-				bad_value(key, node, path, "an absolute file path (the file is read by the PostgreSQL server)");
+				config_bad_value(key, node, path, "an absolute file path (the file is read by the PostgreSQL server)");
 			put_string(w->out, s);
 			break;
 		case CK_INT:
 			s = config_need_scalar(key, node, path, "an integer");
 			if (!parse_int64_text(s, &i64) || i64 < key->min || i64 > key->max)
-				bad_value(key, node, path,
-						  psprintf("an integer between " INT64_FORMAT " and " INT64_FORMAT,
-								   key->min, key->max));
+				config_bad_value(key, node, path,
+								 psprintf("an integer between " INT64_FORMAT " and " INT64_FORMAT,
+										  key->min, key->max));
 			appendStringInfo(w->out, INT64_FORMAT, i64);
 			break;
 		case CK_BOOL:
 			s = config_need_scalar(key, node, path, "true or false");
 			if (!parse_bool_text(s, &b))
-				bad_value(key, node, path, "true or false");
+				config_bad_value(key, node, path, "true or false");
 			appendStringInfoString(w->out, b ? "true" : "false");
 			break;
 		case CK_ENUM:
@@ -663,7 +759,7 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 				initStringInfo(&buf);
 				for (j = 0; key->choices[j] != NULL; j++)
 					appendStringInfo(&buf, "%s%s", j > 0 ? " or " : "one of ", key->choices[j]);
-				bad_value(key, node, path, buf.data);
+				config_bad_value(key, node, path, buf.data);
 			}
 			put_string(w->out, key->choices[i]);
 			break;
@@ -680,26 +776,26 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 
 				s = config_need_scalar(key, node, path, "a time such as 120s");
 				if (!parse_int(s, &ms, GUC_UNIT_MS, &hint) || ms < 0)
-					bad_value(key, node, path, "a time such as 120s, 2min or 500ms");
+					config_bad_value(key, node, path, "a time such as 120s, 2min or 500ms");
 				put_string(w->out, s);
 				break;
 			}
 		case CK_INTERVAL:
 			s = config_need_scalar(key, node, path, "an interval such as '1 day'");
 			if (s[0] == '\0')
-				bad_value(key, node, path, "an interval such as '1 day'");
+				config_bad_value(key, node, path, "an interval such as '1 day'");
 			put_string(w->out, s);
 			break;
 		case CK_INTERVAL_OR_DISABLED:
 			s = config_need_scalar(key, node, path, "an interval or disabled");
 			if (s[0] == '\0')
-				bad_value(key, node, path, "an interval such as '1 day', or disabled");
+				config_bad_value(key, node, path, "an interval such as '1 day', or disabled");
 			put_string(w->out, pg_strcasecmp(s, "disabled") == 0 ? "disabled" : s);
 			break;
 		case CK_SIZE:
 			s = config_need_scalar(key, node, path, "a size such as 300M");
 			if (!chameleon_parse_size(s, &i64) || i64 < 1024 * 1024)
-				bad_value(key, node, path, "a size of at least 1M, such as 300M or 1GB");
+				config_bad_value(key, node, path, "a size of at least 1M, such as 300M or 1GB");
 			put_string(w->out, s);
 			break;
 		case CK_DB_CONN:
@@ -714,39 +810,47 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 		case CK_TYPE_OVERRIDE:
 			walk_type_override(w, key, node, path, NULL);
 			break;
+		case CK_FILLFACTOR:
+			config_walk_fillfactor(w, key, node, path, NULL);
+			break;
 	}
 }
 
-/* Finds the scalar value of key "type" in a source mapping (default mysql). */
+/* The source type a source block gives (default mysql). */
 static const char *
-source_type_of(ConfigWalk *w, yaml_node_t *node)
+source_type_of(yaml_node_t *type)
 {
-	yaml_node_pair_t *pair;
-
-	for (pair = node->data.mapping.pairs.start;
-		 pair < node->data.mapping.pairs.top; pair++)
-	{
-		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
-		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
-
-		if (k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE &&
-			strcmp((char *) k->data.scalar.value, "type") == 0 &&
-			pg_strcasecmp((char *) v->data.scalar.value, "pgsql") == 0)
-			return "pgsql";
-	}
+	if (type != NULL && type->type == YAML_SCALAR_NODE &&
+		pg_strcasecmp((const char *) type->data.scalar.value, "pgsql") == 0)
+		return "pgsql";
 	return "mysql";
+}
+
+/* The global block (load_config) of a key, or NULL. */
+static yaml_node_t *
+global_of(const ConfigKey *key, const ConfigGlobals *globals)
+{
+	if (globals == NULL)
+		return NULL;
+	if (key->kind == CK_TYPE_OVERRIDE)
+		return globals->type_override;
+	if (key->kind == CK_FILLFACTOR)
+		return globals->fillfactor;
+	return NULL;
 }
 
 /* Validates a source block and writes it as one JSON object. */
 void
 config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
-				   yaml_node_t *global_override)
+				   const ConfigGlobals *globals)
 {
 	yaml_node_t *found[CONFIG_MAX_KEYS];
+	char	   *paths[CONFIG_MAX_KEYS];
 	const char *type;
 	bool		first = true;
 	int			i;
 
+	memset(paths, 0, sizeof(paths));
 	if (node == NULL || node->type != YAML_MAPPING_NODE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -754,18 +858,20 @@ config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
 						prefix[0] ? " " : "", prefix),
 				 errdetail("Line %d.", node ? (int) node->start_mark.line + 1 : 1),
 				 errhint("Write one key per line (key: value), or a JSON object.")));
-	type = source_type_of(w, node);
-	collect_keys(w, node, prefix, config_source_keys, found, "");
+	collect_keys(w, node, prefix, config_source_keys, found, "", false);
+	lift_db_conn_keys(w, found[key_index(config_source_keys, "db_conn")], prefix, found, paths);
+	type = source_type_of(found[key_index(config_source_keys, "type")]);
 
 	appendStringInfoChar(w->out, '{');
 	for (i = 0; config_source_keys[i].name != NULL; i++)
 	{
 		const ConfigKey *key = &config_source_keys[i];
-		char	   *path = config_join_path(prefix, key->name);
+		char	   *path = paths[i] ? paths[i] : config_join_path(prefix, key->name);
+		yaml_node_t *global = global_of(key, globals);
 
 		if (found[i] == NULL)
 		{
-			if (key->kind == CK_TYPE_OVERRIDE && global_override != NULL)
+			if (global != NULL)
 			{
 				/* only the global block: still written */
 			}
@@ -786,8 +892,14 @@ config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
 			appendStringInfoString(w->out, ", ");
 		put_string(w->out, key->name);
 		appendStringInfoString(w->out, ": ");
-		if (key->kind == CK_TYPE_OVERRIDE && global_override != NULL)
-			walk_type_override(w, key, found[i], path, global_override);
+		if (global != NULL && key->kind == CK_TYPE_OVERRIDE)
+			walk_type_override(w, key, found[i], path, global);
+		else if (global != NULL && key->kind == CK_FILLFACTOR)
+		{
+			if (found[i] != NULL)
+				config_count_node(w, found[i]);
+			config_walk_fillfactor(w, key, found[i], path, global);
+		}
 		else if (found[i] == NULL)
 			appendStringInfoString(w->out, key->defval);
 		else

@@ -271,6 +271,8 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 	opts.mysql_schema = t->source_schema;
 	opts.overrides = conf->overrides;
 	opts.noverrides = conf->noverrides;
+	opts.fillfactors = conf->fillfactors;
+	opts.nfillfactors = conf->nfillfactors;
 	opts.defer_keys = with_data;	/* copy_schema: keys at once */
 	/* geometry: PostGIS if it is installed now, for the table's life */
 	opts.postgis = chameleon_postgis_installed();

@@ -12,7 +12,9 @@
  *	  inside the server (a callback data source: no client round trip) in a
  *	  transaction of its own, with the progress.  A chunk that COPY rejects
  *	  is loaded again row by row: the rows PostgreSQL cannot hold go to
- *	  chameleon.discarded_row with the reason, the rest load.
+ *	  chameleon.discarded_row with the reason, the rest load.  The whole
+ *	  table's copy shows in pg_stat_progress_copy as one COPY FROM into it
+ *	  (progress.c); the MySQL connection reads with net_read_timeout.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +49,7 @@
 #include "mysql_client.h"
 #include "owner.h"
 #include "target_ops.h"
+#include "progress.h"
 #include "worker_util.h"
 
 /* most rows per chunk (one COPY, one transaction) */
@@ -96,24 +99,48 @@ chunk_read_cb(void *outbuf, int minread, int maxread)
 	return n;
 }
 
-/* COPYs bytes [start, end) of the chunk into rel; ERROR if COPY fails. */
-static uint64
-copy_range(Relation rel, List *attnames, CopyChunk *c, int start, int end)
+/* The target of one COPY FROM of a chunk (see copy_range). */
+typedef struct CopyTarget
 {
+	Relation	rel;
+	List	   *attnames;
+} CopyTarget;
+
+/* Runs one COPY FROM of the current chunk's range into the target. */
+static uint64
+copy_into(void *arg)
+{
+	CopyTarget *target = (CopyTarget *) arg;
 	ParseState *pstate = make_parsestate(NULL);
 	CopyFromState cstate;
 	uint64		n;
 
-	c->read_pos = start;
-	c->read_end = end;
-	current_chunk = c;
 	/* CopyFrom finds its target through the range table, as DoCopy sets it */
-	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
-	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, chunk_read_cb, attnames, NIL);
+	(void) addRangeTableEntryForRelation(pstate, target->rel, RowExclusiveLock, NULL,
+										 false, false);
+	cstate = BeginCopyFrom(pstate, target->rel, NULL, NULL, false, chunk_read_cb,
+						   target->attnames, NIL);
 	n = CopyFrom(cstate);
 	EndCopyFrom(cstate);
 	free_parsestate(pstate);
 	return n;
+}
+
+/*
+ * COPYs bytes [start, end) of the chunk into rel; ERROR if COPY fails.
+ * The COPY does not report itself: the table's copy does (progress.c).
+ */
+static uint64
+copy_range(Relation rel, List *attnames, CopyChunk *c, int start, int end)
+{
+	CopyTarget	target;
+
+	target.rel = rel;
+	target.attnames = attnames;
+	c->read_pos = start;
+	c->read_end = end;
+	current_chunk = c;
+	return chameleon_copy_quietly(copy_into, &target);
 }
 
 /* Records one row PostgreSQL refused in chameleon.discarded_row. */
@@ -454,6 +481,7 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	List	   *attnames = NIL;
 	uint64		total = 0;
 	uint64		discarded = 0;
+	uint64		bytes = 0;
 	bool		eof = false;
 	Oid			relid;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon copy row",
@@ -504,6 +532,8 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 	chunk.maxlines = 1024;
 	chunk.line_start = palloc(sizeof(int) * chunk.maxlines);
 	cbl_buf_init(&scratch);
+	/* pg_stat_progress_copy: the table, from now until its last chunk */
+	chameleon_copy_progress(relid, 0, 0, 0);
 
 	while (!eof)
 	{
@@ -568,10 +598,13 @@ copy_one_table(const ChameleonSourceConf *conf, MYSQL *conn, CopyTask *t,
 
 			total += load_chunk(conf->source_id, t, rel, attnames, &chunk, cols, ncols, &discarded);
 			table_close(rel, NoLock);
+			bytes += chunk.data.len;
 		}
 		progress_rows(conf->source_id, t, total, discarded);
 		copy_xact_commit();
+		chameleon_copy_progress(relid, bytes, total, discarded);
 	}
+	chameleon_copy_progress_end();
 	mysql_free_result(res);
 	chameleon_mysql_exec(conn, "COMMIT");
 	cbl_buf_free(&scratch);
@@ -675,7 +708,7 @@ chameleon_copy_tables(const ChameleonSourceConf *conf)
 			ErrorData  *edata = chameleon_worker_error(cxt);
 
 			chameleon_act_end(&actor);
-
+			chameleon_copy_progress_end();
 			copy_in_place = false;
 			chameleon_xact_begin("chameleon: record a failed table");
 			CAT_RUN("UPDATE chameleon.table_progress SET state = 'failed', error = $4,"

@@ -5,7 +5,8 @@
  *	  job worker through a pinned DSM segment (the calling transaction has
  *	  not committed, so the worker could not read them from a table), the
  *	  worker is started (workers.c), and the caller optionally waits for it
- *	  to finish.  Also chameleon._start_worker() for tests and tools.
+ *	  to finish, with progress NOTICEs (progress.c) for the jobs that copy
+ *	  rows.  Also chameleon._start_worker() for tests and tools.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,11 +22,30 @@
 
 #include "chameleon.h"
 #include "jobs.h"
+#include "progress.h"
 
 PG_FUNCTION_INFO_V1(chameleon_sql_start_job);
 PG_FUNCTION_INFO_V1(chameleon_sql_start_worker);
 
 int			chameleon_copy_workers = 2;
+
+/*
+ * The progress of a copy job, from chameleon.table_progress: tables copied
+ * (and indexed) of all, failed, rows copied, rows expected (the copied
+ * count of finished tables, MySQL's estimate of the others) and the tables
+ * under way.
+ */
+static const char *const job_progress_query =
+"SELECT count(*) FILTER (WHERE state IN ('swapping', 'done')),"
+"       count(*),"
+"       count(*) FILTER (WHERE state = 'failed'),"
+"       coalesce(sum(rows_copied), 0)::bigint,"
+"       coalesce(sum(CASE WHEN state IN ('indexing', 'swapping', 'done') THEN rows_copied"
+"                         ELSE greatest(rows_estimated, rows_copied) END), 0)::bigint,"
+"       concat_ws(', ',"
+"                 nullif(count(*) FILTER (WHERE state = 'copying'), 0) || ' copying',"
+"                 nullif(count(*) FILTER (WHERE state = 'indexing'), 0) || ' building indexes')"
+"  FROM chameleon.table_progress WHERE source_id = $1";
 
 /* Human name of a job kind, for messages. */
 const char *
@@ -117,8 +137,20 @@ chameleon_sql_start_job(PG_FUNCTION_ARGS)
 				 errmsg("the %s worker of source \"%s\" could not start",
 						chameleon_job_name((ChameleonJobKind) kind), source_name),
 				 errhint("Look for the reason in the server log.")));
-	if (wait)
+	if (wait && kind == JOB_COPY_SCHEMA)
 		(void) WaitForBackgroundWorkerShutdown(handle);
+	else if (wait)
+	{
+		ChameleonProgress progress;
+
+		progress.what = psprintf("%s of source \"%s\"",
+								 chameleon_job_name((ChameleonJobKind) kind), source_name);
+		progress.query = job_progress_query;
+		progress.key = source_id;
+		progress.items = "tables";
+		progress.rows_verb = "copied";
+		chameleon_wait_with_progress(handle, &progress);
+	}
 	PG_RETURN_VOID();
 }
 

@@ -2,7 +2,9 @@
  *
  * mysql_client.c
  *	  Client connections to a MySQL/MariaDB source through libmariadb, for
- *	  the initial copy and metadata queries.
+ *	  the initial copy and metadata queries.  The copy's connections read
+ *	  with the source's net_read_timeout (and set it as the session's
+ *	  net_read_timeout on the server, as pg_chameleon does).
  *
  *	  Waiting.  Every wait of libmariadb for its socket (connect, TLS,
  *	  authentication, queries, row fetches, also those the callers make
@@ -44,10 +46,11 @@
 #include "source_password.h"
 
 /*
- * Seconds a single network read or write may wait for the server before
- * the connection counts as lost; waits are interruptible anyway.
+ * Seconds a single network write may wait for the server before the
+ * connection counts as lost (reads: the source's net_read_timeout); waits
+ * are interruptible anyway.
  */
-#define CHAMELEON_MYSQL_IO_TIMEOUT 600
+#define CHAMELEON_MYSQL_WRITE_TIMEOUT 600
 
 /* authentication plugins allowed on a connection that may not be TLS */
 #define CHAMELEON_MYSQL_SAFE_AUTH "mysql_native_password,client_ed25519"
@@ -150,11 +153,35 @@ set_ssl_options(MYSQL *conn, const ChameleonSourceConf *conf)
 		mysql_optionsv(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &off);
 }
 
-/* Connects for the given purpose ("initial copy"...); ERROR on failure. */
+static MYSQL *connect_with(const ChameleonSourceConf *conf, const char *purpose,
+							unsigned int read_timeout, unsigned int write_timeout);
+
+/*
+ * Connects for the given purpose ("initial copy"...), network reads
+ * bounded by the source's net_read_timeout, which is also set as the
+ * session's on the server (as pg_chameleon does); ERROR on failure.
+ */
 MYSQL *
 chameleon_mysql_connect(const ChameleonSourceConf *conf, const char *purpose)
 {
-	return chameleon_mysql_connect_timeout(conf, purpose, CHAMELEON_MYSQL_IO_TIMEOUT);
+	unsigned int timeout = (unsigned int) (conf->net_read_timeout > 0 ? conf->net_read_timeout : 600);
+	MYSQL	   *conn = connect_with(conf, purpose, timeout, CHAMELEON_MYSQL_WRITE_TIMEOUT);
+	char		sql[64];
+
+	snprintf(sql, sizeof(sql), "SET SESSION net_read_timeout = %u", timeout);
+	if (mysql_real_query(conn, sql, strlen(sql)) != 0)
+	{
+		char	   *msg = pstrdup(mysql_error(conn));
+		unsigned int code = mysql_errno(conn);
+
+		mysql_close(conn);
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("MySQL error %u while running %s: %s", code, sql, msg),
+				 errhint("Check net_read_timeout in the configuration of source \"%s\".",
+						 conf->name)));
+	}
+	return conn;
 }
 
 /*
@@ -162,17 +189,19 @@ chameleon_mysql_connect(const ChameleonSourceConf *conf, const char *purpose)
  * character set, TLS, and what the server may not make us do.
  */
 static void
-set_options(MYSQL *conn, const ChameleonSourceConf *conf, unsigned int io_timeout)
+set_options(MYSQL *conn, const ChameleonSourceConf *conf, unsigned int read_timeout,
+			unsigned int write_timeout)
 {
 	unsigned int ctimeout = (unsigned int) (conf->connect_timeout > 0 ? conf->connect_timeout : 10);
-	unsigned int iotimeout = io_timeout;
+	unsigned int rtimeout = read_timeout;
+	unsigned int wtimeout = write_timeout;
 	/* libmariadb reads this option as an unsigned int, not a my_bool */
 	unsigned int no_local_infile = 0;
 	const char *allowed_auth = chameleon_mysql_allowed_auth(conf);
 
 	mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &ctimeout);
-	mysql_optionsv(conn, MYSQL_OPT_READ_TIMEOUT, &iotimeout);
-	mysql_optionsv(conn, MYSQL_OPT_WRITE_TIMEOUT, &iotimeout);
+	mysql_optionsv(conn, MYSQL_OPT_READ_TIMEOUT, &rtimeout);
+	mysql_optionsv(conn, MYSQL_OPT_WRITE_TIMEOUT, &wtimeout);
 	mysql_optionsv(conn, MARIADB_OPT_IO_WAIT, chameleon_mysql_io_wait);
 	mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, conf->charset ? conf->charset : "utf8mb4");
 	mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
@@ -193,6 +222,14 @@ MYSQL *
 chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf, const char *purpose,
 								unsigned int io_timeout)
 {
+	return connect_with(conf, purpose, io_timeout, io_timeout);
+}
+
+/* Connects with these read and write timeouts (seconds); ERROR on failure. */
+static MYSQL *
+connect_with(const ChameleonSourceConf *conf, const char *purpose,
+			 unsigned int read_timeout, unsigned int write_timeout)
+{
 	MYSQL	   *conn;
 	char	   *password;
 	MYSQL	   *ok;
@@ -204,7 +241,7 @@ chameleon_mysql_connect_timeout(const ChameleonSourceConf *conf, const char *pur
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory while connecting to MySQL")));
-	set_options(conn, conf, io_timeout);
+	set_options(conn, conf, read_timeout, write_timeout);
 
 	ok = mysql_real_connect(conn, conf->host, conf->user ? conf->user : "",
 							password, NULL, (unsigned int) conf->port, NULL, 0);

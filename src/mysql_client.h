@@ -49,7 +49,10 @@ extern int	chameleon_mysql_io_wait(int fd, char is_read, int timeout_ms);
  */
 extern const char *chameleon_mysql_allowed_auth(const ChameleonSourceConf *conf);
 
-/* Connects for the given purpose ("initial copy"...); ERROR on failure. */
+/*
+ * Connects for the given purpose ("initial copy"...), network reads
+ * bounded by the source's net_read_timeout; ERROR on failure.
+ */
 extern MYSQL *chameleon_mysql_connect(const ChameleonSourceConf *conf,
 									  const char *purpose);
 

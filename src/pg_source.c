@@ -42,6 +42,7 @@
 #include "utils/wait_event.h"
 
 #include "catalog.h"
+#include "ddl/cddl.h"
 #include "names.h"
 #include "pg_source.h"
 #include "pg_source_internal.h"
@@ -479,10 +480,20 @@ copy_one_table(const ChameleonSourceConf *conf, int32 source_id, bool with_data,
 	List	   *columns = NIL;
 	uint64		rows = 0;
 	ListCell   *lc;
+	cddl_options fill;
+	int			fillfactor;
+
+	/* the table's fillfactor, as for a MySQL source's (source, then global) */
+	memset(&fill, 0, sizeof(fill));
+	fill.fillfactors = conf->fillfactors;
+	fill.nfillfactors = conf->nfillfactors;
+	fillfactor = cddl_fillfactor_for(&fill, sschema, stable);
 
 	initStringInfo(&create);
 	chameleon_xact_begin("chameleon: create a PostgreSQL table");
 	pg_source_table_ddl(desc, load, &create, &post, &columns);
+	if (fillfactor > 0)
+		appendStringInfo(&create, " WITH (fillfactor = %d)", fillfactor);
 	chameleon_target_exec(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(load)));
 	chameleon_target_exec(create.data);
 	CAT_RUN("INSERT INTO chameleon.table_progress (source_id, schema_name, table_name,"

@@ -18,9 +18,15 @@
  *	  batches with bounded memory.
  *
  *	  Waiting.  The stream asks for a heartbeat every READER_HEARTBEAT_MS
- *	  and bounds every read by READER_READ_TIMEOUT, so the loop reaches
+ *	  and waits at most READER_WAIT_MS for the next event to begin (a
+ *	  signal ends the wait at once), so the loop reaches
  *	  CHECK_FOR_INTERRUPTS() at least twice a second even when MySQL is
- *	  silent; reconnection back-off waits on the latch.  No transaction is
+ *	  silent, without dropping the connection.  The connection counts as
+ *	  lost, and is handled like any read failure (on_error_read), when no
+ *	  byte at all, not even a heartbeat, came for the source's
+ *	  net_read_timeout seconds; or when an event that has begun stalls for
+ *	  READER_PACKET_TIMEOUT (libmariadb cannot be interrupted inside a
+ *	  read).  Reconnection back-off waits on the latch.  No transaction is
  *	  open while reading from the network.
  *
  *-------------------------------------------------------------------------
@@ -48,9 +54,14 @@
 #include "source_state.h"
 #include "worker_util.h"
 
-/* heartbeat asked of the server, and the bound of one network read */
+/*
+ * heartbeat asked of the server, the longest wait for an event to begin
+ * before the loop checks its interrupts, and the bound of one network read
+ * inside an event
+ */
 #define READER_HEARTBEAT_MS		500
-#define READER_READ_TIMEOUT		5
+#define READER_WAIT_MS			500
+#define READER_PACKET_TIMEOUT	5
 /* a complete transaction waits at most this long in the buffer */
 #define READER_FLUSH_MS			100
 /* MySQL error: the binlog to read from is gone (purged, unknown file) */
@@ -151,7 +162,9 @@ reader_open(ReaderState *st, char *errbuf, size_t errlen, unsigned int *server_e
 	cfg.password = password;
 	cfg.charset = conf->charset;
 	cfg.connect_timeout = (unsigned int) (conf->connect_timeout > 0 ? conf->connect_timeout : 10);
-	cfg.read_timeout = READER_READ_TIMEOUT;
+	cfg.read_timeout = (unsigned int) conf->net_read_timeout;
+	cfg.wait_ms = READER_WAIT_MS;
+	cfg.packet_timeout = READER_PACKET_TIMEOUT;
 	cfg.heartbeat_ms = READER_HEARTBEAT_MS;
 	cfg.ssl_mode = conf->ssl_mode;
 	cfg.ssl_ca = conf->ssl_ca;
@@ -465,11 +478,18 @@ reader_run(ReaderState *st)
 			}
 		}
 
+		/* net_read_timeout is a live key: the current value counts */
+		cbl_stream_set_read_timeout(reader_stream, (unsigned int) st->conf->net_read_timeout);
 		status = cbl_stream_next(reader_stream, &raw, &len);
+		if (status == CBL_STREAM_IDLE)
+			continue;
 		if (status == CBL_STREAM_ERROR)
 		{
 			char	   *msg = pstrdup(cbl_stream_error(reader_stream));
 
+			if (cbl_stream_timed_out(reader_stream))
+				msg = psprintf("%s (net_read_timeout of source \"%s\": the connection is considered lost)",
+							   msg, st->source_name);
 			reader_read_failed(st, msg, cbl_stream_errno(reader_stream), &backoff_ms);
 			continue;
 		}

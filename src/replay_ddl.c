@@ -377,6 +377,8 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev, ReplayDdlSource source)
 	opts.map_ctx = st->conf;
 	opts.overrides = st->conf->overrides;
 	opts.noverrides = st->conf->noverrides;
+	opts.fillfactors = st->conf->fillfactors;
+	opts.nfillfactors = st->conf->nfillfactors;
 
 	/* DDL on the target runs as the source's owner (owner.h) */
 	chameleon_act_as(st->conf->owner, &actor);

@@ -181,6 +181,48 @@ load_mappings(ChameleonSourceConf *conf, JsonbContainer *obj)
 	}
 }
 
+/*
+ * fillfactor ({"30": {"tables": [...]}, ...}) into the translator's form:
+ * config.c has already given each table one percent.
+ */
+static void
+load_fillfactors(ChameleonSourceConf *conf, JsonbContainer *obj)
+{
+	JsonbContainer *map = jb_container(obj, "fillfactor");
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	List	   *keys = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (map == NULL)
+		return;
+	it = JsonbIteratorInit(map);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY)
+			keys = lappend(keys, pnstrdup(v.val.string.val, v.val.string.len));
+	if (keys == NIL)
+		return;
+	conf->fillfactors = palloc0(sizeof(cddl_fillfactor) * list_length(keys));
+	foreach(lc, keys)
+	{
+		const char *percent = (const char *) lfirst(lc);
+		List	   *tables = jb_string_list(jb_container(map, percent), "tables");
+		const char **names = palloc0(sizeof(char *) * Max(list_length(tables), 1));
+		int			ntables = 0;
+		ListCell   *t;
+
+		foreach(t, tables)
+			names[ntables++] = (const char *) lfirst(t);
+		conf->fillfactors[n].percent = (int) pg_strtoint32(percent);
+		conf->fillfactors[n].tables = names;
+		conf->fillfactors[n].ntables = ntables;
+		n++;
+	}
+	conf->nfillfactors = n;
+}
+
 /* Fills the settings from the normalised configuration. */
 static void
 conf_from_json(ChameleonSourceConf *conf, const char *json)
@@ -216,6 +258,7 @@ conf_from_json(ChameleonSourceConf *conf, const char *json)
 	if (ov != NULL && ov->type == jbvBinary)
 		conf->overrides = chameleon_parse_type_overrides(JsonbValueToJsonb(ov),
 														 &conf->noverrides);
+	load_fillfactors(conf, root);
 
 	conf->lock_timeout = jb_text(root, "lock_timeout");
 	/* a stable id of our own, far from the ids DBAs usually give servers */
@@ -236,6 +279,7 @@ conf_from_json(ChameleonSourceConf *conf, const char *json)
 	conf->verify_chunk_rows = (int) jb_int(root, "verify_chunk_rows", 10000);
 	if (!parse_int(jb_text(root, "verify_pause"), &conf->verify_pause_ms, GUC_UNIT_MS, NULL))
 		elog(ERROR, "invalid verify_pause in the configuration of source \"%s\"", conf->name);
+	conf->net_read_timeout = (int) jb_int(root, "net_read_timeout", 600);
 }
 
 /* See source_conf.h. */

@@ -53,6 +53,8 @@ typedef struct ChameleonSourceConf
 	List	   *grant_select_to;	/* role names */
 	cddl_type_override *overrides;	/* type_override, the translator's form */
 	size_t		noverrides;
+	cddl_fillfactor *fillfactors;	/* fillfactor, the translator's form */
+	size_t		nfillfactors;
 
 	/* how */
 	char	   *lock_timeout;	/* a GUC time value, e.g. "120s" */
@@ -71,6 +73,7 @@ typedef struct ChameleonSourceConf
 	bool		keep_existing_schema;
 	int			verify_chunk_rows;	/* verify_tables(): rows per chunk */
 	int			verify_pause_ms;	/* and the pause between chunks */
+	int			net_read_timeout;	/* seconds without data: connection lost */
 } ChameleonSourceConf;
 
 /*

@@ -116,6 +116,8 @@ cbl_stream_cli_run(const char *host, int port, const char *user,
 
 		if (rc == CBL_STREAM_END)
 			break;
+		if (rc == CBL_STREAM_IDLE)
+			continue;
 		if (rc == CBL_STREAM_ERROR)
 		{
 			if (cbl_stream_errno(stream))

@@ -11,6 +11,19 @@
  *	  told to refuse LOAD DATA LOCAL INFILE requests, and is limited to the
  *	  caller's authentication plugins (allowed_auth).
  *
+ *	  Waiting.  Between events the stream polls the socket itself, in
+ *	  slices of wait_ms, after checking libmariadb's read-ahead cache (a
+ *	  whole event may wait there while the socket has nothing more): a
+ *	  wait that ends without data returns CBL_STREAM_IDLE and keeps the
+ *	  connection, so the caller can check its interrupts however long the
+ *	  server is silent; only read_timeout seconds without any byte make the
+ *	  connection lost.  Once an event has begun, libmariadb reads the rest
+ *	  with its own per-read timeout (packet_timeout), which drops the
+ *	  connection when it expires: a server that stops in the middle of an
+ *	  event is lost after packet_timeout.  Over TLS, plaintext the TLS
+ *	  library holds beyond the read-ahead cache is not seen: such an event
+ *	  is read when the next bytes (at the latest the next heartbeat) come.
+ *
  *	  Facts this relies on: without @master_binlog_checksum the server
  *	  refuses the dump (error 1236) when binlogs carry checksums; without
  *	  @mariadb_slave_capability = 4 MariaDB turns GTID events into fake
@@ -24,12 +37,16 @@
 #endif
 
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <mysql.h>
+#include <ma_pvio.h>
 
 #include "stream.h"
 
@@ -42,6 +59,9 @@
 #define DUMP_NON_BLOCK			0x0001
 #define DUMP_THROUGH_GTID		0x0004
 
+/* the longest single poll() (read_timeout may be a year of milliseconds) */
+#define POLL_MAX_MS				3600000
+
 /* the value mysql_net_read_packet() returns on error */
 #define READ_ERROR				((unsigned long) (unsigned int) ~0U)
 
@@ -50,9 +70,23 @@ struct CblStream
 	MYSQL	   *mysql;
 	bool		mariadb;
 	bool		checksum;
+	bool		timed_out;		/* the last error: read_timeout expired */
+	unsigned int read_timeout;	/* seconds without any byte: lost */
+	unsigned int wait_ms;		/* longest wait of one cbl_stream_next */
+	uint64_t	last_data_ms;	/* when the last packet arrived (monotonic) */
 	unsigned int err_no;
 	char		error[1024];
 };
+
+/* Milliseconds of the monotonic clock. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
 
 /* Stores a little-endian 16-bit value. */
 static void
@@ -432,6 +466,8 @@ cbl_stream_open(const CblStreamConfig *c, char *errbuf, size_t errlen,
 	CblStream  *s;
 	unsigned int connect_timeout = c->connect_timeout ? c->connect_timeout : 10;
 	unsigned int read_timeout = c->read_timeout ? c->read_timeout : 30;
+	unsigned int packet_timeout = c->packet_timeout && c->packet_timeout < read_timeout
+		? c->packet_timeout : read_timeout;
 	unsigned long max_packet = 1024UL * 1024 * 1024;
 	unsigned int no_local_infile = 0;
 
@@ -449,9 +485,11 @@ cbl_stream_open(const CblStreamConfig *c, char *errbuf, size_t errlen,
 		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
+	s->read_timeout = read_timeout;
+	s->wait_ms = c->wait_ms;
 	mysql_optionsv(s->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-	mysql_optionsv(s->mysql, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-	mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
+	mysql_optionsv(s->mysql, MYSQL_OPT_READ_TIMEOUT, &packet_timeout);
+	mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &packet_timeout);
 	mysql_optionsv(s->mysql, MYSQL_SET_CHARSET_NAME, c->charset ? c->charset : "utf8mb4");
 	mysql_optionsv(s->mysql, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
 	/* libmariadb reads this option as an unsigned int */
@@ -478,6 +516,7 @@ cbl_stream_open(const CblStreamConfig *c, char *errbuf, size_t errlen,
 		goto fail;
 	if (c->open_io_wait != NULL)
 		mysql_optionsv(s->mysql, MARIADB_OPT_IO_WAIT, (void *) NULL);
+	s->last_data_ms = now_ms();
 	return s;
 
 fail:
@@ -488,18 +527,119 @@ fail:
 	return NULL;
 }
 
+/* Whether libmariadb holds bytes it read ahead (an event may be there). */
+static bool
+stream_buffered(const CblStream *s)
+{
+	const MARIADB_PVIO *pvio = s->mysql->net.pvio;
+
+	return pvio != NULL && pvio->cache != NULL &&
+		pvio->cache_pos < pvio->cache + pvio->cache_size;
+}
+
+/* Records that nothing came for read_timeout seconds. */
+static void
+set_timed_out(CblStream *s)
+{
+	s->err_no = 0;
+	s->timed_out = true;
+	snprintf(s->error, sizeof(s->error),
+			 "reading the binlog stream: nothing received from the server for %u s",
+			 s->read_timeout);
+}
+
+/*
+ * Waits for the next event to begin: 1 when there is something to read,
+ * 0 when wait_ms passed (or a signal came) first, -1 when the connection
+ * is lost (read_timeout without any byte, or poll failed).
+ */
+static int
+wait_for_data(CblStream *s)
+{
+	int			fd;
+
+	if (stream_buffered(s))
+		return 1;
+	fd = (int) mysql_get_socket(s->mysql);
+	for (;;)
+	{
+		uint64_t	limit = (uint64_t) s->read_timeout * 1000;
+		uint64_t	idle = now_ms() - s->last_data_ms;
+		uint64_t	slice;
+		struct pollfd p;
+		int			rc;
+
+		if (idle >= limit)
+		{
+			set_timed_out(s);
+			return -1;
+		}
+		slice = limit - idle;
+		if (s->wait_ms > 0 && s->wait_ms < slice)
+			slice = s->wait_ms;
+		if (slice > POLL_MAX_MS)
+			slice = POLL_MAX_MS;
+		p.fd = fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		rc = poll(&p, 1, (int) slice);
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+		{
+			s->err_no = 0;
+			snprintf(s->error, sizeof(s->error), "waiting for the binlog stream: %s",
+					 strerror(errno));
+			return -1;
+		}
+		if (s->wait_ms > 0)
+		{
+			if (now_ms() - s->last_data_ms >= limit)
+			{
+				set_timed_out(s);
+				return -1;
+			}
+			return 0;
+		}
+	}
+}
+
+/* See stream.h. */
+void
+cbl_stream_set_read_timeout(CblStream *s, unsigned int seconds)
+{
+	if (s != NULL && seconds > 0)
+		s->read_timeout = seconds;
+}
+
+/* See stream.h. */
+bool
+cbl_stream_timed_out(const CblStream *s)
+{
+	return s->timed_out;
+}
+
 /* See stream.h. */
 CblStreamStatus
 cbl_stream_next(CblStream *s, const uint8_t **event, size_t *len)
 {
-	unsigned long n = mysql_net_read_packet(s->mysql);
+	unsigned long n;
 	const uint8_t *pkt;
+	int			ready;
 
+	s->timed_out = false;
+	ready = wait_for_data(s);
+	if (ready < 0)
+		return CBL_STREAM_ERROR;
+	if (ready == 0)
+		return CBL_STREAM_IDLE;
+	n = mysql_net_read_packet(s->mysql);
 	if (n == READ_ERROR || n == 0)
 	{
 		set_mysql_error(s, "reading the binlog stream");
 		return CBL_STREAM_ERROR;
 	}
+	s->last_data_ms = now_ms();
 	pkt = s->mysql->net.read_pos;
 	if (pkt[0] == 0xFE && n < 9)
 		return CBL_STREAM_END;

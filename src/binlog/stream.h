@@ -6,10 +6,11 @@
  *	  server sends, one raw event (header and body, exactly as in a binlog
  *	  file after the magic) at a time.  Decoding is the decoder's job.
  *
- *	  Pure C11 and libmariadb; no PostgreSQL headers.  Every read is bounded
- *	  by a timeout, and the server is asked for heartbeats more often than
- *	  that, so a caller regains control at least once per heartbeat period
- *	  even when the server is silent.
+ *	  Pure C11 and libmariadb; no PostgreSQL headers.  Waiting for the next
+ *	  event is bounded by wait_ms (the call returns CBL_STREAM_IDLE and the
+ *	  connection stays), and the server is asked for heartbeats more often
+ *	  than read_timeout: the connection counts as lost only when no byte at
+ *	  all (not even a heartbeat) arrived for read_timeout seconds.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,8 +30,22 @@ typedef struct CblStreamConfig
 	const char *password;		/* may be NULL */
 	const char *charset;		/* default utf8mb4 */
 	unsigned int connect_timeout;	/* seconds, default 10 */
-	/* seconds without any packet before the connection counts as lost */
+	/* seconds without any byte before the connection counts as lost */
 	unsigned int read_timeout;	/* default 30 */
+
+	/*
+	 * Longest wait of one cbl_stream_next() for an event to begin, in
+	 * milliseconds; then it returns CBL_STREAM_IDLE (0: wait up to
+	 * read_timeout).  A signal ends the wait early, also with IDLE.
+	 */
+	unsigned int wait_ms;
+
+	/*
+	 * Seconds one network read may block once an event has begun to
+	 * arrive, and for the answers of the setup queries (default and most:
+	 * read_timeout).  libmariadb drops the connection when it expires.
+	 */
+	unsigned int packet_timeout;
 	/* heartbeat period asked of the server, in milliseconds (default 1000) */
 	unsigned int heartbeat_ms;
 	const char *ssl_mode;		/* disabled, preferred, required, verify_ca,
@@ -68,7 +83,9 @@ typedef enum CblStreamStatus
 {
 	CBL_STREAM_EVENT = 0,		/* *event holds one event */
 	CBL_STREAM_END,				/* end of the binlogs (non_blocking only) */
-	CBL_STREAM_ERROR			/* see cbl_stream_error() */
+	CBL_STREAM_ERROR,			/* see cbl_stream_error() */
+	CBL_STREAM_IDLE				/* nothing within wait_ms (or a signal): call
+								 * again */
 } CblStreamStatus;
 
 typedef struct CblStream CblStream;
@@ -84,15 +101,25 @@ extern CblStream *cbl_stream_open(const CblStreamConfig *config,
 
 /*
  * Reads the next event.  The pointer stays valid until the next call.
- * Blocks at most about read_timeout seconds; a silent server still sends
- * heartbeat events every heartbeat_ms.
+ * Waits at most wait_ms for an event to begin (then CBL_STREAM_IDLE); a
+ * silent server still sends heartbeat events every heartbeat_ms.  When no
+ * byte arrived for read_timeout seconds: CBL_STREAM_ERROR.
  */
 extern CblStreamStatus cbl_stream_next(CblStream *stream,
 									   const uint8_t **event, size_t *len);
 
+/*
+ * Changes read_timeout of an open stream (seconds, at least 1); the time
+ * since the last byte counts against the new value at once.
+ */
+extern void cbl_stream_set_read_timeout(CblStream *stream, unsigned int seconds);
+
 /* The last error's message (the server's text verbatim) and number. */
 extern const char *cbl_stream_error(const CblStream *stream);
 extern unsigned int cbl_stream_errno(const CblStream *stream);
+
+/* True when the last error was read_timeout seconds without any byte. */
+extern bool cbl_stream_timed_out(const CblStream *stream);
 
 /* True when the server is MariaDB (GTIDs domain-server-seqno). */
 extern bool cbl_stream_is_mariadb(const CblStream *stream);

@@ -14,7 +14,8 @@
  * Options (cddl_options, zero-initialise it): target_schema is the
  * PostgreSQL schema for unqualified names, mysql_schema the MySQL schema
  * they belong to (used to match type_override's override_tables), and
- * overrides/noverrides the type_override entries (SPEC section 3), e.g.
+ * overrides/noverrides the type_override entries and fillfactors/
+ * nfillfactors the fillfactor entries (SPEC section 3), e.g.
  *
  *		static const char *const all[] = {"*"};
  *		cddl_type_override ov = {"tinyint(1)", "boolean", all, 1};
@@ -391,6 +392,17 @@ typedef struct cddl_type_override
 } cddl_type_override;
 
 /*
+ * One fillfactor entry (SPEC section 3): the PostgreSQL tables created for
+ * these MySQL tables get WITH (fillfactor = percent).
+ */
+typedef struct cddl_fillfactor
+{
+	int			percent;		/* 10 to 100 */
+	const char *const *tables;	/* "*" or "schema.table" (MySQL names) */
+	size_t		ntables;
+} cddl_fillfactor;
+
+/*
  * Maps a MySQL schema to the PostgreSQL schema of the replica; returns NULL
  * when the MySQL schema is not replicated (statements on it are skipped).
  */
@@ -408,6 +420,8 @@ typedef struct cddl_options
 	void	   *map_ctx;
 	const cddl_type_override *overrides;
 	size_t		noverrides;
+	const cddl_fillfactor *fillfactors; /* CREATE TABLE ... WITH (fillfactor) */
+	size_t		nfillfactors;
 	bool		postgis;		/* geometry family -> PostGIS geometry(Type,
 								 * SRID) (else bytea); SPATIAL keys -> GiST */
 	bool		defer_keys;		/* initial copy: the primary key becomes an
@@ -495,6 +509,14 @@ extern cddl_doc *cddl_parse_type(const char *text, size_t len, cddl_type *type,
 extern bool cddl_pg_type(const cddl_type *type, const cddl_options *opts,
 						 const char *mysql_schema, const char *mysql_table,
 						 const char *column, char *buf, size_t bufsize);
+
+/*
+ * The fillfactor opts gives the MySQL table mysql_schema.mysql_table, or 0
+ * for none: the table named as "schema.table" wins over "*", and among
+ * entries naming it alike the last one wins.
+ */
+extern int	cddl_fillfactor_for(const cddl_options *opts, const char *mysql_schema,
+								const char *mysql_table);
 
 /*
  * Writes into buf the name of the enum type created for table.column

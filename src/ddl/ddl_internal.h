@@ -198,6 +198,7 @@ extern void cddl_note(cddl_writer *w, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 extern const char *cddl_target_schema(cddl_writer *w, const cddl_name *n);
 extern void cddl_put_table(cddl_writer *w, cddl_buf *b, const cddl_name *n);
+extern void cddl_write_fillfactor(cddl_writer *w, cddl_buf *b, const cddl_name *table);
 extern bool cddl_write_column_type(cddl_writer *w, cddl_buf *b,
 								   const cddl_name *table,
 								   const cddl_column *col, char *pgtype,

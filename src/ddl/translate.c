@@ -137,6 +137,7 @@ translate_like(cddl_writer *w, const cddl_stmt *st)
 	cddl_buf_puts(&b, " (LIKE ");
 	cddl_put_table(w, &b, &st->like_table);
 	cddl_buf_puts(&b, " INCLUDING ALL)");
+	cddl_write_fillfactor(w, &b, &st->table);
 	if (st->or_replace)
 	{
 		cddl_buf	d;

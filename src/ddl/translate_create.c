@@ -296,6 +296,7 @@ cddl_translate_create(cddl_writer *w, const cddl_stmt *st)
 		cddl_buf_putc(&b, ')');
 	}
 	cddl_buf_putc(&b, ')');
+	cddl_write_fillfactor(w, &b, &st->table);
 	cddl_emit(w, CDDL_PHASE_MAIN, &b);
 	cddl_buf_free(&b);
 	cddl_release_post(w);

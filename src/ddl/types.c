@@ -246,6 +246,19 @@ implied_column_type(const cddl_type *type, char *buf, size_t size)
 	cddl_buf_free(&b);
 }
 
+/* True if t ("schema.table", MySQL names) names the table schema.table. */
+static bool
+names_table(const char *t, const char *schema, const char *table)
+{
+	const char *dot = strchr(t, '.');
+
+	if (dot == NULL || table == NULL || schema == NULL)
+		return false;
+	return strlen(schema) == (size_t) (dot - t) &&
+		strncmp(t, schema, (size_t) (dot - t)) == 0 &&
+		strcmp(dot + 1, table) == 0;
+}
+
 /* True if override o applies to the MySQL table schema.table. */
 static bool
 override_applies(const cddl_type_override *o, const char *schema,
@@ -256,21 +269,44 @@ override_applies(const cddl_type_override *o, const char *schema,
 	for (i = 0; i < o->ntables; i++)
 	{
 		const char *t = o->tables[i];
-		const char *dot;
 
 		if (t == NULL)
 			continue;
-		if (strcmp(t, "*") == 0)
-			return true;
-		dot = strchr(t, '.');
-		if (dot == NULL || table == NULL)
-			continue;
-		if (schema != NULL && strlen(schema) == (size_t) (dot - t) &&
-			strncmp(t, schema, (size_t) (dot - t)) == 0 &&
-			strcmp(dot + 1, table) == 0)
+		if (strcmp(t, "*") == 0 || names_table(t, schema, table))
 			return true;
 	}
 	return false;
+}
+
+/* See cddl.h. */
+int
+cddl_fillfactor_for(const cddl_options *opts, const char *mysql_schema,
+					const char *mysql_table)
+{
+	int			named = 0;
+	int			all = 0;
+	size_t		i;
+	size_t		j;
+
+	if (opts == NULL)
+		return 0;
+	for (i = 0; i < opts->nfillfactors; i++)
+	{
+		const cddl_fillfactor *f = &opts->fillfactors[i];
+
+		for (j = 0; j < f->ntables; j++)
+		{
+			const char *t = f->tables[j];
+
+			if (t == NULL)
+				continue;
+			if (strcmp(t, "*") == 0)
+				all = f->percent;
+			else if (names_table(t, mysql_schema, mysql_table))
+				named = f->percent;
+		}
+	}
+	return named ? named : all;
 }
 
 /* The override matching column_type for this table, or NULL. */

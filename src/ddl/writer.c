@@ -150,6 +150,25 @@ mysql_schema_of(cddl_writer *w, const cddl_name *n)
 	return n->schema ? n->schema : w->opts->mysql_schema;
 }
 
+/*
+ * Appends " WITH (fillfactor = N)" to a CREATE TABLE of table when the
+ * options give it a fillfactor.
+ */
+void
+cddl_write_fillfactor(cddl_writer *w, cddl_buf *b, const cddl_name *table)
+{
+	int			percent = cddl_fillfactor_for(w->opts, mysql_schema_of(w, table),
+											  table->name);
+	char		num[16];
+
+	if (percent <= 0)
+		return;
+	snprintf(num, sizeof(num), "%d", percent);
+	cddl_buf_puts(b, " WITH (fillfactor = ");
+	cddl_buf_puts(b, num);
+	cddl_buf_putc(b, ')');
+}
+
 /* Lower-case copy of s without spaces and backquotes, into buf. */
 static void
 squeeze(const char *s, char *buf, size_t size)

@@ -74,7 +74,7 @@ run(const char *sql, const cddl_options *opts, char *stmts, char *fks,
 	return true;
 }
 
-static cddl_options default_opts = {"public", "db", NULL, NULL, NULL, 0, false, false};
+static cddl_options default_opts = {.target_schema = "public", .mysql_schema = "db"};
 
 /* Checks the statements produced for sql. */
 static void
@@ -809,6 +809,49 @@ test_robustness(void)
 	cddl_doc_free(doc);
 }
 
+/* fillfactor (SPEC section 3): WITH (fillfactor = N) on the created table. */
+static void
+test_fillfactor(void)
+{
+	static const char *const all[] = {"*"};
+	static const char *const two[] = {"db.t", "other.u"};
+	static const char *const again[] = {"db.t"};
+	cddl_fillfactor ff[3] = {
+		{70, all, 1},
+		{30, two, 2},
+		{40, again, 1}
+	};
+	cddl_options o = default_opts;
+	cddl_options none = default_opts;
+
+	o.fillfactors = ff;
+	o.nfillfactors = 3;
+	ok(cddl_fillfactor_for(&o, "db", "t") == 40, "the last entry naming a table wins");
+	ok(cddl_fillfactor_for(&o, "other", "u") == 30, "a table of another schema");
+	ok(cddl_fillfactor_for(&o, "db", "v") == 70, "\"*\" for the tables named nowhere");
+	ok(cddl_fillfactor_for(&none, "db", "t") == 0, "no fillfactor: 0");
+	ok(cddl_fillfactor_for(NULL, "db", "t") == 0, "no options: 0");
+	expect_opts("CREATE TABLE gets the table's fillfactor",
+				"CREATE TABLE t (a int PRIMARY KEY)", &o,
+				"CREATE TABLE public.t (a integer NOT NULL, CONSTRAINT t_pkey PRIMARY KEY (a)) WITH (fillfactor = 40)");
+	expect_opts("qualified with another schema",
+				"CREATE TABLE other.u (a int)", &o,
+				"CREATE TABLE public.u (a integer) WITH (fillfactor = 30)");
+	{
+		static char stmts[65536],
+					fks[65536],
+					notes[65536];
+		const char *want = "CREATE TABLE public.v (LIKE public.t INCLUDING ALL) WITH (fillfactor = 70)\n";
+		cddl_error	err;
+		bool		good = run("CREATE TABLE v LIKE t", &o, stmts, fks, notes, sizeof(stmts), &err);
+
+		ok(good && strncmp(stmts, want, strlen(want)) == 0,
+		   "CREATE TABLE ... LIKE gets the new table's");
+	}
+	expect_opts("no fillfactor: no WITH", "CREATE TABLE t (a int)", &none,
+				"CREATE TABLE public.t (a integer)");
+}
+
 int
 main(void)
 {
@@ -816,6 +859,7 @@ main(void)
 	test_lexer();
 	test_types();
 	test_type_override();
+	test_fillfactor();
 	test_create();
 	test_initial_copy();
 	test_mariadb_forms();
