@@ -337,11 +337,14 @@ BEGIN
 		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
 		-- the source's log, in ranges of event ids that are dropped whole
 		-- once replayed (src/log_partition.c); the reader adds the next
-		-- ranges, this first one lets the log exist from the start
+		-- ranges, this first one lets the log exist from the start.  The
+		-- ranges are UNLOGGED: the log is a buffer of what MySQL's binlog
+		-- holds, read again from the replay position after a crash
+		-- (chameleon.log_alive)
 		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
 					   ' PARTITION BY RANGE (event_id)',
 					   chameleon._log_table_name(v_id), v_id);
-		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
+		EXECUTE format('CREATE UNLOGGED TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
 					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
 					   current_setting('chameleon.log_partition_events')::bigint);
 	ELSE
@@ -1036,11 +1039,14 @@ BEGIN
 		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
 		-- the source's log, in ranges of event ids that are dropped whole
 		-- once replayed (src/log_partition.c); the reader adds the next
-		-- ranges, this first one lets the log exist from the start
+		-- ranges, this first one lets the log exist from the start.  The
+		-- ranges are UNLOGGED: the log is a buffer of what MySQL's binlog
+		-- holds, read again from the replay position after a crash
+		-- (chameleon.log_alive)
 		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
 					   ' PARTITION BY RANGE (event_id)',
 					   chameleon._log_table_name(v_id), v_id);
-		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
+		EXECUTE format('CREATE UNLOGGED TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
 					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
 					   current_setting('chameleon.log_partition_events')::bigint);
 	ELSE
@@ -1555,3 +1561,21 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION chameleon._config_notices(text, jsonb) FROM PUBLIC;
+
+------------------------------------------------------------------------
+-- The change log is UNLOGGED (a buffer of the binlog): new ranges are
+-- created so, the ranges of 1.0 drain away as they are replayed; after a
+-- crash the reader reads MySQL again from the replay position
+------------------------------------------------------------------------
+
+-- One row per source whose log ranges (UNLOGGED) were written since the
+-- server last started from a crash: a crash empties both, and a reader
+-- that finds no row reads MySQL again from the replay position
+-- (src/reader_log.c).
+CREATE UNLOGGED TABLE chameleon.log_alive (
+	source_id		integer PRIMARY KEY
+);
+
+-- the sources of 1.0 have their log as it is: nothing to read again
+INSERT INTO chameleon.log_alive (source_id) SELECT source_id FROM chameleon.source;
+REVOKE ALL ON chameleon.log_alive FROM PUBLIC;

@@ -276,6 +276,14 @@ CREATE TABLE chameleon.log_event (
 	PRIMARY KEY (source_id, event_id)
 ) PARTITION BY LIST (source_id);
 
+-- One row per source whose log ranges (UNLOGGED) were written since the
+-- server last started from a crash: a crash empties both, and a reader
+-- that finds no row reads MySQL again from the replay position
+-- (src/reader_log.c).
+CREATE UNLOGGED TABLE chameleon.log_alive (
+	source_id		integer PRIMARY KEY
+);
+
 -- row changes and DDL of tables being synced on a running source, kept by
 -- the replay until the new copy is in place; then those of transactions
 -- that end after the copy's snapshot (txn_file, txn_pos) are applied in
@@ -693,11 +701,14 @@ BEGIN
 		INSERT INTO chameleon.source_secret (source_id, password) VALUES (v_id, v_password);
 		-- the source's log, in ranges of event ids that are dropped whole
 		-- once replayed (src/log_partition.c); the reader adds the next
-		-- ranges, this first one lets the log exist from the start
+		-- ranges, this first one lets the log exist from the start.  The
+		-- ranges are UNLOGGED: the log is a buffer of what MySQL's binlog
+		-- holds, read again from the replay position after a crash
+		-- (chameleon.log_alive)
 		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
 					   ' PARTITION BY RANGE (event_id)',
 					   chameleon._log_table_name(v_id), v_id);
-		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
+		EXECUTE format('CREATE UNLOGGED TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
 					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
 					   current_setting('chameleon.log_partition_events')::bigint);
 	ELSE

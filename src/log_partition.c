@@ -220,7 +220,8 @@ create_partitions(int32 source_id, int64 first_id, int64 last_id, int64 goal,
 	{
 		int64		upper = (lower / width + 1) * width;
 
-		log_exec(psprintf("CREATE TABLE %s.%s PARTITION OF %s.%s"
+		/* UNLOGGED: see reader_resume() for what a crash does to it */
+		log_exec(psprintf("CREATE UNLOGGED TABLE %s.%s PARTITION OF %s.%s"
 						  " FOR VALUES FROM (" INT64_FORMAT ") TO (" INT64_FORMAT ")",
 						  CHAMELEON_SCHEMA,
 						  quote_identifier(chameleon_log_range_name(source_id, lower)),

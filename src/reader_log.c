@@ -185,6 +185,37 @@ reader_resume(ReaderState *st)
 	char	   *dropped;
 
 	/*
+	 * The log's ranges are UNLOGGED, so that the rows read cost no WAL: a
+	 * crash restart of PostgreSQL (or a standby's promotion) empties them,
+	 * and chameleon.log_alive with them.  What was read but not applied is
+	 * then read again from MySQL, from the replay position, which was
+	 * committed with the rows it applied.
+	 */
+	if (CAT_RUN("SELECT 1 FROM chameleon.log_alive WHERE source_id = $1",
+				cat_int4(st->source_id)) == 0)
+	{
+		if (CAT_RUN("UPDATE chameleon.source SET read_event_id = replay_event_id,"
+					"       read_file = replay_file, read_pos = replay_pos,"
+					"       read_gtid = replay_gtid, read_pending_since = NULL"
+					" WHERE source_id = $1 AND replay_file IS NOT NULL"
+					"   AND read_event_id > replay_event_id",
+					cat_int4(st->source_id)) > 0)
+		{
+			CAT_RUN("DELETE FROM chameleon.log_event e USING chameleon.source s"
+					" WHERE e.source_id = $1 AND s.source_id = $1 AND e.event_id > s.replay_event_id",
+					cat_int4(st->source_id));
+			CAT_RUN("DELETE FROM chameleon.log_batch b USING chameleon.source s"
+					" WHERE b.source_id = $1 AND s.source_id = $1 AND b.last_event_id > s.replay_event_id",
+					cat_int4(st->source_id));
+			ereport(LOG,
+					(errmsg("the change log of source \"%s\" was emptied by a crash restart: reading the binlog again from the replay position",
+							st->source_name)));
+		}
+		CAT_RUN("INSERT INTO chameleon.log_alive (source_id) VALUES ($1) ON CONFLICT DO NOTHING",
+				cat_int4(st->source_id));
+	}
+
+	/*
 	 * The replay position is a 'C' too: the partition that held it may
 	 * have been dropped already (log_partition.c).
 	 */

@@ -8,7 +8,9 @@
 # partitions that are dropped whole once replayed: no event is ever
 # deleted from the log row by row (n_tup_del stays 0, so there is no
 # VACUUM debt).  A query holding the log makes neither worker wait.  A
-# kill -9 of the replay worker loses and repeats nothing.
+# kill -9 of the replay worker loses and repeats nothing.  The log's ranges
+# are UNLOGGED: a crash with a backlog read but not applied empties them,
+# and the reader reads the binlog again from the replay position.
 # run_maintenance() removes the log_batch rows older than batch_retention,
 # reports what it did and raises 42704 for an unknown source;
 # auto_maintenance makes the replay worker do the same by itself.
@@ -224,6 +226,29 @@ SKIP:
 	  if slurp_file($node->logfile) =~ /logged events of a transaction whose end was not read/;
 	is(pq($deleted), '0', 'at the end: no dead tuples in the log');
 }
+
+# ---------- a crash empties the log (UNLOGGED): read again, nothing lost ----------
+$r->stop_replica(name => 'stopped before the crash test');
+my $rpid = pq("SELECT chameleon._start_worker('reader', $sid, 'rc')");
+$m->sql("USE rc; INSERT INTO j SELECT concat('before the crash ', seq), seq FROM seq_1_to_300");
+$m->sql("UPDATE rc.t SET v = v + 1000 WHERE id <= 50");
+my ($cfile, $cpos) = $m->current_position;
+ok(poll_until(sub { pq("SELECT read_file = '$cfile' AND read_pos = $cpos FROM chameleon.source WHERE source_id = $sid") eq 't' },
+		timeout => 60), 'the reader alone read the new changes');
+ok(pq("SELECT count(*) FROM chameleon.log_event WHERE source_id = $sid"
+	  . " AND event_id > (SELECT replay_event_id FROM chameleon.source WHERE source_id = $sid)") >= 350,
+	'they wait in the log, not applied');
+$node->stop('immediate');
+$node->start;
+is(pq("SELECT count(*) FROM chameleon.log_event WHERE source_id = $sid"), '0',
+	'crash recovery emptied the log (its ranges are UNLOGGED)');
+$log_offset = -s $node->logfile;
+$r->start_replica(name => 'started after the crash');
+catch_up('after the crash');
+$node->wait_for_log(qr/the change log of source "rc" was emptied by a crash restart/, $log_offset);
+pass('the reader read the binlog again from the replay position');
+same_data('after the crash that emptied the log');
+is(pq("SELECT count(*) FROM rc.j WHERE note LIKE 'before the crash %'"), '300', 'every row once');
 
 $node->safe_psql('postgres', "SELECT chameleon.stop_replica('rc')");
 $node->stop('fast');
