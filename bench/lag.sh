@@ -12,6 +12,12 @@
 #	rate sysbench achieved, and the peak RSS of the reader and replay
 #	workers (VmRSS and RssAnon sampled every 0.2 s, VmHWM at the end;
 #	VmRSS/VmHWM include the shared buffers the worker touched).
+#	Then (SEARCH_RATES, default "2000 3000 4000 6000 8000", empty: none)
+#	each rate runs for SEARCH_SECS (default 30) the same way, until p99
+#	reaches 1 s or sysbench cannot keep the rate: the highest steady rate
+#	with replay_lag p99 under 1 s, printed beside the rate the in-backend
+#	ceiling of bench/catchup.sh implies (CEILING changes/s, default 80000,
+#	4 row changes per sysbench transaction).
 #	Run as root: bash bench/lag.sh   (DURATION=60 bash bench/lag.sh: shorter;
 #	KEEP_SAMPLES=/tmp/lag.txt keeps the samples)
 set -euo pipefail
@@ -22,6 +28,9 @@ ROWS=${ROWS:-250000}
 DURATION=${DURATION:-120}
 RATE=${RATE:-1000}
 THREADS=${THREADS:-4}
+SEARCH_RATES=${SEARCH_RATES-2000 3000 4000 6000 8000}
+SEARCH_SECS=${SEARCH_SECS:-30}
+CEILING=${CEILING:-80000}
 
 . bench/lib.sh
 bench_setup bench/lag.sh
@@ -100,3 +109,34 @@ echo "(lags are measured from the binlog event timestamps, which have a 1 s reso
 echo "caught up after the load: $ok in $(elapsed "$t1" "$t2") s; tables: $CHECK"
 echo "peak RSS reader: ${RSS_READER} sampled, VmHWM ${HWM_READER} kB"
 echo "peak RSS replay: ${RSS_REPLAY} sampled, VmHWM ${HWM_REPLAY} kB"
+
+# ---- the highest steady rate with replay_lag p99 under 1 s
+if [ -n "$SEARCH_RATES" ]; then
+	echo
+	echo "=== search: $SEARCH_SECS s per rate, replay_lag p99 < 1 s (the ceiling implies $((CEILING / 4)) transactions/s)"
+	best=$RATE
+	for r in $SEARCH_RATES; do
+		pg -At -c "SELECT chameleon.wait_caught_up('sb', '10 min')" >/dev/null
+		(
+			while :; do
+				echo "SELECT extract(epoch FROM replay_lag), extract(epoch FROM read_lag) FROM chameleon.show_status WHERE source_name = 'sb';"
+				sleep 0.1
+			done
+		) | runuser -u postgres -- psql -X -q -At -F' ' -h "$B/pg" -p "$PG_PORT" -d postgres >"$B/lag" 2>/dev/null &
+		LAGGER=$!
+		sysbench oltp_write_only "${SB[@]}" --threads="$THREADS" --rate="$r" --time="$SEARCH_SECS" \
+			--report-interval=0 run >"$B/sysbench.log"
+		kill "$LAGGER" 2>/dev/null || true
+		pkill -P "$LAGGER" 2>/dev/null || true
+		sleep 0.3
+		tps=$(awk '/transactions:/ { gsub(/\(/, "", $3); print int($3) }' "$B/sysbench.log")
+		p99=$(awk 'NF >= 1 && $1 != "" { print $1 }' "$B/lag" | sort -g | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999999); print (NR ? v[i] : 99) }')
+		echo "rate $r: sysbench $tps tps, replay_lag $(pct 1)"
+		if awk -v p="$p99" 'BEGIN { exit !(p < 1) }' && [ "$tps" -ge $((r * 95 / 100)) ]; then
+			best=$r
+		else
+			break
+		fi
+	done
+	echo "highest steady rate with replay_lag p99 < 1 s: $best transactions/s = $((best * 4)) row changes/s ($(ratio $((best * 4)) "$CEILING") of the ceiling's $CEILING)"
+fi
