@@ -94,6 +94,19 @@ extern bool config_is_null_node(yaml_node_t *node);
 extern void config_bad_value(const ConfigKey *key, yaml_node_t *node, const char *path,
 							 const char *expected) pg_attribute_noreturn();
 
+/* Writes a list of names; tables: each schema.table, schema_or_table: either. */
+extern void config_walk_string_list(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
+									const char *path, bool tables, bool schema_or_table);
+
+/*
+ * config_override.c: writes type_override; entries of the global block
+ * (load_config) are added after the source's own, which win on the same
+ * MySQL type.
+ */
+extern void config_walk_type_override(ConfigWalk *w, const ConfigKey *key,
+									  yaml_node_t *node, const char *path,
+									  yaml_node_t *global);
+
 /* config_fillfactor.c */
 extern void config_walk_fillfactor(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 								   const char *path, yaml_node_t *global);

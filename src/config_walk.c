@@ -181,9 +181,9 @@ put_string(StringInfo out, const char *s)
 	escape_json(out, s);
 }
 
-/* Writes a list of scalars; each item is checked by check_item if given. */
-static void
-walk_string_list(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
+/* See config_internal.h. */
+void
+config_walk_string_list(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 				 const char *path, bool tables, bool schema_or_table)
 {
 	yaml_node_item_t *item;
@@ -370,7 +370,7 @@ walk_skip_events(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			initStringInfo(&buf);
 			w->out = &buf;
 			config_count_node(w, v);
-			walk_string_list(w, key, v, sub, false, true);
+			config_walk_string_list(w, key, v, sub, false, true);
 			w->out = saved;
 			lists[i] = buf.data;
 		}
@@ -379,119 +379,6 @@ walk_skip_events(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 	for (i = 0; i < 3; i++)
 		appendStringInfo(w->out, "%s\"%s\": %s", i > 0 ? ", " : "",
 						 skip_event_kinds[i], lists[i] ? lists[i] : "[]");
-	appendStringInfoChar(w->out, '}');
-}
-
-/* Writes one type_override entry: {override_to, override_tables}. */
-static void
-walk_override_entry(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
-					const char *path)
-{
-	yaml_node_pair_t *pair;
-	char	   *override_to = NULL;
-	char	   *tables = NULL;
-
-	if (node->type != YAML_MAPPING_NODE)
-		config_bad_value(key, node, path, "a mapping with override_to and override_tables");
-	for (pair = node->data.mapping.pairs.start;
-		 pair < node->data.mapping.pairs.top; pair++)
-	{
-		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
-		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
-		char	   *name;
-		char	   *sub;
-
-		config_count_node(w, k);
-		config_count_node(w, v);
-		name = config_need_scalar(key, k, path, "override_to or override_tables");
-		sub = config_join_path(path, name);
-		if (strcmp(name, "override_to") == 0)
-		{
-			override_to = config_need_scalar(key, v, sub, "a PostgreSQL type name");
-			if (override_to[0] == '\0')
-				config_bad_value(key, v, sub, "a PostgreSQL type name");
-		}
-		else if (strcmp(name, "override_tables") == 0)
-		{
-			StringInfoData buf;
-			StringInfo	saved = w->out;
-
-			initStringInfo(&buf);
-			w->out = &buf;
-			walk_string_list(w, key, v, sub, false, false);
-			w->out = saved;
-			tables = buf.data;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown configuration key \"%s\"", sub),
-					 errdetail("Line %d.", (int) k->start_mark.line + 1),
-					 errhint("Valid keys are: override_to, override_tables.")));
-	}
-	if (override_to == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("configuration key \"%s.override_to\" is required", path),
-				 errdetail("Line %d.", (int) node->start_mark.line + 1),
-				 errhint("Name the PostgreSQL type to use, for example override_to: boolean.")));
-	appendStringInfoString(w->out, "{\"override_to\": ");
-	put_string(w->out, override_to);
-	appendStringInfo(w->out, ", \"override_tables\": %s}",
-					 tables ? tables : "[\"*\"]");
-}
-
-/*
- * Writes type_override; entries of the global block (load_config) are
- * added after the source's own, which win on the same MySQL type.
- */
-static void
-walk_type_override(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
-				   const char *path, yaml_node_t *global)
-{
-	yaml_node_t *blocks[2];
-	List	   *seen = NIL;
-	bool		first = true;
-	int			b;
-
-	blocks[0] = node;
-	blocks[1] = global;
-	appendStringInfoChar(w->out, '{');
-	for (b = 0; b < 2; b++)
-	{
-		yaml_node_pair_t *pair;
-
-		if (blocks[b] == NULL || config_is_null_node(blocks[b]))
-			continue;
-		if (blocks[b]->type != YAML_MAPPING_NODE)
-			config_bad_value(key, blocks[b], path, "a mapping of MySQL column types to overrides");
-		for (pair = blocks[b]->data.mapping.pairs.start;
-			 pair < blocks[b]->data.mapping.pairs.top; pair++)
-		{
-			yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
-			yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
-			char	   *mysql_type;
-			ListCell   *lc;
-			bool		dup = false;
-
-			config_count_node(w, k);
-			mysql_type = config_need_scalar(key, k, path, "a MySQL column type");
-			if (mysql_type[0] == '\0')
-				config_bad_value(key, k, path, "a MySQL column type such as \"tinyint(1)\"");
-			foreach(lc, seen)
-				if (pg_strcasecmp((char *) lfirst(lc), mysql_type) == 0)
-					dup = true;
-			if (dup)
-				continue;
-			seen = lappend(seen, mysql_type);
-			if (!first)
-				appendStringInfoString(w->out, ", ");
-			put_string(w->out, mysql_type);
-			appendStringInfoString(w->out, ": ");
-			walk_override_entry(w, key, v, config_join_path(path, mysql_type));
-			first = false;
-		}
-	}
 	appendStringInfoChar(w->out, '}');
 }
 
@@ -764,10 +651,10 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			put_string(w->out, key->choices[i]);
 			break;
 		case CK_ROLELIST:
-			walk_string_list(w, key, node, path, false, false);
+			config_walk_string_list(w, key, node, path, false, false);
 			break;
 		case CK_TABLELIST:
-			walk_string_list(w, key, node, path, true, false);
+			config_walk_string_list(w, key, node, path, true, false);
 			break;
 		case CK_DURATION:
 			{
@@ -808,7 +695,7 @@ walk_value(ConfigWalk *w, const ConfigKey *key, yaml_node_t *node,
 			walk_skip_events(w, key, node, path);
 			break;
 		case CK_TYPE_OVERRIDE:
-			walk_type_override(w, key, node, path, NULL);
+			config_walk_type_override(w, key, node, path, NULL);
 			break;
 		case CK_FILLFACTOR:
 			config_walk_fillfactor(w, key, node, path, NULL);
@@ -893,7 +780,7 @@ config_walk_source(ConfigWalk *w, yaml_node_t *node, const char *prefix,
 		put_string(w->out, key->name);
 		appendStringInfoString(w->out, ": ");
 		if (global != NULL && key->kind == CK_TYPE_OVERRIDE)
-			walk_type_override(w, key, found[i], path, global);
+			config_walk_type_override(w, key, found[i], path, global);
 		else if (global != NULL && key->kind == CK_FILLFACTOR)
 		{
 			if (found[i] != NULL)

@@ -20,7 +20,7 @@ DDL_SRCS := $(DDL_DIR)/arena.c $(DDL_DIR)/strbuf.c $(DDL_DIR)/quote.c \
 	$(DDL_DIR)/parse_column.c $(DDL_DIR)/parse_key.c \
 	$(DDL_DIR)/parse_create.c \
 	$(DDL_DIR)/parse_alter.c $(DDL_DIR)/parse_misc.c $(DDL_DIR)/types.c \
-	$(DDL_DIR)/writer.c $(DDL_DIR)/translate.c \
+	$(DDL_DIR)/writer.c $(DDL_DIR)/writer_default.c $(DDL_DIR)/translate.c \
 	$(DDL_DIR)/translate_create.c $(DDL_DIR)/translate_alter.c \
 	$(DDL_DIR)/charset.c $(DDL_DIR)/collation_data.c $(DDL_DIR)/layout.c \
 	$(DDL_DIR)/layout_type.c $(DDL_DIR)/layout_alter.c \

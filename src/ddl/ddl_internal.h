@@ -223,6 +223,9 @@ extern bool cddl_needs_enum_type(cddl_writer *w, const cddl_name *table,
 								 const cddl_column *col, const char *pgtype);
 extern bool cddl_is_integer_type(const char *t);
 extern bool cddl_is_json_check(const char *expr, const char *col);
+
+/* Lower-case copy of s without spaces and backquotes, into buf. */
+extern void cddl_squeeze(const char *s, char *buf, size_t size);
 extern bool cddl_write_column_def(cddl_writer *w, cddl_buf *b,
 								  const cddl_name *table,
 								  const cddl_column *col, long long start_with,
