@@ -849,16 +849,20 @@ SELECT s.source_name,
 			ELSE greatest(now() - s.read_pending_since, interval '0')
 	   END AS read_lag,
 	   s.last_read,
-	   -- the oldest change read and not applied, also while the replay is
-	   -- down or blocked (it sets replay_pending_since only when it runs)
+	   -- the oldest change read and not applied: the replay keeps
+	   -- replay_pending_since; when it has not finished a round for 5 s
+	   -- (down, or blocked), the oldest event of the log tells
 	   CASE WHEN s.replay_file IS NULL THEN NULL
-			ELSE greatest(now() - coalesce(s.replay_pending_since,
-										   (SELECT coalesce(e.event_time, now())
-											  FROM chameleon.log_event e
-											 WHERE e.source_id = s.source_id
-											   AND e.event_id > s.replay_event_id
-											 ORDER BY e.event_id LIMIT 1),
-										   now()), interval '0')
+			WHEN s.replay_pending_since IS NOT NULL
+				THEN greatest(now() - s.replay_pending_since, interval '0')
+			WHEN s.last_replay IS NULL OR s.last_replay < now() - interval '5 s'
+				THEN greatest(now() - coalesce((SELECT coalesce(e.event_time, now())
+												  FROM chameleon.log_event e
+												 WHERE e.source_id = s.source_id
+												   AND e.event_id > s.replay_event_id
+												 ORDER BY e.event_id LIMIT 1),
+											   now()), interval '0')
+			ELSE interval '0'
 	   END AS replay_lag,
 	   s.last_replay,
 	   s.read_file || ':' || s.read_pos
