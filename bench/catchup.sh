@@ -147,7 +147,7 @@ if [ "${WHILE_TPS:-0}" -gt 0 ]; then
 		sleep 0.1
 	done
 	t_lag=$(now)
-	kill -INT "$LOAD_PID" 2>/dev/null || true
+	kill -TERM "$LOAD_PID" 2>/dev/null || true
 	wait "$LOAD_PID" 2>/dev/null || true
 	LOAD_PID=
 	ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '10 min')")
