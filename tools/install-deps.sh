@@ -14,7 +14,7 @@ PACKAGES=(
 	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
 	libmariadb-dev libyaml-dev zlib1g-dev libzstd-dev
 	mariadb-server mariadb-client mariadb-test
-	sysbench pgloader
+	sysbench pgloader postgresql-15-postgis-3
 )
 MONITORING_PACKAGES=(prometheus-postgres-exporter prometheus)
 MONITORING_SERVICES=(prometheus-postgres-exporter prometheus)
