@@ -227,6 +227,20 @@ image_from_arrays(FkImage *img, ArrayType *names, ArrayType *values)
 	}
 }
 
+/* The child's column of the key's column i; ERROR when the table lacks it. */
+static int
+fk_column(const ReplayTable *child, const ReplayFk *fk, int i)
+{
+	int			c = replay_column_index(child, fk->columns[i]);
+
+	if (c < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of foreign key \"%s\" is missing from table %s.%s",
+						fk->columns[i], fk->name, child->schema_name, child->table_name)));
+	return c;
+}
+
 /*
  * Runs one action on the referencing table: rows whose key columns equal
  * old[] are deleted, or get NULL, their default or new[].  With want_rows,
@@ -253,13 +267,8 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 						 quote_identifier(child->table_name));
 		for (int i = 0; i < fk->ncols; i++)
 		{
-			int			c = replay_column_index(child, fk->columns[i]);
+			int			c = fk_column(child, fk, i);
 
-			if (c < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" of foreign key \"%s\" is missing from table %s.%s",
-								fk->columns[i], fk->name, child->schema_name, child->table_name)));
 			if (i > 0)
 				appendStringInfoString(&sql, ", ");
 			appendStringInfo(&sql, "%s = ", quote_identifier(fk->columns[i]));
@@ -277,13 +286,8 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 	appendStringInfoString(&sql, " WHERE ");
 	for (int i = 0; i < fk->ncols; i++)
 	{
-		int			c = replay_column_index(child, fk->columns[i]);
+		int			c = fk_column(child, fk, i);
 
-		if (c < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of foreign key \"%s\" is missing from table %s.%s",
-							fk->columns[i], fk->name, child->schema_name, child->table_name)));
 		if (i > 0)
 			appendStringInfoString(&sql, " AND ");
 		args[nargs++] = cat_text(old[i]);

@@ -20,8 +20,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
 use ChameleonTest::MariaDB;
+use ChameleonTest::Replica qw(poll_until);
 use ChameleonTest::Postgres qw(chameleon_node);
-use ChameleonTest::Replica;
 
 my $m = ChameleonTest::MariaDB->new(name => 'reader');
 $m->start;
@@ -78,9 +78,15 @@ sub stop_reader
 # Waits until the read position reaches the MariaDB's current position.
 sub wait_read_caught_up
 {
-	my ($file, $pos) = $m->current_position;
-	return $node->poll_query_until('postgres',
-		"SELECT read_file = '$file' AND read_pos = $pos FROM chameleon.source WHERE source_id = $sid");
+	# the server's position is read again each time: MariaDB may write a
+	# binlog checkpoint event late, after the last transaction
+	return poll_until(
+		sub {
+			my ($file, $pos) = $m->current_position;
+			return $node->safe_psql('postgres',
+				"SELECT read_file = '$file' AND read_pos = $pos FROM chameleon.source WHERE source_id = $sid") eq 't';
+		},
+		timeout => 180, interval => 0.2);
 }
 
 # The kinds of the logged events, in event order.
