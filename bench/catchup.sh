@@ -30,6 +30,8 @@
 #	under 1 s, the rate counts every row change applied meanwhile.
 #	PERF=1 also records a CPU profile of both workers (linux-perf) and
 #	prints its top symbols.
+#	PG_CONF='shared_buffers = 1GB;...' adds postgresql.conf lines; the
+#	ceiling runs in the same cluster, so both sides get them.
 #	Run as root: bash bench/catchup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -290,7 +292,7 @@ T_CEIL=$(elapsed "$t2" "$t3")
 T_CEIL_SUB=$(elapsed "$t3" "$t4")
 
 echo
-echo "=== results ($TABLES x $ROWS rows, sysbench $THREADS threads, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "=== results ($TABLES x $ROWS rows, sysbench $THREADS threads, $(nproc) cores, shared_buffers $(pg -At -c 'SHOW shared_buffers'), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "backlog:                  $done_changes row changes in MariaDB, $APPLIED applied (replayed_rows)"
 echo "wait_caught_up returned:  $ok (WAIT_MODE=$WAIT_MODE); tables: $CHECK"
 echo "oldest snapshot during the catch-up: $(sort -n "$B/xmin_age" | tail -1 | awk '{ print $1 " transactions old, held by " $2 }') (backend_xmin, sampled every second)"

@@ -102,7 +102,8 @@ bench_sysbench_prepare()
 	sysbench oltp_write_only "${SB[@]}" prepare >/dev/null
 }
 
-# Starts PostgreSQL with chameleon; arguments are extra postgresql.conf lines.
+# Starts PostgreSQL with chameleon; arguments (and PG_CONF, ';'-separated)
+# are extra postgresql.conf lines.
 bench_start_pg()
 {
 	mkdir -p "$B/pg" && chown postgres "$B/pg"
@@ -118,6 +119,10 @@ bench_start_pg()
 		for line in "$@"; do
 			echo "$line"
 		done
+		# PG_CONF: more lines, separated by ';' (say "shared_buffers = 1GB")
+		if [ -n "${PG_CONF:-}" ]; then
+			tr ';' '\n' <<<"$PG_CONF"
+		fi
 	} >>"$B/pg/postgresql.conf"
 	runuser -u postgres -- pg_ctl -D "$B/pg" -l "$B/pg/server.log" -w start >/dev/null
 	PG_STARTED=1
