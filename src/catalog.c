@@ -23,7 +23,10 @@
 #include "catalog.h"
 #include "owner.h"
 
-/* statements a process plans at most; beyond this, plans are not kept */
+/*
+ * statements a process keeps plans of, per cache; beyond this, plans are
+ * not kept
+ */
 #define CAT_MAX_PLANS	256
 
 /* A kept plan, found by the text of its statement. */
@@ -35,7 +38,13 @@ typedef struct CatPlan
 	SPIPlanPtr	plan;
 } CatPlan;
 
+/*
+ * Two caches: the fixed catalogue statements, and the statements built for
+ * target tables (foreign-key actions, one text per key and action), which
+ * must not crowd the first one out.
+ */
 static HTAB *cat_plans = NULL;
+static HTAB *target_plans = NULL;
 
 /* Hashes the statement text a key points to. */
 static uint32
@@ -53,9 +62,9 @@ cat_key_match(const void *a, const void *b, Size keysize)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-/* The kept plan of a statement, prepared on first use. */
+/* The kept plan of a statement in cache *plans, prepared on first use. */
 static SPIPlanPtr
-cat_plan(const char *sql, int nargs, const CatArg *args)
+cat_plan(HTAB **plans, const char *sql, int nargs, const CatArg *args)
 {
 	CatPlan    *entry;
 	bool		found;
@@ -67,7 +76,7 @@ cat_plan(const char *sql, int nargs, const CatArg *args)
 	for (int i = 0; i < nargs; i++)
 		types[i] = args[i].type;
 
-	if (cat_plans == NULL)
+	if (*plans == NULL)
 	{
 		HASHCTL		ctl;
 
@@ -77,10 +86,10 @@ cat_plan(const char *sql, int nargs, const CatArg *args)
 		ctl.hash = cat_key_hash;
 		ctl.match = cat_key_match;
 		ctl.hcxt = TopMemoryContext;
-		cat_plans = hash_create("chameleon catalogue plans", 64, &ctl,
-								HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		*plans = hash_create("chameleon statement plans", 64, &ctl,
+							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 	}
-	entry = hash_search(cat_plans, &sql, HASH_FIND, NULL);
+	entry = hash_search(*plans, &sql, HASH_FIND, NULL);
 	if (entry != NULL)
 	{
 		/* the same text with other parameter types is a programming error */
@@ -94,7 +103,7 @@ cat_plan(const char *sql, int nargs, const CatArg *args)
 	if (plan == NULL)
 		elog(ERROR, "could not prepare catalogue statement (%s): %s",
 			 SPI_result_code_string(SPI_result), sql);
-	if (hash_get_num_entries(cat_plans) >= CAT_MAX_PLANS)
+	if (hash_get_num_entries(*plans) >= CAT_MAX_PLANS)
 		return plan;			/* freed with SPI's procedure context */
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "could not keep the plan of: %s", sql);
@@ -102,7 +111,7 @@ cat_plan(const char *sql, int nargs, const CatArg *args)
 	{
 		char	   *key = MemoryContextStrdup(TopMemoryContext, sql);
 
-		entry = hash_search(cat_plans, &key, HASH_ENTER, &found);
+		entry = hash_search(*plans, &key, HASH_ENTER, &found);
 		entry->sql = key;
 		entry->nargs = nargs;
 		memcpy(entry->types, types, sizeof(Oid) * nargs);
@@ -127,13 +136,13 @@ cat_text_array(const List *strings)
 					 false);
 }
 
-/* See catalog.h. */
+/* Runs a statement through its plan kept in cache *plans. */
 static uint64
-cat_execute(const char *sql, int nargs, const CatArg *args)
+cat_execute(HTAB **plans, const char *sql, int nargs, const CatArg *args)
 {
 	Datum		values[FUNC_MAX_ARGS];
 	char		nulls[FUNC_MAX_ARGS + 1];
-	SPIPlanPtr	plan = cat_plan(sql, nargs, args);
+	SPIPlanPtr	plan = cat_plan(plans, sql, nargs, args);
 	int			rc;
 
 	for (int i = 0; i < nargs; i++)
@@ -180,7 +189,7 @@ cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic)
 			exec_dynamic(sql);
 			return 0;
 		}
-		return cat_execute(sql, nargs, args);
+		return cat_execute(&cat_plans, sql, nargs, args);
 	}
 	SetUserIdAndSecContext(session, sec);
 	PG_TRY();
@@ -188,7 +197,7 @@ cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic)
 		if (dynamic)
 			exec_dynamic(sql);
 		else
-			n = cat_execute(sql, nargs, args);
+			n = cat_execute(&cat_plans, sql, nargs, args);
 	}
 	PG_FINALLY();
 	{
@@ -209,7 +218,7 @@ chameleon_cat_run(const char *sql, int nargs, const CatArg *args)
 uint64
 chameleon_target_run(const char *sql, int nargs, const CatArg *args)
 {
-	return cat_execute(sql, nargs, args);
+	return cat_execute(&target_plans, sql, nargs, args);
 }
 
 /* See catalog.h. */

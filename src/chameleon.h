@@ -102,6 +102,7 @@ extern Size chameleon_shmem_size(void);
 extern void chameleon_shmem_request(void);
 extern void chameleon_shmem_startup(void);
 extern void chameleon_require_shmem(void);
+extern ChameleonSlot *chameleon_find_slot(int32 source_id);
 extern void chameleon_wake_launcher(void);
 extern void chameleon_wake_replay(int32 source_id);
 extern void chameleon_pause_worker(int32 source_id, ChameleonWorkerKind kind);

@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "config_internal.h"
+#include "names.h"
 
 static const char *const skip_event_kinds[] = {"insert", "update", "delete", NULL};
 
@@ -231,9 +232,7 @@ check_target_schema(const char *name, yaml_node_t *node, const char *path)
 				 errdetail("Line %d: a schema name must have 1 to %d bytes.",
 						   (int) node->start_mark.line + 1, NAMEDATALEN - 1),
 				 errhint("Choose a shorter schema name.")));
-	if (strncmp(name, "pg_", 3) == 0 ||
-		strcmp(name, "information_schema") == 0 ||
-		strcmp(name, "chameleon") == 0)
+	if (chameleon_schema_reserved(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("PostgreSQL schema \"%s\" cannot be a replication target", name),
@@ -250,9 +249,7 @@ check_target_schema(const char *name, yaml_node_t *node, const char *path)
 static void
 check_pgsql_source_schema(const char *name, yaml_node_t *node, const char *path)
 {
-	if (strncmp(name, "pg_", 3) == 0 ||
-		strcmp(name, "information_schema") == 0 ||
-		strcmp(name, "chameleon") == 0)
+	if (chameleon_schema_reserved(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("schema \"%s\" cannot be copied from a pgsql source (configuration key \"%s\")",

@@ -197,10 +197,8 @@ fill_srids(MYSQL *conn, const JobTable *t, cddl_stmt *st)
  * anything else in the existing table.
  */
 static bool
-kept_table_postgis(const char *schema, const char *table, const cddl_stmt *st)
+kept_table_postgis(Oid relid, const cddl_stmt *st)
 {
-	Oid			relid = get_relname_relid(table, get_namespace_oid(schema, false));
-
 	if (!chameleon_postgis_installed())
 		return false;
 	for (const cddl_column *c = st->columns; c; c = c->next)
@@ -209,7 +207,7 @@ kept_table_postgis(const char *schema, const char *table, const cddl_stmt *st)
 
 		if (c->type.base != CDDL_T_GEOMETRY)
 			continue;
-		att = get_attnum(relid, c->name);
+		att = get_attnum(relid, chameleon_pg_name(c->name));
 		if (att != InvalidAttrNumber &&
 			chameleon_geo_target(get_atttype(relid, att)) != CHAMELEON_GEO_POSTGIS)
 			return false;
@@ -296,14 +294,15 @@ job_create_table(MYSQL *conn, const ChameleonSourceConf *conf, JobTable *t,
 		ok = cddl_translate(doc, doc->stmts, &opts, &out, &err);
 		if (ok)
 		{
-			bool		kept = false;
+			Oid			kept_relid = InvalidOid;
+			bool		kept;
 
 			/* keep_existing_schema: an existing table stays as it is */
 			if (conf->keep_existing_schema)
-				kept = strcmp(CAT_VALUE("SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1, $2)) IS NOT NULL",
-										cat_text(t->load_schema), cat_text(t->source_table)), "t") == 0;
-			postgis = kept ? kept_table_postgis(t->load_schema, t->source_table, doc->stmts)
-				: opts.postgis;
+				kept_relid = RangeVarGetRelid(chameleon_rangevar(t->load_schema, t->source_table),
+											  NoLock, true);
+			kept = OidIsValid(kept_relid);
+			postgis = kept ? kept_table_postgis(kept_relid, doc->stmts) : opts.postgis;
 			for (cddl_sql *q = kept ? NULL : out.statements; q; q = q->next)
 				chameleon_target_exec(q->text);
 			/* keys and indexes: after the data */
@@ -526,6 +525,16 @@ job_swap(const ChameleonSourceConf *conf, const ChameleonJob *job)
 	drop_loading_schemas(conf->source_id, conf->owner);
 }
 
+/* Whether the source's status is running (false when the source is gone). */
+static bool
+source_is_running(int32 source_id)
+{
+	const char *status = CAT_VALUE("SELECT status FROM chameleon.source WHERE source_id = $1",
+								   cat_int4(source_id));
+
+	return status != NULL && strcmp(status, "running") == 0;
+}
+
 /* Runs the job; ERROR on any failure. */
 static void
 job_run(ChameleonJob *job)
@@ -550,8 +559,7 @@ job_run(ChameleonJob *job)
 	old = MemoryContextSwitchTo(jobcxt);
 	conf = chameleon_conf_load(job->source_id);
 	MemoryContextSwitchTo(old);
-	running = strcmp(CAT_VALUE("SELECT status FROM chameleon.source WHERE source_id = $1",
-							   cat_int4(job->source_id)), "running") == 0;
+	running = source_is_running(job->source_id);
 	busy_status = job->kind == JOB_SYNC_TABLES ? "syncing" : "initialising";
 	final_status = job->kind == JOB_SYNC_TABLES ? "synced" : "initialised";
 	if (running)
@@ -705,11 +713,18 @@ job_record_failure(ChameleonJob *job, const char *message)
 
 	chameleon_xact_begin("chameleon: record failure");
 	if (CAT_RUN("SELECT owner::pg_catalog.oid FROM chameleon.source WHERE source_id = $1",
-				cat_int4(job->source_id)) > 0)
-		owner = DatumGetObjectId(cat_get_datum(0, 1, &isnull));
+				cat_int4(job->source_id)) == 0)
+	{
+		/* the source is gone (dropped, or never committed): nothing to record */
+		chameleon_xact_commit();
+		ereport(LOG,
+				(errmsg("%s of source \"%s\" failed after the source was dropped: %s",
+						chameleon_job_name(job->kind), job->source_name, message)));
+		return;
+	}
+	owner = DatumGetObjectId(cat_get_datum(0, 1, &isnull));
 	f.message = message;
-	running = strcmp(CAT_VALUE("SELECT status FROM chameleon.source WHERE source_id = $1",
-							   cat_int4(job->source_id)), "running") == 0;
+	running = source_is_running(job->source_id);
 	chameleon_state_record_error(job->source_id, job->source_name, &f, !running);
 	CAT_RUN("UPDATE chameleon.source SET job_error = $2 WHERE source_id = $1",
 			cat_int4(job->source_id), cat_text(message));

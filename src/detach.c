@@ -21,6 +21,7 @@
 
 #include "catalog.h"
 #include "chameleon.h"
+#include "worker_util.h"
 
 PG_FUNCTION_INFO_V1(chameleon_sql_stop_source);
 
@@ -30,10 +31,7 @@ wait_worker_gone(int32 source_id, ChameleonWorkerKind kind)
 {
 	while (chameleon_worker_attached(source_id, kind))
 	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		chameleon_nap(100L, PG_WAIT_EXTENSION);
 	}
 }
 
@@ -82,10 +80,7 @@ chameleon_sql_stop_source(PG_FUNCTION_ARGS)
 	wait_worker_gone(source_id, CHAMELEON_WORKER_READER);
 	while (!replay_drained(source_id, name))
 	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		chameleon_nap(100L, PG_WAIT_EXTENSION);
 	}
 	chameleon_pause_worker(source_id, CHAMELEON_WORKER_REPLAY);
 	wait_worker_gone(source_id, CHAMELEON_WORKER_REPLAY);

@@ -312,11 +312,13 @@ chameleon_log_recycle(int32 source_id, int64 replayed_upto, bool wait, int64 *lo
 
 /* The work of chameleon_log_maintain(), errors left to the caller. */
 static void
-log_maintain(int32 source_id, const char *source_name, int64 replayed_upto,
-			 TimestampTz now)
+log_maintain(int32 source_id, int64 replayed_upto, TimestampTz now)
 {
 	bool		pass_due;
 	bool		recycle_due;
+	int64		lowest_end;
+	int			dropped;
+	char	   *purged = NULL;
 
 	recycle_due = maint.drop_at < 0 ||
 		(replayed_upto + 1 >= maint.drop_at && replayed_upto != maint.quiet_upto);
@@ -326,31 +328,26 @@ log_maintain(int32 source_id, const char *source_name, int64 replayed_upto,
 		return;
 
 	chameleon_xact_begin("chameleon replay: log maintenance");
+	dropped = chameleon_log_recycle(source_id, replayed_upto, false, &lowest_end);
+	if (dropped >= 0)
 	{
-		int64		lowest_end;
-		int			dropped = chameleon_log_recycle(source_id, replayed_upto, false, &lowest_end);
-		char	   *purged = NULL;
-
-		if (dropped >= 0)
-		{
-			maint.drop_at = lowest_end;
-			maint.quiet_upto = replayed_upto;
-		}
-		if (pass_due)
-		{
-			purged = CAT_VALUE("SELECT chameleon._purge_batches($1, false)",
-							   cat_int4(source_id));
-			maint.last_pass = now;
-			ereport(maint.auto_enabled ? LOG : DEBUG1,
-					(errmsg("maintenance: %d log partitions dropped%s, %s replayed log batches deleted",
-							Max(dropped, 0),
-							dropped < 0 ? " (log busy, retried later)" : "",
-							purged ? purged : "0")));
-		}
-		else if (dropped > 0)
-			ereport(DEBUG1,
-					(errmsg("dropped %d replayed log partitions", dropped)));
+		maint.drop_at = lowest_end;
+		maint.quiet_upto = replayed_upto;
 	}
+	if (pass_due)
+	{
+		purged = CAT_VALUE("SELECT chameleon._purge_batches($1, false)",
+						   cat_int4(source_id));
+		maint.last_pass = now;
+		ereport(maint.auto_enabled ? LOG : DEBUG1,
+				(errmsg("maintenance: %d log partitions dropped%s, %s replayed log batches deleted",
+						Max(dropped, 0),
+						dropped < 0 ? " (log busy, retried later)" : "",
+						purged ? purged : "0")));
+	}
+	else if (dropped > 0)
+		ereport(DEBUG1,
+				(errmsg("dropped %d replayed log partitions", dropped)));
 	chameleon_xact_commit();
 }
 
@@ -372,7 +369,7 @@ chameleon_log_maintain(int32 source_id, const char *source_name, int64 replayed_
 
 	PG_TRY();
 	{
-		log_maintain(source_id, source_name, replayed_upto, now);
+		log_maintain(source_id, replayed_upto, now);
 	}
 	PG_CATCH();
 	{

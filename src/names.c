@@ -68,3 +68,11 @@ chameleon_sql_loading_schema_pattern(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(chameleon_loading_schema_pattern(PG_GETARG_INT32(0))));
 }
+
+/* See names.h. */
+bool
+chameleon_schema_reserved(const char *name)
+{
+	return strncmp(name, "pg_", 3) == 0 || strcmp(name, "information_schema") == 0 ||
+		strcmp(name, "chameleon") == 0;
+}

@@ -25,4 +25,10 @@ extern char *chameleon_loading_schema_name(int32 source_id, int n);
 /* The LIKE pattern that matches every loading schema of a source. */
 extern char *chameleon_loading_schema_pattern(int32 source_id);
 
+/*
+ * Whether a schema name is PostgreSQL's or chameleon's (pg_*,
+ * information_schema, chameleon): never a target, nor a pgsql source.
+ */
+extern bool chameleon_schema_reserved(const char *name);
+
 #endif							/* CHAMELEON_NAMES_H */

@@ -74,8 +74,8 @@ chameleon_rel_owner(Oid relid)
 	return relowner;
 }
 
-/* See owner.h. */
-bool
+/* Whether role may act as the owner of relation relid. */
+static bool
 chameleon_may_own(Oid relid, Oid role)
 {
 	Oid			relowner = chameleon_rel_owner(relid);

@@ -53,7 +53,4 @@ extern void chameleon_check_table_owner(Oid relid, Oid role, const char *source_
 /* The owner of relation relid, InvalidOid if it does not exist. */
 extern Oid	chameleon_rel_owner(Oid relid);
 
-/* Whether role may act as the owner of relation relid. */
-extern bool chameleon_may_own(Oid relid, Oid role);
-
 #endif							/* CHAMELEON_OWNER_H */

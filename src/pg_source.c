@@ -525,8 +525,7 @@ copy_one_table(const ChameleonSourceConf *conf, int32 source_id, bool with_data,
 static void
 check_source_schema(const ChameleonSourceConf *conf, const char *sschema)
 {
-	if (strncmp(sschema, "pg_", 3) == 0 || strcmp(sschema, "information_schema") == 0 ||
-		strcmp(sschema, "chameleon") == 0)
+	if (chameleon_schema_reserved(sschema))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("schema \"%s\" cannot be copied from a pgsql source (source \"%s\")",

@@ -37,6 +37,7 @@
 
 #include "catalog.h"
 #include "progress.h"
+#include "worker_util.h"
 
 /* the first report after this long, then every tenth of the time elapsed */
 #define PROGRESS_FIRST_MS	3000
@@ -160,10 +161,7 @@ chameleon_wait_with_progress(BackgroundWorkerHandle *handle, const ChameleonProg
 
 		if (GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 PROGRESS_POLL_MS, WAIT_EVENT_BGWORKER_SHUTDOWN);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		chameleon_nap(PROGRESS_POLL_MS, WAIT_EVENT_BGWORKER_SHUTDOWN);
 
 		now = GetCurrentTimestamp();
 		if (!visible || now < next)

@@ -102,16 +102,6 @@ reader_give_up(ReaderState *st, const char *message)
 	chameleon_state_stop_on_error(st->source_id, st->source_name, &f);
 }
 
-/* Waits ms milliseconds on the latch, interruptibly. */
-static void
-reader_sleep(long ms)
-{
-	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					 ms, PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
-	CHECK_FOR_INTERRUPTS();
-}
-
 /*
  * Handles a failed read or connection: gives up (binlog gone, or
  * on_error_read = exit), or waits with back-off and resumes from the
@@ -136,7 +126,7 @@ reader_read_failed(ReaderState *st, const char *message, unsigned int server_err
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("%s", message),
 			 errdetail("Reconnecting in %ld ms (on_error_read is continue).", *backoff_ms)));
-	reader_sleep(*backoff_ms);
+	chameleon_nap(*backoff_ms, PG_WAIT_EXTENSION);
 	*backoff_ms = Min(*backoff_ms * 2, 60000);
 
 	chameleon_xact_begin("chameleon: reader resume");
@@ -341,8 +331,6 @@ reader_event(ReaderState *st, cbl_event *ev, ReaderPos *ev_start, bool mariadb)
 			strlcpy(st->cur.file, pnstrdup(ev->u.rotate.file.ptr, ev->u.rotate.file.len),
 					READER_FILE_LEN);
 			st->cur.pos = ev->u.rotate.position;
-			if (!st->xact_open && !st->xact_has_start)
-				st->done = st->cur;
 			break;
 
 		case CBL_EV_HEARTBEAT:
@@ -498,7 +486,7 @@ reader_run(ReaderState *st)
 			/* not asked for (blocking dump), but harmless: reconnect later */
 			reader_flush(st, true);
 			reader_close();
-			reader_sleep(st->conf->sleep_loop * 1000L);
+			chameleon_nap(st->conf->sleep_loop * 1000L, PG_WAIT_EXTENSION);
 			continue;
 		}
 		backoff_ms = 1000;

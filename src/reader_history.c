@@ -498,26 +498,31 @@ reader_history_seed(ReaderState *st)
 		return;
 	flavour = chameleon_history_flavour(hist_conn(st));
 	foreach(lc, todo)
-	{
-		const char *key = (const char *) lfirst(lc);
-		const char *schema;
-		const char *table;
-		char	   *why = NULL;
-		char	   *text;
-		cddl_layout *layout = NULL;
-
-		hist_key_names(key, &schema, &table);
-		text = chameleon_history_read(hist_conn(st), schema, table, flavour, &why);
-		if (text != NULL)
-			layout = hist_parse(text, schema, flavour, &why);
-		(void) hist_put(hist_table(key, true),
-						hist_entry(st->done.file, st->done.pos, layout, why, false), true);
-		hist.pending = true;
-		ereport(LOG,
-				(errmsg("schema history of MySQL table \"%s.%s\" starts at %s:" UINT64_FORMAT " with its current definition",
-						schema, table, st->done.file, st->done.pos),
-				 layout ? 0 : errdetail("Its layout is unknown: %s.", why)));
-	}
+		(void) hist_seed_current(st, (const char *) lfirst(lc), flavour, &st->done);
 	list_free(todo);
+}
+
+/* See reader_history_internal.h. */
+HistTable *
+hist_seed_current(ReaderState *st, const char *key, cddl_flavour flavour, const ReaderPos *pos)
+{
+	const char *schema;
+	const char *table;
+	char	   *why = NULL;
+	char	   *text;
+	cddl_layout *layout = NULL;
+	HistTable  *ht = hist_table(key, true);
+
+	hist_key_names(key, &schema, &table);
+	text = chameleon_history_read(hist_conn(st), schema, table, flavour, &why);
+	if (text != NULL)
+		layout = hist_parse(text, schema, flavour, &why);
+	(void) hist_put(ht, hist_entry(pos->file, pos->pos, layout, why, false), true);
+	hist.pending = true;
+	ereport(LOG,
+			(errmsg("schema history of MySQL table \"%s.%s\" starts at %s:" UINT64_FORMAT " with its current definition",
+					schema, table, pos->file, pos->pos),
+			 layout ? 0 : errdetail("Its layout is unknown: %s.", why)));
+	return ht;
 }
 

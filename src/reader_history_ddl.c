@@ -34,7 +34,7 @@ typedef struct HistChange
 	char		key[READER_KEY_LEN];
 	cddl_layout *layout;		/* owned copy, or NULL */
 	char	   *why;
-	bool		removed;		/* the table is gone or unknown */
+	bool		failed;			/* the model could not follow the statement */
 } HistChange;
 
 /* What the lookup callbacks of one statement see. */
@@ -109,8 +109,11 @@ ddl_lookup(void *ctx, const char *schema, const char *table)
 	return e ? e->layout : NULL;
 }
 
-/* Records what the statement made of a table (layout: an owned copy). */
-static void
+/*
+ * Records what the statement made of a table (layout: an owned copy);
+ * returns the record, NULL when the name cannot be a key.
+ */
+static HistChange *
 ddl_set(HistDdl *d, const cddl_name *name, cddl_layout *layout, const char *why)
 {
 	char		key[READER_KEY_LEN];
@@ -120,14 +123,14 @@ ddl_set(HistDdl *d, const cddl_name *name, cddl_layout *layout, const char *why)
 		!reader_make_key(key, name->schema, name->name))
 	{
 		cddl_layout_free(layout);
-		return;
+		return NULL;
 	}
 	c = palloc0(sizeof(HistChange));
 	memcpy(c->key, key, READER_KEY_LEN);
 	c->layout = layout;
-	c->removed = (layout == NULL);
 	c->why = why ? pstrdup(why) : NULL;
 	d->changes = lappend(d->changes, c);
+	return c;
 }
 
 /* A name with the statement's default schema filled in. */
@@ -141,6 +144,16 @@ qualified(const cddl_name *n, const char *db)
 	return out;
 }
 
+/* Records that the model could not follow the statement for a table. */
+static void
+ddl_failed(HistDdl *d, const cddl_name *name, const char *why)
+{
+	HistChange *c = ddl_set(d, name, NULL, why);
+
+	if (c != NULL)
+		c->failed = true;
+}
+
 /* Marks every table a statement names as unknown (the model failed). */
 static void
 ddl_unknown(HistDdl *d, const cddl_stmt *stmt, const char *db, const char *why)
@@ -150,25 +163,25 @@ ddl_unknown(HistDdl *d, const cddl_stmt *stmt, const char *db, const char *why)
 	if (stmt->table.name != NULL)
 	{
 		n = qualified(&stmt->table, db);
-		ddl_set(d, &n, NULL, why);
+		ddl_failed(d, &n, why);
 	}
 	for (cddl_namelist *l = stmt->tables; l; l = l->next)
 	{
 		n = qualified(&l->name, db);
-		ddl_set(d, &n, NULL, why);
+		ddl_failed(d, &n, why);
 	}
 	for (cddl_rename *r = stmt->renames; r; r = r->next)
 	{
 		n = qualified(&r->from, db);
-		ddl_set(d, &n, NULL, why);
+		ddl_failed(d, &n, why);
 		n = qualified(&r->to, db);
-		ddl_set(d, &n, NULL, why);
+		ddl_failed(d, &n, why);
 	}
 	for (cddl_alter_cmd *a = stmt->cmds; a; a = a->next)
 		if (a->new_table.name != NULL)
 		{
 			n = qualified(&a->new_table, db);
-			ddl_set(d, &n, NULL, why);
+			ddl_failed(d, &n, why);
 		}
 }
 
@@ -244,7 +257,13 @@ reader_history_ddl(ReaderState *st, const char *db, const char *query,
 
 		hash_seq_init(&seq, hist.schemas);
 		while ((s = (HistSchema *) hash_seq_search(&seq)) != NULL)
+		{
+			if (s->known && s->charset)
+				pfree(s->charset);
+			if (s->known && s->collation)
+				pfree(s->collation);
 			(void) hash_search(hist.schemas, s->name, HASH_REMOVE, NULL);
+		}
 	}
 
 	memset(&err, 0, sizeof(err));
@@ -321,7 +340,7 @@ reader_history_ddl(ReaderState *st, const char *db, const char *query,
 		e = hist_entry(end->file, end->pos, c->layout, c->why, false);
 		if (hist_put(hist_table(c->key, true), e, false))
 			hist.pending = true;
-		if (c->layout == NULL && c->why != NULL && strstr(c->why, "could not follow") != NULL)
+		if (c->failed)
 			ereport(LOG,
 					(errmsg("schema history of MySQL table \"%s.%s\": %s", schema, table, c->why)));
 	}

@@ -106,6 +106,12 @@ extern HistEntry *hist_entry(const char *file, uint64 pos, cddl_layout *layout,
 /* Reads a stored layout text (NULL with *why when it cannot be read). */
 extern cddl_layout *hist_parse(const char *text, const char *schema,
 							   cddl_flavour flavour, char **why);
+/*
+ * Starts the history of a table that has none with its current definition
+ * (SHOW CREATE TABLE), valid from pos on; returns its entries.
+ */
+extern HistTable *hist_seed_current(ReaderState *st, const char *key,
+									cddl_flavour flavour, const ReaderPos *pos);
 /* Puts an entry away until the decoder goes. */
 extern void hist_bury(HistEntry *e);
 

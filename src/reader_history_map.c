@@ -170,25 +170,7 @@ layout_problem(ReaderState *st, ReaderTable *rt, const ReaderPos *pos,
 	HistEntry  *e;
 
 	if (ht == NULL || ht->n == 0)
-	{
-		const char *schema;
-		const char *table;
-		char	   *why = NULL;
-		char	   *text;
-		cddl_flavour flavour = chameleon_history_flavour(hist_conn(st));
-		cddl_layout *layout = NULL;
-
-		hist_key_names(rt->key, &schema, &table);
-		text = chameleon_history_read(hist_conn(st), schema, table, flavour, &why);
-		if (text != NULL)
-			layout = hist_parse(text, schema, flavour, &why);
-		ht = hist_table(rt->key, true);
-		(void) hist_put(ht, hist_entry(pos->file, pos->pos, layout, why, false), true);
-		hist.pending = true;
-		ereport(LOG,
-				(errmsg("no schema history for MySQL table \"%s.%s\": its current definition is used from %s:" UINT64_FORMAT " on",
-						schema, table, pos->file, pos->pos)));
-	}
+		ht = hist_seed_current(st, rt->key, chameleon_history_flavour(hist_conn(st)), pos);
 	e = hist_at(ht, pos);
 	if (e == NULL)
 		return psprintf("no layout is known for it at %s:" UINT64_FORMAT, pos->file, pos->pos);
@@ -247,10 +229,7 @@ reader_history_hook(void *arg, cbl_table *t, cbl_error *err)
 		if (rt->syncing)
 		{
 			/* the copy writes its layout right after its snapshot */
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 HIST_SYNC_WAIT_MS, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
+			chameleon_nap(HIST_SYNC_WAIT_MS, PG_WAIT_EXTENSION);
 		}
 		else if (reloaded || chameleon_catalog_generation() == hist.generation)
 			break;

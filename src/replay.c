@@ -339,6 +339,15 @@ apply_round_fast(ReplayRound *r)
 	return true;
 }
 
+/* Appends event_id to the events a redo leaves out. */
+static int64 *
+skip_add(int64 *skip, int *nskip, int64 event_id)
+{
+	skip = skip ? repalloc(skip, sizeof(int64) * (*nskip + 1)) : palloc(sizeof(int64));
+	skip[(*nskip)++] = event_id;
+	return skip;
+}
+
 /*
  * Applies every source transaction of (r->start, r->end], each in a
  * subtransaction, handling failures per on_error_replay.
@@ -416,10 +425,16 @@ apply_round_careful(ReplayRound *r)
 					ReThrowError(edata);
 				if (++attempts > REPLAY_MAX_REDO)
 					chameleon_state_stop_on_error(state.source_id, state.source_name, &f);
+				/*
+				 * The row's own value: the context still names the event's
+				 * table (the same pointer), not a table a foreign-key action
+				 * of the row was changing; that table is disabled instead.
+				 */
 				if (value_error(edata) && state.ctx.event != NULL &&
 					state.ctx.event->event_id == event_id &&
-					strchr("IUD", state.ctx.event->kind) != NULL &&
-					state.ctx.event->kind != '\0')
+					(state.ctx.event->kind == 'I' || state.ctx.event->kind == 'U' ||
+					 state.ctx.event->kind == 'D') &&
+					state.ctx.table == state.ctx.event->table)
 				{
 					/*
 					 * A value PostgreSQL cannot hold: the row goes to
@@ -427,18 +442,14 @@ apply_round_careful(ReplayRound *r)
 					 * the transaction applies; the table stays enabled.
 					 */
 					discard_row(state.ctx.event, f.message);
-					skip = skip ? repalloc(skip, sizeof(int64) * (nskip + 1))
-						: palloc(sizeof(int64));
-					skip[nskip++] = event_id;
+					skip = skip_add(skip, &nskip, event_id);
 				}
 				else if (state.conf->on_error_replay_exit)
 					chameleon_state_stop_on_error(state.source_id, state.source_name, &f);
 				else if (!disable_table(&f, event_id))
 				{
 					/* nothing to disable: leave this event out of the redo */
-					skip = skip ? repalloc(skip, sizeof(int64) * (nskip + 1))
-						: palloc(sizeof(int64));
-					skip[nskip++] = event_id;
+					skip = skip_add(skip, &nskip, event_id);
 				}
 				replay_tables_load(&state);
 				replay_cursor_seek(&cursor, txn_start, r->end);
@@ -599,6 +610,8 @@ release_held(void)
 			f.table = pair[1];
 			f.sql = state.ctx.sql ? pstrdup(state.ctx.sql) : NULL;
 			f.message = error_text(edata);
+			state.ctx.event_id = 0;
+			replay_ctx_set(&state, NULL, NULL, NULL, NULL);
 			replay_tables_invalidate();
 			if (!table_error(edata))
 				ReThrowError(edata);
@@ -615,7 +628,9 @@ release_held(void)
 				"       replayed_ddl = replayed_ddl + $3, last_replay = now()"
 				" WHERE source_id = $1",
 				cat_int4(state.source_id), cat_int8(total), cat_int8(total_ddl));
-	mark_consistent();
+	/* otherwise the round goes on and marks them at its end */
+	if (total_ddl > 0)
+		mark_consistent();
 	return total_ddl > 0;
 }
 

@@ -191,13 +191,6 @@ stmt_postgis(ReplayState *st, const cddl_stmt *s, const char *defschema)
 	return v != NULL ? strcmp(v, "t") == 0 : chameleon_postgis_installed();
 }
 
-/* Whether a MySQL table is in replica_table and enabled. */
-static bool
-table_replicated(const char *schema, const char *table)
-{
-	return replay_table_active(schema, table);
-}
-
 /*
  * Whether the statement concerns the replica: its table's schema is
  * mapped and (but for CREATE TABLE) the table is replicated and enabled.
@@ -219,7 +212,7 @@ stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
 		case CDDL_STMT_TRUNCATE:
 			/* any replicated table of the list */
 			for (const cddl_namelist *l = s->tables; l; l = l->next)
-				if (table_replicated(schema_of(&l->name, defschema), l->name.name))
+				if (replay_table_active(schema_of(&l->name, defschema), l->name.name))
 				{
 					n = &l->name;
 					break;
@@ -229,7 +222,7 @@ stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
 			break;
 		case CDDL_STMT_RENAME_TABLE:
 			for (const cddl_rename *r = s->renames; r; r = r->next)
-				if (table_replicated(schema_of(&r->from, defschema), r->from.name))
+				if (replay_table_active(schema_of(&r->from, defschema), r->from.name))
 				{
 					n = &r->from;
 					break;
@@ -267,7 +260,7 @@ stmt_wanted(ReplayState *st, const cddl_stmt *s, const char *defschema)
 			return false;
 		return true;
 	}
-	if (!table_replicated(st->ctx.schema, st->ctx.table))
+	if (!replay_table_active(st->ctx.schema, st->ctx.table))
 	{
 		ereport(LOG,
 				(errmsg("skipped %s on \"%s.%s\": table not replicated or disabled",

@@ -252,11 +252,14 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 {
 	StringInfoData sql;
 	CatArg	   *args = palloc(sizeof(CatArg) * (2 * fk->ncols + 1));
+	int		   *cols = palloc(sizeof(int) * Max(fk->ncols, 1));
 	int			nargs = 0;
 	uint64		n;
 	ChameleonActor actor;
 
 	replay_table_prepare(child);
+	for (int i = 0; i < fk->ncols; i++)
+		cols[i] = fk_column(child, fk, i);
 	initStringInfo(&sql);
 	if (deleting && action == REPLAY_FK_CASCADE)
 		appendStringInfo(&sql, "DELETE FROM %s.%s", quote_identifier(child->schema_name),
@@ -267,8 +270,6 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 						 quote_identifier(child->table_name));
 		for (int i = 0; i < fk->ncols; i++)
 		{
-			int			c = fk_column(child, fk, i);
-
 			if (i > 0)
 				appendStringInfoString(&sql, ", ");
 			appendStringInfo(&sql, "%s = ", quote_identifier(fk->columns[i]));
@@ -279,20 +280,18 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 			else
 			{
 				args[nargs++] = cat_text(new[i]);
-				appendStringInfo(&sql, "$%d::text::%s", nargs, child->coltypes[c]);
+				appendStringInfo(&sql, "$%d::text::%s", nargs, child->coltypes[cols[i]]);
 			}
 		}
 	}
 	appendStringInfoString(&sql, " WHERE ");
 	for (int i = 0; i < fk->ncols; i++)
 	{
-		int			c = fk_column(child, fk, i);
-
 		if (i > 0)
 			appendStringInfoString(&sql, " AND ");
 		args[nargs++] = cat_text(old[i]);
 		appendStringInfo(&sql, "%s = $%d::text::%s", quote_identifier(fk->columns[i]),
-						 nargs, child->coltypes[c]);
+						 nargs, child->coltypes[cols[i]]);
 	}
 	if (want_rows)
 		appendStringInfoString(&sql, " RETURNING *");
@@ -325,6 +324,8 @@ run_action(ReplayTable *child, const ReplayFk *fk, char action, bool deleting,
 
 static void cascade(ReplayState *st, const char *schema, const char *table, bool deleting,
 					const FkImage *before, const FkImage *after, int depth);
+static void fk_apply(ReplayState *st, const ReplayFk *fk, char action, bool deleting,
+					 char **old, char **new, int depth);
 
 /*
  * Performs one foreign key's action for a change of its referenced row,
@@ -354,7 +355,8 @@ perform(ReplayState *st, const ReplayFk *fk, char action, bool deleting,
 		case REPLAY_ROW_APPLY:
 			break;
 	}
-	replay_fk_apply(st, kind, fk->schema, fk->table, fk->ncols, fk->columns, old, new, depth);
+	/* SET NULL and SET DEFAULT update the referencing rows, also on a delete */
+	fk_apply(st, fk, action, deleting && action == REPLAY_FK_CASCADE, old, new, depth);
 }
 
 /* See replay_internal.h. */
@@ -362,11 +364,34 @@ void
 replay_fk_apply(ReplayState *st, char kind, const char *schema, const char *table,
 				int ncols, char **columns, char **old, char **new, int depth)
 {
-	ReplayTable *child = replay_table_lookup(schema, table);
 	ReplayFk	fk;
-	bool		deleting = (kind == REPLAY_KIND_FK_DELETE);
-	char		action = kind == REPLAY_KIND_FK_SET_NULL ? REPLAY_FK_SET_NULL :
-		kind == REPLAY_KIND_FK_SET_DEFAULT ? REPLAY_FK_SET_DEFAULT : REPLAY_FK_CASCADE;
+
+	memset(&fk, 0, sizeof(fk));
+	fk.schema = (char *) schema;
+	fk.table = (char *) table;
+	fk.name = "(held action)";	/* a held action does not keep the key's name */
+	fk.ncols = ncols;
+	fk.columns = columns;
+	fk_apply(st, &fk,
+			 kind == REPLAY_KIND_FK_SET_NULL ? REPLAY_FK_SET_NULL :
+			 kind == REPLAY_KIND_FK_SET_DEFAULT ? REPLAY_FK_SET_DEFAULT : REPLAY_FK_CASCADE,
+			 kind == REPLAY_KIND_FK_DELETE, old, new, depth);
+}
+
+/*
+ * Runs foreign key fk's action on its referencing table for a change of
+ * the referenced row from old[] to new[], then follows the rows it
+ * changed; deleting: the action deletes them (ON DELETE CASCADE).
+ */
+static void
+fk_apply(ReplayState *st, const ReplayFk *fk, char action, bool deleting,
+		 char **old, char **new, int depth)
+{
+	const char *schema = fk->schema;
+	const char *table = fk->table;
+	int			ncols = fk->ncols;
+	char	  **columns = fk->columns;
+	ReplayTable *child = replay_table_lookup(schema, table);
 	bool		deeper = fks_of(schema, table) != NIL;
 	FkImage    *rows = NULL;
 	uint64		n;
@@ -383,14 +408,8 @@ replay_fk_apply(ReplayState *st, char kind, const char *schema, const char *tabl
 						schema, table, FK_MAX_DEPTH),
 				 errdetail("MySQL refuses changes that cascade deeper than that.")));
 
-	memset(&fk, 0, sizeof(fk));
-	fk.schema = (char *) schema;
-	fk.table = (char *) table;
-	fk.name = "(held)";
-	fk.ncols = ncols;
-	fk.columns = columns;
 	replay_ctx_set(st, schema, table, deleting ? "foreign key DELETE" : "foreign key UPDATE", NULL);
-	n = run_action(child, &fk, action, deleting, old, new, deeper, &rows);
+	n = run_action(child, fk, action, deleting, old, new, deeper, &rows);
 	replay_ctx_set(st, saved_schema, saved_table, saved_op, NULL);
 	if (n == 0 || !deeper)
 		return;

@@ -483,6 +483,7 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table, int64 
 				*arrays[k] = isnull ? NULL : DatumGetArrayTypePCopy(d);
 			}
 			st->ctx.event_id = ev.event_id;
+			replay_ctx_set(st, ev.schema, ev.table, NULL, NULL);
 			if (ev.kind == 'I' || ev.kind == 'U' || ev.kind == 'D')
 			{
 				if (replay_apply_row(st, &ev))
@@ -498,7 +499,9 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table, int64 
 			}
 			else
 				apply_held_fk_action(st, &ev);
+			/* what the context points to goes with the row */
 			st->ctx.event_id = 0;
+			replay_ctx_set(st, NULL, NULL, NULL, NULL);
 			MemoryContextSwitchTo(old);
 			if (stopped_at != 0)
 				break;

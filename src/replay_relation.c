@@ -426,19 +426,15 @@ table_load_columns(ReplayTable *t)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("target table \"%s.%s\" does not exist", t->schema_name, t->table_name),
 				 errhint("Copy the table again with chameleon.sync_tables().")));
-	rel = table_open(relid, NoLock);
-	desc = RelationGetDescr(rel);
 
 	/*
 	 * Rows are applied as the table's owner (its triggers and defaults run
 	 * with that role's rights), which the source's owner must be able to
 	 * act as, as with plain SQL.
 	 */
-	if (!has_privs_of_role(source_owner, rel->rd_rel->relowner))
-	{
-		table_close(rel, NoLock);
-		chameleon_check_table_owner(relid, source_owner, source_name);
-	}
+	chameleon_check_table_owner(relid, source_owner, source_name);
+	rel = table_open(relid, NoLock);
+	desc = RelationGetDescr(rel);
 	t->owner = rel->rd_rel->relowner;
 
 	old = MemoryContextSwitchTo(replay_cache_cxt);

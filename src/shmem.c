@@ -97,19 +97,33 @@ chameleon_wake_launcher(void)
 void
 chameleon_wake_replay(int32 source_id)
 {
+	ChameleonSlot *slot;
+
 	if (ChameleonState == NULL)
 		return;
 	LWLockAcquire(ChameleonState->lock, LW_SHARED);
+	slot = chameleon_find_slot(source_id);
+	/* attached workers detach before their PGPROC is given away */
+	if (slot != NULL && slot->proc[CHAMELEON_WORKER_REPLAY] != NULL)
+		SetLatch(&slot->proc[CHAMELEON_WORKER_REPLAY]->procLatch);
+	LWLockRelease(ChameleonState->lock);
+}
+
+/*
+ * The slot of a source, or NULL (the launcher gives a source one slot at
+ * most); the caller holds ChameleonState->lock.
+ */
+ChameleonSlot *
+chameleon_find_slot(int32 source_id)
+{
 	for (int i = 0; i < ChameleonState->nslots; i++)
 	{
 		ChameleonSlot *slot = &ChameleonState->slots[i];
 
-		/* attached workers detach before their PGPROC is given away */
-		if (slot->in_use && slot->source_id == source_id &&
-			slot->proc[CHAMELEON_WORKER_REPLAY] != NULL)
-			SetLatch(&slot->proc[CHAMELEON_WORKER_REPLAY]->procLatch);
+		if (slot->in_use && slot->source_id == source_id)
+			return slot;
 	}
-	LWLockRelease(ChameleonState->lock);
+	return NULL;
 }
 
 /*
@@ -148,6 +162,8 @@ wake_launcher_now(void)
 void
 chameleon_pause_worker(int32 source_id, ChameleonWorkerKind kind)
 {
+	ChameleonSlot *slot;
+
 	chameleon_require_shmem();
 	if (!xact_callback_registered)
 	{
@@ -155,13 +171,9 @@ chameleon_pause_worker(int32 source_id, ChameleonWorkerKind kind)
 		xact_callback_registered = true;
 	}
 	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ChameleonState->nslots; i++)
-	{
-		ChameleonSlot *slot = &ChameleonState->slots[i];
-
-		if (slot->in_use && slot->source_id == source_id)
-			slot->paused_by[kind] = MyProcPid;
-	}
+	slot = chameleon_find_slot(source_id);
+	if (slot != NULL)
+		slot->paused_by[kind] = MyProcPid;
 	LWLockRelease(ChameleonState->lock);
 	paused_workers = true;
 	wake_launcher_now();
@@ -172,15 +184,12 @@ bool
 chameleon_worker_paused(int32 source_id, ChameleonWorkerKind kind)
 {
 	pid_t		pid = 0;
+	ChameleonSlot *slot;
 
 	LWLockAcquire(ChameleonState->lock, LW_SHARED);
-	for (int i = 0; i < ChameleonState->nslots; i++)
-	{
-		ChameleonSlot *slot = &ChameleonState->slots[i];
-
-		if (slot->in_use && slot->source_id == source_id)
-			pid = slot->paused_by[kind];
-	}
+	slot = chameleon_find_slot(source_id);
+	if (slot != NULL)
+		pid = slot->paused_by[kind];
 	LWLockRelease(ChameleonState->lock);
 	/* a backend that died without ending its transaction holds nothing */
 	return pid != 0 && BackendPidGetProc(pid) != NULL;
@@ -190,16 +199,12 @@ chameleon_worker_paused(int32 source_id, ChameleonWorkerKind kind)
 bool
 chameleon_worker_attached(int32 source_id, ChameleonWorkerKind kind)
 {
-	bool		attached = false;
+	bool		attached;
+	ChameleonSlot *slot;
 
 	LWLockAcquire(ChameleonState->lock, LW_SHARED);
-	for (int i = 0; i < ChameleonState->nslots; i++)
-	{
-		ChameleonSlot *slot = &ChameleonState->slots[i];
-
-		if (slot->in_use && slot->source_id == source_id && slot->proc[kind] != NULL)
-			attached = true;
-	}
+	slot = chameleon_find_slot(source_id);
+	attached = slot != NULL && slot->proc[kind] != NULL;
 	LWLockRelease(ChameleonState->lock);
 	return attached;
 }

@@ -350,12 +350,12 @@ conf_invalidate(Datum arg, Oid relid)
 ChameleonSourceConf *
 chameleon_conf_current(int32 source_id, bool *reloaded)
 {
+	MemoryContext next;
+
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(conf_invalidate, (Datum) 0);
 		callback_registered = true;
-		current_cxt = AllocSetContextCreate(TopMemoryContext, "chameleon source settings",
-											ALLOCSET_SMALL_SIZES);
 	}
 	if (!OidIsValid(source_relid) || !OidIsValid(secret_relid))
 	{
@@ -372,14 +372,32 @@ chameleon_conf_current(int32 source_id, bool *reloaded)
 
 	/* valid from now on: a change committed while we read makes it stale */
 	current_valid = true;
-	MemoryContextReset(current_cxt);
-	current_conf = NULL;
-	{
-		MemoryContext old = MemoryContextSwitchTo(current_cxt);
 
-		current_conf = chameleon_conf_load(source_id);
+	/*
+	 * Loaded beside the settings in use, which replace them only once the
+	 * load succeeded: after a failed load (the source dropped meanwhile)
+	 * the names that error context callbacks print are still there.
+	 */
+	next = AllocSetContextCreate(TopMemoryContext, "chameleon source settings",
+								 ALLOCSET_SMALL_SIZES);
+	PG_TRY();
+	{
+		MemoryContext old = MemoryContextSwitchTo(next);
+		ChameleonSourceConf *conf = chameleon_conf_load(source_id);
+
 		MemoryContextSwitchTo(old);
+		if (current_cxt != NULL)
+			MemoryContextDelete(current_cxt);
+		current_cxt = next;
+		current_conf = conf;
 	}
+	PG_CATCH();
+	{
+		current_valid = false;
+		MemoryContextDelete(next);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	if (reloaded != NULL)
 		*reloaded = true;
 	return current_conf;

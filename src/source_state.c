@@ -249,10 +249,7 @@ chameleon_state_lock(ChameleonLockClass cls, int32 source_id, const char *source
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("another worker of the same kind is running for source \"%s\"; waiting",
 							source_name)));
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		chameleon_nap(1000L, PG_WAIT_EXTENSION);
 	}
 }
 

@@ -201,7 +201,7 @@ extern void verify_pg_order(const VerifyTable *t, StringInfo out);
 extern VerifyQuery *verify_key_list_query(const VerifyTable *t, const VerifySide *side);
 extern void verify_read_pg(VerifyTable *t, const VerifyQuery *q, VerifySide *pg,
 						   Size cap, bool *capped);
-extern void verify_reread_pg(VerifyRun *run, VerifyTable *t, VerifySide *again, void *arg);
+extern void verify_reread_pg(VerifyTable *t, const VerifyQuery *query, VerifySide *again);
 
 /* verify_rows.c */
 extern void verify_side_reset(VerifySide *s);
@@ -215,8 +215,7 @@ extern void verify_pg_row(const VerifyTable *t, HeapTuple tup, TupleDesc desc,
 extern int	verify_key_cmp(const VerifyTable *t, const VerifyRow *a, const VerifyRow *b);
 extern void verify_compare(VerifyRun *run, VerifyTable *t, VerifySide *my,
 						   VerifySide *pg, bool extras_only, VerifyCounts *counts,
-						   void (*reread) (VerifyRun *, VerifyTable *, VerifySide *, void *),
-						   void *reread_arg);
+						   const VerifyQuery *query);
 
 /* verify_worker.c */
 extern void verify_progress(VerifyRun *run, const VerifyTable *t, const VerifyCounts *c);

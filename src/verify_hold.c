@@ -106,20 +106,6 @@ static int64 clip_result = 0;
 static char *clip_end_sql = NULL;
 static char *clip_back_sql = NULL;
 
-/* The slot of a source (the caller holds ChameleonState->lock), or NULL. */
-static ChameleonSlot *
-find_slot(int32 source_id)
-{
-	for (int i = 0; i < ChameleonState->nslots; i++)
-	{
-		ChameleonSlot *slot = &ChameleonState->slots[i];
-
-		if (slot->in_use && slot->source_id == source_id)
-			return slot;
-	}
-	return NULL;
-}
-
 /*
  * Called by the replay before each round, outside any transaction: true
  * when a verify holds it frozen (no round now).  Acknowledges the request
@@ -139,7 +125,7 @@ replay_verify_gate(int32 source_id)
 	if (ChameleonState == NULL)
 		return false;
 	LWLockAcquire(ChameleonState->lock, LW_SHARED);
-	slot = find_slot(source_id);
+	slot = chameleon_find_slot(source_id);
 	if (slot != NULL && slot->verify_pid != 0)
 	{
 		pid = slot->verify_pid;
@@ -161,7 +147,7 @@ replay_verify_gate(int32 source_id)
 	if (seen != request)
 	{
 		LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
-		slot = find_slot(source_id);
+		slot = chameleon_find_slot(source_id);
 		if (slot != NULL && slot->verify_request == request)
 			slot->verify_seen = request;
 		LWLockRelease(ChameleonState->lock);
@@ -250,7 +236,7 @@ hold_set(bool active, bool advance, const char *file, int64 pos)
 	uint32		request = 0;
 
 	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
-	slot = find_slot(hold_source);
+	slot = chameleon_find_slot(hold_source);
 	if (slot != NULL && (active || slot->verify_pid == MyProcPid))
 	{
 		slot->verify_pid = active ? MyProcPid : 0;
@@ -352,16 +338,6 @@ check_timeout(VerifyRun *run, TimestampTz start, const char *what)
 				 errhint("Check chameleon.show_status and the server log: the reader or the replay may be stuck or far behind.")));
 }
 
-/* Sleeps on the latch for ms, interruptibly. */
-static void
-hold_nap(long ms)
-{
-	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					 ms, PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
-	CHECK_FOR_INTERRUPTS();
-}
-
 /*
  * Step 1: asks the replay to apply nothing more and waits until it has
  * acknowledged that at a round boundary.
@@ -380,7 +356,7 @@ hold_freeze(VerifyRun *run)
 		bool		seen;
 
 		LWLockAcquire(ChameleonState->lock, LW_SHARED);
-		slot = find_slot(run->source_id);
+		slot = chameleon_find_slot(run->source_id);
 		seen = slot != NULL && slot->verify_seen == request;
 		LWLockRelease(ChameleonState->lock);
 		if (seen)
@@ -391,7 +367,7 @@ hold_freeze(VerifyRun *run)
 			checked = GetCurrentTimestamp();
 		}
 		check_timeout(run, start, "hold");
-		hold_nap(50);
+		chameleon_nap(50, PG_WAIT_EXTENSION);
 	}
 }
 
@@ -555,7 +531,7 @@ verify_hold_reach(VerifyRun *run)
 		if (reached)
 			return;
 		check_timeout(run, start, "reach the position of the verify's snapshot");
-		hold_nap(10);
+		chameleon_nap(10, PG_WAIT_EXTENSION);
 	}
 }
 

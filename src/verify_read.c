@@ -276,20 +276,15 @@ verify_mysql_result(VerifyRun *run, const char *sql, const char *what)
 
 /*
  * Converts one fetched MySQL row into r: key columns first, so that a row
- * whose other values PostgreSQL cannot store keeps its key.  A value the
+ * whose other values PostgreSQL cannot store keeps its key.  srcidx[i] is
+ * column i's place in the select list, -1 when it is not selected.  A value the
  * copy cannot store marks the row unstorable; a refused one raises an
  * ERROR the caller turns into the same.
  */
 static void
 convert_my_row(const VerifyTable *t, MYSQL_ROW row, unsigned long *lens, VerifyRow *r,
-			   bool keys_only, StringInfo buf, cbl_buf *scratch, volatile int *stage)
+			   const int *srcidx, StringInfo buf, cbl_buf *scratch, volatile int *stage)
 {
-	int			src = 0;
-	int		   *srcidx = palloc(sizeof(int) * t->ncols);
-
-	/* the select list holds only the key columns when keys_only */
-	for (int i = 0; i < t->ncols; i++)
-		srcidx[i] = (keys_only && t->cols[i].keypos < 0) ? -1 : src++;
 	*stage = 0;
 	for (int k = 0; k < t->nkeys; k++)
 	{
@@ -310,7 +305,6 @@ convert_my_row(const VerifyTable *t, MYSQL_ROW row, unsigned long *lens, VerifyR
 		if (!verify_my_value(t, i, row[srcidx[i]], lens[srcidx[i]], r, buf, scratch))
 			r->unstorable = true;
 	}
-	pfree(srcidx);
 }
 
 /*
@@ -335,7 +329,11 @@ verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *m
 	volatile bool stop = false;
 	volatile int stage = 0;
 	int			nsel = keys_only ? t->nkeys : t->ncols;
+	int		   *srcidx = palloc(sizeof(int) * Max(t->ncols, 1));
 
+	/* the select list holds only the key columns when keys_only */
+	for (int i = 0, src = 0; i < t->ncols; i++)
+		srcidx[i] = (keys_only && t->cols[i].keypos < 0) ? -1 : src++;
 	*capped = false;
 	initStringInfo(&buf);
 	cbl_buf_init(&scratch);
@@ -371,7 +369,7 @@ verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *m
 						last_raw[k] = lit.data;
 					}
 				r = verify_side_add(my, t);
-				convert_my_row(t, row, lens, r, keys_only, &buf, &scratch, &stage);
+				convert_my_row(t, row, lens, r, srcidx, &buf, &scratch, &stage);
 				verify_row_finish(t, my, r);
 				r = NULL;
 				if (cap > 0 && my->bytes > cap)
@@ -414,6 +412,7 @@ verify_read_mysql(VerifyRun *run, VerifyTable *t, const char *sql, VerifySide *m
 	mysql_free_result(res);
 	cbl_buf_free(&scratch);
 	pfree(buf.data);
+	pfree(srcidx);
 	return nread;
 }
 
@@ -543,9 +542,9 @@ verify_read_pg(VerifyTable *t, const VerifyQuery *q, VerifySide *pg, Size cap,
 
 /* verify_compare's re-read after a repair: the same query, no limit. */
 void
-verify_reread_pg(VerifyRun *run, VerifyTable *t, VerifySide *again, void *arg)
+verify_reread_pg(VerifyTable *t, const VerifyQuery *query, VerifySide *again)
 {
-	VerifyQuery q = *(VerifyQuery *) arg;
+	VerifyQuery q = *query;
 	bool		capped;
 
 	q.limit = 0;

@@ -651,16 +651,14 @@ diff_remains(const VerifyTable *t, const VerifyDiff *d, List *after)
 
 /*
  * Compares the two sides of a chunk, records what differs (and, with
- * repair, corrects it and reads the PostgreSQL side again through reread
- * to see what was repaired), and adds to counts.  In the transaction that
+ * repair, corrects it and reads the PostgreSQL side again with query, the
+ * chunk's PostgreSQL query, to see what was repaired), and adds to counts.  In the transaction that
  * read the PostgreSQL side, while the replay is held at the chunk's
  * position.  extras_only: see find_diffs.
  */
 void
 verify_compare(VerifyRun *run, VerifyTable *t, VerifySide *my, VerifySide *pg,
-			   bool extras_only, VerifyCounts *counts,
-			   void (*reread) (VerifyRun *, VerifyTable *, VerifySide *, void *),
-			   void *reread_arg)
+			   bool extras_only, VerifyCounts *counts, const VerifyQuery *query)
 {
 	List	   *diffs;
 	ListCell   *lc;
@@ -688,14 +686,14 @@ verify_compare(VerifyRun *run, VerifyTable *t, VerifySide *my, VerifySide *pg,
 		if (((VerifyDiff *) lfirst(lc))->kind == 'e')
 			counts->checked++;
 
-	if (run->repair && reread != NULL)
+	if (run->repair)
 	{
 		VerifySide again;
 		List	   *after;
 
 		apply_repairs(run, t, diffs);
 		verify_side_reset(&again);
-		reread(run, t, &again, reread_arg);
+		verify_reread_pg(t, query, &again);
 		exclude_unstorable(t, my, &again);
 		after = find_diffs(t, my, &again, extras_only);
 		foreach(lc, diffs)

@@ -27,6 +27,7 @@
 
 #include "chameleon.h"
 #include "verify.h"
+#include "worker_util.h"
 
 PG_FUNCTION_INFO_V1(chameleon_sql_start_verify);
 
@@ -113,10 +114,7 @@ chameleon_sql_start_verify(PG_FUNCTION_ARGS)
 		status = GetBackgroundWorkerPid(handle, &pid);
 		if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		chameleon_nap(100L, PG_WAIT_EXTENSION);
 	}
 	pg_read_barrier();
 	if (shm->state == VERIFY_SHM_FAILED)

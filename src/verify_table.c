@@ -156,7 +156,7 @@ verify_table_setup(VerifyRun *run, VerifyTable *t, List *keys, bool full_row)
 	bool		inexact = false;
 	ListCell   *lc;
 
-	t->relid = RangeVarGetRelid(makeRangeVar(t->schema_name, t->table_name, -1),
+	t->relid = RangeVarGetRelid(chameleon_rangevar(t->schema_name, t->table_name),
 								AccessShareLock, true);
 	if (!OidIsValid(t->relid))
 		ereport(ERROR,
@@ -182,18 +182,14 @@ verify_table_setup(VerifyRun *run, VerifyTable *t, List *keys, bool full_row)
 	while ((row = mysql_fetch_row(res)) != NULL)
 	{
 		VerifyColumn *c = &t->cols[n];
-		Form_pg_attribute att = NULL;
+		AttrNumber	attnum = get_attnum(t->relid, chameleon_pg_name(row[0]));
+		Form_pg_attribute att;
 
-		for (int i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute a = TupleDescAttr(desc, i);
-
-			if (!a->attisdropped && a->attgenerated == '\0' &&
-				strcmp(NameStr(a->attname), row[0]) == 0)
-				att = a;
-		}
 		/* columns PostgreSQL lacks, or computes, are not copied either */
-		if (att == NULL)
+		if (attnum <= 0)
+			continue;
+		att = TupleDescAttr(desc, attnum - 1);
+		if (att->attgenerated != '\0')
 			continue;
 		chameleon_copy_column_init(&c->my, row[0], row[1], row[2], strtol(row[3], NULL, 10),
 								   atoi(row[4]), (uint32) strtoul(row[5], NULL, 10));
@@ -326,10 +322,7 @@ chunk_pause(VerifyRun *run)
 
 		if (left <= 0)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 left, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		chameleon_nap(left, PG_WAIT_EXTENSION);
 	}
 }
 
@@ -482,7 +475,7 @@ walk_range(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext ke
 			verify_pg_keycmp(t, &sql, "<=", q, hi.vals);
 			q->sql = sql.data;
 		}
-		verify_compare(run, t, &my, &pg, false, total, verify_reread_pg, q);
+		verify_compare(run, t, &my, &pg, false, total, q);
 		verify_progress(run, t, total);
 		verify_pg_commit();
 
@@ -566,7 +559,7 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 		verify_check_table(run, t);
 		q = verify_key_list_query(t, &my);
 		verify_read_pg(t, q, &pg, 0, &capped);
-		verify_compare(run, t, &my, &pg, false, total, verify_reread_pg, q);
+		verify_compare(run, t, &my, &pg, false, total, q);
 		verify_progress(run, t, total);
 		verify_pg_commit();
 		if (more)
@@ -635,8 +628,7 @@ walk_list(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext kee
 			}
 			appendStringInfoChar(&sql, ')');
 			(void) verify_read_mysql(run, t, sql.data, &my, true, NULL, 0, &capped, cxt);
-			verify_compare(run, t, &my, &pg, true, total, verify_reread_pg,
-						   verify_key_list_query(t, &pg));
+			verify_compare(run, t, &my, &pg, true, total, verify_key_list_query(t, &pg));
 			verify_progress(run, t, total);
 			lo = bound_copy(t, row_key(t, &pg.rows[pg.n - 1], cxt), keep);
 		}
@@ -716,7 +708,7 @@ walk_multiset(VerifyRun *run, VerifyTable *t, VerifyCounts *total, MemoryContext
 		}
 		q->sql = sql.data;
 		verify_read_pg(t, q, &pg, 0, &capped);
-		verify_compare(run, t, &my, &pg, false, total, verify_reread_pg, q);
+		verify_compare(run, t, &my, &pg, false, total, q);
 		verify_progress(run, t, total);
 		verify_pg_commit();
 	}

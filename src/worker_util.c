@@ -10,9 +10,11 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/scansup.h"
 #include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -79,6 +81,16 @@ RangeVar *
 chameleon_rangevar(const char *schema, const char *name)
 {
 	return makeRangeVar(chameleon_pg_name(schema), chameleon_pg_name(name), -1);
+}
+
+/* See worker_util.h. */
+void
+chameleon_nap(long ms, uint32 wait_event)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 ms, wait_event);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
 }
 
 /*

@@ -41,4 +41,7 @@ extern char *chameleon_pg_name(const char *name);
 /* The RangeVar of schema.name, both cut as the parser cuts identifiers. */
 extern RangeVar *chameleon_rangevar(const char *schema, const char *name);
 
+/* Sleeps on the process latch for at most ms, then serves interrupts. */
+extern void chameleon_nap(long ms, uint32 wait_event);
+
 #endif							/* CHAMELEON_WORKER_UTIL_H */

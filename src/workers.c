@@ -126,15 +126,12 @@ chameleon_worker_begin(void)
 static void
 worker_detach(int code, Datum arg)
 {
-	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ChameleonState->nslots; i++)
-	{
-		ChameleonSlot *slot = &ChameleonState->slots[i];
+	ChameleonSlot *slot;
 
-		if (slot->in_use && slot->source_id == attached_source &&
-			slot->proc[attached_kind] == MyProc)
-			slot->proc[attached_kind] = NULL;
-	}
+	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
+	slot = chameleon_find_slot(attached_source);
+	if (slot != NULL && slot->proc[attached_kind] == MyProc)
+		slot->proc[attached_kind] = NULL;
 	LWLockRelease(ChameleonState->lock);
 }
 
@@ -147,15 +144,13 @@ worker_detach(int code, Datum arg)
 void
 chameleon_worker_attach(ChameleonWorkerKind kind, int32 source_id)
 {
+	ChameleonSlot *slot;
+
 	Assert(kind < CHAMELEON_STREAM_WORKERS);
 	LWLockAcquire(ChameleonState->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ChameleonState->nslots; i++)
-	{
-		ChameleonSlot *slot = &ChameleonState->slots[i];
-
-		if (slot->in_use && slot->source_id == source_id)
-			slot->proc[kind] = MyProc;
-	}
+	slot = chameleon_find_slot(source_id);
+	if (slot != NULL)
+		slot->proc[kind] = MyProc;
 	LWLockRelease(ChameleonState->lock);
 	attached_source = source_id;
 	attached_kind = kind;

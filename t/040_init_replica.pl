@@ -309,5 +309,23 @@ is($node->safe_psql('postgres', "SELECT identity || ':' || array_to_string(key_c
 $node->safe_psql('postgres', "INSERT INTO app_copy.items (name) VALUES ('new')");
 is($node->safe_psql('postgres', "SELECT max(id) FROM app_copy.items"), '1001', 'pgsql source: identity continues');
 
+# ---------- a job whose source is gone when it starts: no crash ----------
+# init_replica in a transaction that then rolls back: the job worker finds
+# no source, and records nothing (it used to dereference a missing row)
+my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
+my $log_offset = -s $node->logfile;
+($rc, $out, $err) = $node->psql('postgres', "BEGIN;
+SELECT chameleon.add_source('phantom', \$\$db_conn: {host: 127.0.0.1, port: 9, user: x, password: y}
+schema_mappings: {phantom: phantom}\$\$);
+SELECT chameleon.init_replica('phantom');
+SELECT pg_sleep(3);
+ROLLBACK;");
+ok($node->wait_for_log(qr/init_replica of source "phantom" failed after the source was dropped/, $log_offset),
+	'a job whose source was rolled back says so in the log');
+is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $started,
+	'and the server did not restart');
+is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.sources WHERE source_name = 'phantom'"),
+	'0', 'the rolled-back source left nothing');
+
 $node->stop;
 done_testing();

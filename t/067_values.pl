@@ -30,6 +30,11 @@ USE val;
 CREATE TABLE tt (id int PRIMARY KEY, t time, note varchar(20));
 CREATE TABLE big (id int PRIMARY KEY, b longblob);
 CREATE TABLE kept (id int PRIMARY KEY, v varchar(20));
+CREATE TABLE vparent (code varchar(10) PRIMARY KEY);
+CREATE TABLE vchild (id int PRIMARY KEY, code varchar(10),
+  FOREIGN KEY (code) REFERENCES vparent (code) ON UPDATE CASCADE);
+INSERT INTO vparent VALUES ('abc'), ('xyz');
+INSERT INTO vchild VALUES (1, 'abc'), (2, 'xyz');
 INSERT INTO tt VALUES (1, '10:00:00', 'copied');
 INSERT INTO kept SELECT seq, concat('old ', seq) FROM seq_1_to_100;
 SQL
@@ -69,6 +74,19 @@ is($node->safe_psql('postgres',
 is($node->safe_psql('postgres', "SELECT enabled FROM chameleon.replica_tables WHERE source_table = 'tt'"),
 	't', 'the table stays enabled');
 ok($node->safe_psql('postgres', "SELECT skipped_rows FROM chameleon.show_status") >= 1, 'skipped_rows counts it');
+
+# ---- a value the referencing table cannot hold, set by a foreign-key
+# action: the referencing table is disabled, the parent's row applies
+$node->safe_psql('postgres', 'ALTER TABLE val.vchild ALTER code TYPE varchar(3)');
+$m->sql("UPDATE val.vparent SET code = 'abcdefgh' WHERE code = 'abc'");
+$m->sql("UPDATE val.vparent SET code = 'x2' WHERE code = 'xyz'");
+is($node->safe_psql('postgres', "SELECT chameleon.wait_caught_up('val', '60 s')"), 't', 'caught up after the cascade');
+is($node->safe_psql('postgres', "SELECT string_agg(code, ',' ORDER BY code) FROM val.vparent"), 'abcdefgh,x2',
+	'the parent rows applied');
+is($node->safe_psql('postgres', "SELECT count(*) FROM chameleon.discarded_rows WHERE table_name = 'vparent'"), '0',
+	'the parent row is not discarded for its child\'s value');
+is($node->safe_psql('postgres', "SELECT enabled FROM chameleon.replica_tables WHERE source_table = 'vchild'"),
+	'f', 'the referencing table that cannot hold the value is disabled');
 
 # ---- zero dates in a table created by replicated DDL: NULL, as in the copy
 $m->sql("SET SESSION sql_mode = ''; CREATE TABLE val.zd (id int PRIMARY KEY, d date NOT NULL, t datetime NOT NULL);"

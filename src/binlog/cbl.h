@@ -604,9 +604,6 @@ extern void cbl_decoder_set_verify_checksum(cbl_decoder *d, bool verify);
  */
 extern void cbl_decoder_set_max_payload(cbl_decoder *d, size_t bytes);
 
-/* The limit in force (see cbl_decoder_set_max_payload). */
-extern size_t cbl_decoder_max_payload(const cbl_decoder *d);
-
 /*
  * Tell the decoder the checksum algorithm before any FORMAT_DESCRIPTION
  * has been seen (network streams start with a fake ROTATE): 0 none,

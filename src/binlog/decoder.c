@@ -148,13 +148,6 @@ cbl_decoder_set_max_payload(cbl_decoder *d, size_t bytes)
 	d->max_payload = bytes == 0 ? CBL_DEFAULT_MAX_PAYLOAD : bytes;
 }
 
-/* The unpacking limit in force. */
-size_t
-cbl_decoder_max_payload(const cbl_decoder *d)
-{
-	return d->max_payload;
-}
-
 /* Set the checksum algorithm before a FORMAT_DESCRIPTION arrives. */
 void
 cbl_decoder_set_checksum_alg(cbl_decoder *d, int alg)

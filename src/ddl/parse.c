@@ -19,26 +19,6 @@
 
 #include "ddl_internal.h"
 
-/* ASCII case-insensitive equality (no locale). */
-static bool
-ascii_eq(const char *a, const char *b)
-{
-	for (;; a++, b++)
-	{
-		unsigned char ca = (unsigned char) *a;
-		unsigned char cb = (unsigned char) *b;
-
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 'a' - 'A';
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 'a' - 'A';
-		if (ca != cb)
-			return false;
-		if (ca == '\0')
-			return true;
-	}
-}
-
 /* Token at the current position plus ahead, never past the statement end. */
 const cddl_token *
 cddl_peek(cddl_parser *p, size_t ahead)
@@ -54,7 +34,7 @@ cddl_peek(cddl_parser *p, size_t ahead)
 bool
 cddl_is_kw(const cddl_token *t, const char *kw)
 {
-	return t->type == TOK_WORD && ascii_eq(t->value, kw);
+	return t->type == TOK_WORD && cddl_name_eq(t->value, kw);
 }
 
 /* True if the current token is the bare word kw. */

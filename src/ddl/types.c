@@ -92,26 +92,6 @@ static const type_word type_words[] = {
 	{"uuid", CDDL_T_UUID, "uuid", -1},
 };
 
-/* ASCII case-insensitive equality. */
-static bool
-eq_nocase(const char *a, const char *b)
-{
-	for (;; a++, b++)
-	{
-		unsigned char ca = (unsigned char) *a;
-		unsigned char cb = (unsigned char) *b;
-
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 32;
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 32;
-		if (ca != cb)
-			return false;
-		if (ca == 0)
-			return true;
-	}
-}
-
 /* Resolves a type word into type->base/name; false if not a MySQL type. */
 bool
 cddl_lookup_type(const char *word, cddl_type *type)
@@ -120,7 +100,7 @@ cddl_lookup_type(const char *word, cddl_type *type)
 
 	for (i = 0; i < sizeof(type_words) / sizeof(type_words[0]); i++)
 	{
-		if (eq_nocase(word, type_words[i].word))
+		if (cddl_name_eq(word, type_words[i].word))
 		{
 			type->base = type_words[i].base;
 			type->name = type_words[i].canonical;
@@ -326,8 +306,8 @@ find_override(const cddl_type *type, const cddl_options *opts,
 
 		if (o->mysql_type == NULL || o->pg_type == NULL)
 			continue;
-		if ((eq_nocase(o->mysql_type, type->column_type) ||
-			 (implied[0] && eq_nocase(o->mysql_type, implied))) &&
+		if ((cddl_name_eq(o->mysql_type, type->column_type) ||
+			 (implied[0] && cddl_name_eq(o->mysql_type, implied))) &&
 			override_applies(o, schema, table))
 			return o->pg_type;
 	}
@@ -362,7 +342,7 @@ postgis_type(const cddl_type *type, char *buf, size_t bufsize)
 	long		srid = (type->srid > 0 && type->srid <= CDDL_POSTGIS_MAX_SRID) ? type->srid : 0;
 
 	for (size_t i = 0; i < sizeof(subtypes) / sizeof(subtypes[0]); i++)
-		if (type->name && eq_nocase(type->name, subtypes[i].mysql))
+		if (type->name && cddl_name_eq(type->name, subtypes[i].mysql))
 		{
 			sub = subtypes[i].postgis;
 			constrained = true;
