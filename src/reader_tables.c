@@ -89,9 +89,35 @@ reader_load_tables(ReaderState *st)
 	MemoryContext old;
 	uint64		n;
 
+	List	   *kept = NIL;
+	ListCell   *lc;
+
 	if (st->tables_cxt == NULL)
 		st->tables_cxt = AllocSetContextCreate(st->long_cxt, "chameleon reader tables",
 											   ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * What the TABLE_MAPs of the transaction being read decided (rows held
+	 * for a copy, a layout problem) holds until the next map of the table:
+	 * a reload in the middle (a full buffer, a later map waiting for a
+	 * sync) keeps it, in the caller's context meanwhile.
+	 */
+	if (st->tables != NULL)
+	{
+		HASH_SEQ_STATUS seq;
+		ReaderTable *t;
+
+		hash_seq_init(&seq, st->tables);
+		while ((t = (ReaderTable *) hash_seq_search(&seq)) != NULL)
+			if (t->pre_copy || t->problem != NULL)
+			{
+				ReaderTable *copy = palloc(sizeof(ReaderTable));
+
+				memcpy(copy, t, sizeof(ReaderTable));
+				copy->problem = t->problem ? pstrdup(t->problem) : NULL;
+				kept = lappend(kept, copy);
+			}
+	}
 	MemoryContextReset(st->tables_cxt);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = READER_KEY_LEN;
@@ -153,6 +179,16 @@ reader_load_tables(ReaderState *st)
 		t->copy_claimed = cat_get_bool(i, 9, false);
 	}
 	MemoryContextSwitchTo(old);
+	foreach(lc, kept)
+	{
+		ReaderTable *was = (ReaderTable *) lfirst(lc);
+		ReaderTable *t = reader_table(st, was->key, was->key + strlen(was->key) + 1);
+
+		t->pre_copy = was->pre_copy;
+		if (was->problem != NULL)
+			t->problem = MemoryContextStrdup(st->tables_cxt, was->problem);
+	}
+	list_free_deep(kept);
 	st->tables_loaded = GetCurrentTimestamp();
 	st->tables_stale = false;
 }
