@@ -72,17 +72,10 @@ replay_plans_free(ReplayTable *t)
 static char **
 image_names(ArrayType *names, int *n)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
+	char	  **out = replay_text_array(names, n, "");
 
-	*n = 0;
-	if (names == NULL)
-		return NULL;
-	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	out = palloc(sizeof(char *) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
-		out[i] = nulls[i] ? pstrdup("") : chameleon_pg_name(TextDatumGetCString(elems[i]));
+		out[i] = chameleon_pg_name(out[i]);
 	return out;
 }
 

@@ -92,22 +92,6 @@ action_code(const char *word)
 	return 0;
 }
 
-/* The elements of a text[] datum as C strings. */
-static char **
-text_array(Datum d, int *n)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-
-	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, n);
-	out = palloc(sizeof(char *) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-		out[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
-	return out;
-}
-
 /*
  * Reads the source's foreign keys that have an action (in the round's
  * transaction, with the replicated tables).
@@ -153,8 +137,10 @@ replay_fk_load(ReplayState *st)
 		fk->schema = cat_get_text(i, 1);
 		fk->table = cat_get_text(i, 2);
 		fk->name = cat_get_text(i, 3);
-		fk->columns = text_array(cat_get_datum(i, 4, &isnull), &fk->ncols);
-		fk->ref_columns = text_array(cat_get_datum(i, 7, &isnull), &nref);
+		fk->columns = replay_text_array(DatumGetArrayTypeP(cat_get_datum(i, 4, &isnull)),
+										&fk->ncols, "");
+		fk->ref_columns = replay_text_array(DatumGetArrayTypeP(cat_get_datum(i, 7, &isnull)),
+											&nref, "");
 		fk->on_delete = action_code(cat_get_text(i, 8));
 		fk->on_update = action_code(cat_get_text(i, 9));
 		if (nref != fk->ncols)

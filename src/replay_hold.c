@@ -355,24 +355,6 @@ replay_hold_released(ReplayState *st)
 	return out;
 }
 
-/* The elements of a text[] as C strings (NULL for SQL NULL). */
-static char **
-array_strings(ArrayType *arr, int *n)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-
-	*n = 0;
-	if (arr == NULL)
-		return NULL;
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	out = palloc(sizeof(char *) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-		out[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
-	return out;
-}
-
 /* Performs a held foreign-key action (see replay_hold_fk_action). */
 static void
 apply_held_fk_action(ReplayState *st, const ReplayEvent *ev)
@@ -380,9 +362,9 @@ apply_held_fk_action(ReplayState *st, const ReplayEvent *ev)
 	int			ncols;
 	int			nold;
 	int			nnew;
-	char	  **columns = array_strings(ev->before_names, &ncols);
-	char	  **old = array_strings(ev->before_values, &nold);
-	char	  **new = array_strings(ev->after_values, &nnew);
+	char	  **columns = replay_text_array(ev->before_names, &ncols, NULL);
+	char	  **old = replay_text_array(ev->before_values, &nold, NULL);
+	char	  **new = replay_text_array(ev->after_values, &nnew, NULL);
 
 	if (columns == NULL || old == NULL || nold != ncols || (new != NULL && nnew != ncols))
 		ereport(ERROR,
@@ -397,7 +379,7 @@ static void
 apply_held_ddl(ReplayState *st, const ReplayEvent *ev, bool old_table)
 {
 	int			n;
-	char	  **values = array_strings(ev->after_values, &n);
+	char	  **values = replay_text_array(ev->after_values, &n, NULL);
 	ReplayEvent q;
 
 	if (values == NULL || n != 2 || values[0] == NULL)

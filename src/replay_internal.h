@@ -99,6 +99,7 @@ replay_ctx_set(ReplayState *st, const char *schema, const char *table,
 extern void replay_cursor_init(ReplayCursor *cur, int32 source_id);
 extern void replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end);
 extern ReplayEvent *replay_cursor_next(ReplayCursor *cur);
+extern char **replay_text_array(ArrayType *arr, int *n, const char *null_as);
 
 /* replay_relation.c */
 extern void replay_tables_load(ReplayState *st);

@@ -174,3 +174,24 @@ replay_cursor_next(ReplayCursor *cur)
 	cur->pos = ev->event_id;
 	return ev;
 }
+
+/*
+ * The elements of a text[] as C strings, null_as for an SQL NULL element;
+ * NULL (and *n = 0) for a NULL array.
+ */
+char **
+replay_text_array(ArrayType *arr, int *n, const char *null_as)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	*n = 0;
+	if (arr == NULL)
+		return NULL;
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	out = palloc(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? (null_as ? pstrdup(null_as) : NULL) : TextDatumGetCString(elems[i]);
+	return out;
+}
