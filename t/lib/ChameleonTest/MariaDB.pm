@@ -600,6 +600,18 @@ sub _run_sql
 	return ($ok, $out, $err);
 }
 
+# The text of an SQL file of the tests' data (t/data), for sql().
+sub slurp_sql
+{
+	my ($name) = @_;
+	my $dir = defined $ENV{CHAMELEON_SRC} ? "$ENV{CHAMELEON_SRC}/t/data" : 't/data';
+	open(my $fh, '<:raw', "$dir/$name") or croak "cannot read $dir/$name: $!";
+	local $/;
+	my $text = <$fh>;
+	close($fh);
+	return $text;
+}
+
 # Run SQL through the mariadb client; die with its message on error.
 sub sql
 {
