@@ -156,23 +156,32 @@ cstring_cmp(const ListCell *a, const ListCell *b)
 	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
+/* The keys of a jsonb object as C strings, in the object's order. */
+static List *
+jb_keys(JsonbContainer *obj)
+{
+	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	List	   *keys = NIL;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY)
+			keys = lappend(keys, pnstrdup(v.val.string.val, v.val.string.len));
+	return keys;
+}
+
 /* schema_mappings in key order, into the two parallel lists. */
 static void
 load_mappings(ChameleonSourceConf *conf, JsonbContainer *obj)
 {
 	JsonbContainer *map = jb_container(obj, "schema_mappings");
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	List	   *keys = NIL;
+	List	   *keys;
 	ListCell   *lc;
 
 	if (map == NULL)
 		return;
-	it = JsonbIteratorInit(map);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		if (tok == WJB_KEY)
-			keys = lappend(keys, pnstrdup(v.val.string.val, v.val.string.len));
+	keys = jb_keys(map);
 	list_sort(keys, cstring_cmp);
 	foreach(lc, keys)
 	{
@@ -189,19 +198,13 @@ static void
 load_fillfactors(ChameleonSourceConf *conf, JsonbContainer *obj)
 {
 	JsonbContainer *map = jb_container(obj, "fillfactor");
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	List	   *keys = NIL;
+	List	   *keys;
 	ListCell   *lc;
 	int			n = 0;
 
 	if (map == NULL)
 		return;
-	it = JsonbIteratorInit(map);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		if (tok == WJB_KEY)
-			keys = lappend(keys, pnstrdup(v.val.string.val, v.val.string.len));
+	keys = jb_keys(map);
 	if (keys == NIL)
 		return;
 	conf->fillfactors = palloc0(sizeof(cddl_fillfactor) * list_length(keys));
