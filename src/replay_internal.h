@@ -58,6 +58,10 @@ typedef struct ReplayCursor
 	int			nevents;
 	int			next;
 	int			limit;			/* rows per fetch, adapted to row sizes */
+	MemoryContext range_cxt;	/* holds the ranges below */
+	struct ReplayLogRange *ranges;	/* the log ranges (pos, end] spans */
+	int			nranges;
+	int			range;			/* the one being read */
 } ReplayCursor;
 
 /*

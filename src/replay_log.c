@@ -2,39 +2,66 @@
  *
  * replay_log.c
  *	  Reads chameleon.log_event for the replay worker: the events of an
- *	  event_id range in order, a chunk at a time, copied out of SPI into a
- *	  memory context of their own.  A chunk holds at most a few hundred
- *	  events and stops early once it holds REPLAY_CHUNK_BYTES, so that a
- *	  transaction of millions of rows (or of big blobs) is streamed with
- *	  bounded memory.
+ *	  event_id range in order, a chunk at a time, copied into a memory
+ *	  context of their own.  A chunk holds at most a thousand events and
+ *	  stops early once it holds REPLAY_CHUNK_BYTES, so that a transaction
+ *	  of millions of rows (or of big blobs) is streamed with bounded memory.
+ *
+ *	  The rows are read straight from the source's log ranges (the range
+ *	  partitions of its list partition, src/log_partition.c) through their
+ *	  primary key index, not through a query: the executor, SPI's copy of
+ *	  every row into a tuple table and the memory of that table were a
+ *	  seventh of the replay's CPU on a catch-up (bench/catchup.sh).  The
+ *	  ranges a round spans are listed once per round, with a query.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
 #include "chameleon.h"
-#include "names.h"
 #include "replay_internal.h"
 
 /* rows per fetch at most, and the memory a chunk may use */
 #define REPLAY_CHUNK_ROWS	1000
 #define REPLAY_CHUNK_BYTES	(32 * 1024 * 1024)
 
-/*
- * The query that reads a chunk of the log.  It names the source's own
- * partition: a kept plan on chameleon.log_event would turn generic and
- * lock every source's log ranges, so that another source's range creation
- * or drop could make this replay wait.
- */
-static char *fetch_sql = NULL;
+/* the columns of chameleon.log_event the replay reads, by name */
+enum
+{
+	LOG_EVENT_ID, LOG_KIND, LOG_SCHEMA, LOG_TABLE, LOG_BEFORE_NAMES,
+	LOG_BEFORE_VALUES, LOG_AFTER_NAMES, LOG_AFTER_VALUES, LOG_QUERY,
+	LOG_FILE, LOG_POS, LOG_GTID, LOG_TIME, LOG_NCOLS
+};
+static const char *const log_columns[LOG_NCOLS] = {
+	"event_id", "event_kind", "source_schema", "source_table", "before_names",
+	"before_values", "after_names", "after_values", "query", "binlog_file",
+	"binlog_pos", "gtid", "event_time"
+};
+
+/* A range partition of the log: the event ids [first, end) it holds. */
+typedef struct ReplayLogRange
+{
+	Oid			relid;
+	int64		first;
+	int64		end;
+} ReplayLogRange;
 
 /* Sets up a cursor (its memory lives under TopMemoryContext). */
 void
@@ -42,63 +69,189 @@ replay_cursor_init(ReplayCursor *cur, int32 source_id)
 {
 	memset(cur, 0, sizeof(*cur));
 	cur->source_id = source_id;
+
+	/*
+	 * A first block that holds a usual chunk and is kept across resets:
+	 * blocks malloc'd and freed for every chunk were page faults.
+	 */
 	cur->cxt = AllocSetContextCreate(TopMemoryContext, "chameleon replay chunk",
-									 ALLOCSET_DEFAULT_SIZES);
+									 0, 1024 * 1024, 8 * 1024 * 1024);
+	cur->range_cxt = AllocSetContextCreate(TopMemoryContext, "chameleon replay log ranges",
+										   ALLOCSET_SMALL_SIZES);
 	cur->limit = REPLAY_CHUNK_ROWS;
-	if (fetch_sql == NULL)
-		fetch_sql = MemoryContextStrdup(TopMemoryContext,
-										psprintf("SELECT event_id, event_kind, source_schema, source_table,"
-												 " before_names, before_values, after_names, after_values,"
-												 " query, binlog_file, binlog_pos, gtid, event_time"
-												 " FROM %s.%s"
-												 " WHERE source_id = $1 AND event_id > $2 AND event_id <= $3"
-												 " ORDER BY event_id LIMIT $4",
-												 CHAMELEON_SCHEMA,
-												 quote_identifier(chameleon_log_table_name(source_id))));
 }
 
-/* Positions the cursor after event "after", up to event "end" included. */
+/*
+ * Positions the cursor after event "after", up to event "end" included,
+ * and lists the log ranges that hold those events.
+ */
 void
 replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end)
 {
+	uint64		n = 0;
+
 	MemoryContextReset(cur->cxt);
+	MemoryContextReset(cur->range_cxt);
 	cur->events = NULL;
 	cur->nevents = 0;
 	cur->next = 0;
 	cur->pos = after;
 	cur->end = end;
+	cur->ranges = NULL;
+	cur->nranges = 0;
+	cur->range = 0;
+	if (after >= end)
+		return;
+
+	/* a range [first, end) holds an event of (after, end] */
+	n = CAT_RUN("SELECT partition::oid, first_event_id, end_event_id"
+				"  FROM chameleon._log_partitions($1)"
+				" WHERE end_event_id > $2 + 1 AND first_event_id <= $3"
+				" ORDER BY first_event_id",
+				cat_int4(cur->source_id), cat_int8(after), cat_int8(end));
+	cur->ranges = MemoryContextAlloc(cur->range_cxt, sizeof(ReplayLogRange) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		cur->ranges[i].relid = DatumGetObjectId(cat_get_datum(i, 1, &isnull));
+		cur->ranges[i].first = cat_get_int8(i, 2, 0);
+		cur->ranges[i].end = cat_get_int8(i, 3, 0);
+	}
+	cur->nranges = (int) n;
 }
 
-/* A copy of a nullable text column, or NULL. */
+/* A copy of a nullable text column of the slot (by index), or NULL. */
 static char *
-copy_text(HeapTuple tup, TupleDesc desc, int col)
+copy_text(TupleTableSlot *slot, int att)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
+	return slot->tts_isnull[att] ? NULL : TextDatumGetCString(slot->tts_values[att]);
 }
 
-/* A detoasted copy of a nullable array column, or NULL; adds its size. */
+/* A detoasted copy of a nullable array column of the slot, or NULL; adds its size. */
 static ArrayType *
-copy_array(HeapTuple tup, TupleDesc desc, int col, Size *bytes)
+copy_array(TupleTableSlot *slot, int att, Size *bytes)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
 	ArrayType  *a;
 
-	if (isnull)
+	if (slot->tts_isnull[att])
 		return NULL;
-	a = DatumGetArrayTypePCopy(d);
+	a = DatumGetArrayTypePCopy(slot->tts_values[att]);
 	*bytes += VARSIZE(a);
 	return a;
+}
+
+/*
+ * Copies the log row in slot into ev (in the current context); att maps
+ * the columns read to the slot's attribute indexes.
+ */
+static void
+copy_event(TupleTableSlot *slot, const int *att, ReplayEvent *ev, Size *bytes)
+{
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[att[LOG_EVENT_ID]] || slot->tts_isnull[att[LOG_KIND]])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a row of the change log has no event id or kind")));
+	ev->event_id = DatumGetInt64(slot->tts_values[att[LOG_EVENT_ID]]);
+	ev->kind = DatumGetChar(slot->tts_values[att[LOG_KIND]]);
+	ev->schema = copy_text(slot, att[LOG_SCHEMA]);
+	ev->table = copy_text(slot, att[LOG_TABLE]);
+	ev->before_names = copy_array(slot, att[LOG_BEFORE_NAMES], bytes);
+	ev->before_values = copy_array(slot, att[LOG_BEFORE_VALUES], bytes);
+	ev->after_names = copy_array(slot, att[LOG_AFTER_NAMES], bytes);
+	ev->after_values = copy_array(slot, att[LOG_AFTER_VALUES], bytes);
+	ev->query = copy_text(slot, att[LOG_QUERY]);
+	ev->binlog_file = copy_text(slot, att[LOG_FILE]);
+	ev->binlog_pos = slot->tts_isnull[att[LOG_POS]] ? -1 : DatumGetInt64(slot->tts_values[att[LOG_POS]]);
+	ev->gtid = copy_text(slot, att[LOG_GTID]);
+	ev->has_time = !slot->tts_isnull[att[LOG_TIME]];
+	ev->event_time = ev->has_time ? DatumGetTimestampTz(slot->tts_values[att[LOG_TIME]]) : 0;
+}
+
+/* The attribute index of each column read, in the range's own descriptor. */
+static void
+map_columns(Relation rel, int *att)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int c = 0; c < LOG_NCOLS; c++)
+	{
+		att[c] = -1;
+		for (int a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(desc, a);
+
+			if (!attr->attisdropped && strcmp(NameStr(attr->attname), log_columns[c]) == 0)
+				att[c] = a;
+		}
+		if (att[c] < 0)
+			elog(ERROR, "the change log range \"%s\" has no column \"%s\"",
+				 RelationGetRelationName(rel), log_columns[c]);
+	}
+}
+
+/*
+ * Reads up to cur->limit events of (cur->pos, cur->end] from one log range,
+ * in event_id order, into cur->events; returns how many.
+ */
+static int
+read_range(ReplayCursor *cur, const ReplayLogRange *range, Size *bytes)
+{
+	Relation	rel;
+	Relation	idx;
+	Oid			idxid;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData skey[2];
+	int			att[LOG_NCOLS];
+	int			n = 0;
+
+	/* only replayed ranges are dropped, and these are not replayed yet */
+	rel = try_table_open(range->relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a range of the change log of source %d is gone before event " INT64_FORMAT " was replayed",
+						cur->source_id, cur->pos + 1)));
+	map_columns(rel, att);
+	idxid = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(idxid))
+		elog(ERROR, "the change log range \"%s\" has no primary key", RelationGetRelationName(rel));
+	idx = index_open(idxid, AccessShareLock);
+
+	/* the key (source_id, event_id): source_id = s AND event_id > pos */
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(cur->source_id));
+	ScanKeyInit(&skey[1], 2, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(cur->pos));
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx, snap, 2, 0);
+	index_rescan(scan, skey, 2, NULL, 0);
+	while (n < cur->limit && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(slot_getattr(slot, att[LOG_EVENT_ID] + 1, &isnull));
+
+		if (id > cur->end)
+			break;
+		copy_event(slot, att, &cur->events[n++], bytes);
+		/* a chunk of big rows stops early; the rest is read next time */
+		if (*bytes >= REPLAY_CHUNK_BYTES)
+			break;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return n;
 }
 
 /* Reads the next chunk; false when the range is exhausted. */
 static bool
 fetch_chunk(ReplayCursor *cur)
 {
-	uint64		n;
 	Size		bytes = 0;
 	MemoryContext old;
 	int			copied = 0;
@@ -107,51 +260,19 @@ fetch_chunk(ReplayCursor *cur)
 	cur->events = NULL;
 	cur->nevents = 0;
 	cur->next = 0;
-	if (cur->pos >= cur->end)
-		return false;
-
-	n = chameleon_cat_run(fetch_sql, 4,
-						  (const CatArg[]) {cat_int4(cur->source_id), cat_int8(cur->pos),
-						  cat_int8(cur->end), cat_int8(cur->limit)});
-	if (n == 0)
-	{
-		SPI_freetuptable(SPI_tuptable);
-		return false;
-	}
 
 	old = MemoryContextSwitchTo(cur->cxt);
-	cur->events = palloc0(sizeof(ReplayEvent) * n);
-	for (uint64 i = 0; i < n; i++)
+	cur->events = palloc0(sizeof(ReplayEvent) * cur->limit);
+	while (copied == 0 && cur->pos < cur->end && cur->range < cur->nranges)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		ReplayEvent *ev = &cur->events[i];
-		bool		isnull;
-		Datum		d;
+		const ReplayLogRange *range = &cur->ranges[cur->range];
 
-		ev->event_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		ev->kind = DatumGetChar(SPI_getbinval(tup, desc, 2, &isnull));
-		ev->schema = copy_text(tup, desc, 3);
-		ev->table = copy_text(tup, desc, 4);
-		ev->before_names = copy_array(tup, desc, 5, &bytes);
-		ev->before_values = copy_array(tup, desc, 6, &bytes);
-		ev->after_names = copy_array(tup, desc, 7, &bytes);
-		ev->after_values = copy_array(tup, desc, 8, &bytes);
-		ev->query = copy_text(tup, desc, 9);
-		ev->binlog_file = copy_text(tup, desc, 10);
-		d = SPI_getbinval(tup, desc, 11, &isnull);
-		ev->binlog_pos = isnull ? -1 : DatumGetInt64(d);
-		ev->gtid = copy_text(tup, desc, 12);
-		d = SPI_getbinval(tup, desc, 13, &isnull);
-		ev->has_time = !isnull;
-		ev->event_time = isnull ? 0 : DatumGetTimestampTz(d);
-		copied++;
-		/* a chunk of big rows stops early; the rest is read next time */
-		if (bytes >= REPLAY_CHUNK_BYTES)
-			break;
+		copied = range->end - 1 > cur->pos ? read_range(cur, range, &bytes) : 0;
+		/* this range has nothing more of the span: the next one */
+		if (copied == 0)
+			cur->range++;
 	}
 	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
 
 	cur->nevents = copied;
 	/* adapt the fetch size to the row sizes seen */
@@ -159,7 +280,7 @@ fetch_chunk(ReplayCursor *cur)
 		cur->limit = Max(16, copied);
 	else if (cur->limit < REPLAY_CHUNK_ROWS)
 		cur->limit = Min(REPLAY_CHUNK_ROWS, cur->limit * 2);
-	return true;
+	return copied > 0;
 }
 
 /* The next event of the range, or NULL at its end. */
