@@ -122,16 +122,6 @@ echo "=== start_replica, wait_caught_up"
 bench_rss_sampler "$B/samples" 1 &
 SAMPLER=$!
 BENCH_PIDS+=("$SAMPLER")
-# pg_watch SQL EVERY: the rows of SQL every EVERY s, from ONE psql session
-# (a psql and a backend started per poll cost the 2 cores more than the
-# polling is worth); it ends when its reader stops reading
-pg_watch()
-{
-	while :; do
-		echo "$1;"
-		sleep "$2"
-	done 2>/dev/null | runuser -u postgres -- psql -X -q -At -F' ' -h "$B/pg" -p "$PG_PORT" -d postgres 2>/dev/null
-}
 (
 	# when the reader's position reaches the end of the binlog
 	pg_watch "SELECT read_file, read_pos FROM chameleon.source WHERE source_name = 'sb'" 0.1 |

@@ -53,12 +53,8 @@ bench_rss_sampler "$B/rss" 0 &
 SAMPLER=$!
 BENCH_PIDS+=("$SAMPLER")
 # one session, one query every 100 ms: seconds of replay_lag and read_lag
-(
-	while :; do
-		echo "SELECT extract(epoch FROM replay_lag), extract(epoch FROM read_lag) FROM chameleon.show_status WHERE source_name = 'sb';"
-		sleep 0.1
-	done
-) | runuser -u postgres -- psql -X -q -At -F' ' -h "$B/pg" -p "$PG_PORT" -d postgres >"$B/lag" 2>/dev/null &
+LAG_SQL="SELECT extract(epoch FROM replay_lag), extract(epoch FROM read_lag) FROM chameleon.show_status WHERE source_name = 'sb'"
+pg_watch "$LAG_SQL" 0.1 >"$B/lag" &
 LAGGER=$!
 t0=$(now)
 sysbench oltp_write_only "${SB[@]}" --threads="$THREADS" --rate="$RATE" --time="$DURATION" \
@@ -117,12 +113,7 @@ if [ -n "$SEARCH_RATES" ]; then
 	best=$RATE
 	for r in $SEARCH_RATES; do
 		pg -At -c "SELECT chameleon.wait_caught_up('sb', '10 min')" >/dev/null
-		(
-			while :; do
-				echo "SELECT extract(epoch FROM replay_lag), extract(epoch FROM read_lag) FROM chameleon.show_status WHERE source_name = 'sb';"
-				sleep 0.1
-			done
-		) | runuser -u postgres -- psql -X -q -At -F' ' -h "$B/pg" -p "$PG_PORT" -d postgres >"$B/lag" 2>/dev/null &
+		pg_watch "$LAG_SQL" 0.1 >"$B/lag" &
 		LAGGER=$!
 		sysbench oltp_write_only "${SB[@]}" --threads="$THREADS" --rate="$r" --time="$SEARCH_SECS" \
 			--report-interval=0 run >"$B/sysbench.log"

@@ -7,8 +7,9 @@
 #	sysbench's data set, and small arithmetic helpers (awk, not bc).
 #
 #	Defines: B (the directory), MY_PORT, PG_PORT, SB (sysbench options),
-#	my (mariadb client as root), pg (psql as postgres), BENCH_PIDS (add
-#	background processes to stop at exit), now, elapsed, rate, ratio.
+#	my (mariadb client as root), pg (psql as postgres), pg_watch (a query
+#	polled from one session), BENCH_PIDS (add background processes to stop
+#	at exit), now, elapsed, rate, ratio.
 
 # Builds and installs, creates $B and the exit trap; $1 names the script.
 bench_setup()
@@ -58,6 +59,21 @@ rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }';
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 my() { mariadb --no-defaults --socket="$B/mysql/mysql.sock" -uroot "$@"; }
 pg() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$B/pg" -p "$PG_PORT" -d postgres "$@"; }
+
+# pg_watch SQL EVERY: the rows of SQL every EVERY seconds from ONE psql
+# session (a psql and a backend started per poll would take more of the
+# cores than the polling is worth).  It replaces the shell it runs in with
+# psql: run it in the background or on the left of a pipe.  It ends when
+# it is killed or when what reads it stops reading.
+pg_watch()
+{
+	exec runuser -u postgres -- psql -X -q -At -F' ' -h "$B/pg" -p "$PG_PORT" -d postgres 2>/dev/null < <(
+		while :; do
+			echo "$1;"
+			sleep "$2"
+		done 2>/dev/null
+	)
+}
 
 # Adds source sb: MariaDB sbtest (user bench) -> PostgreSQL schema sbtest.
 bench_add_source()
