@@ -82,43 +82,55 @@ replay_cursor_init(ReplayCursor *cur, int32 source_id)
 }
 
 /*
- * Positions the cursor after event "after", up to event "end" included,
- * and lists the log ranges that hold those events.
+ * Positions the cursor after event "after", up to event "end" included.
+ * The log ranges that hold those events are listed again only when the
+ * ranges known do not span them: the reader adds ranges above the
+ * highest one only, and only ranges wholly replayed are dropped, so the
+ * list stays right for every event not replayed yet (a query per round
+ * was a cost of its own at a steady load of small rounds).
  */
 void
 replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end)
 {
-	uint64		n = 0;
-
 	MemoryContextReset(cur->cxt);
-	MemoryContextReset(cur->range_cxt);
 	cur->events = NULL;
 	cur->nevents = 0;
 	cur->next = 0;
 	cur->pos = after;
 	cur->end = end;
-	cur->ranges = NULL;
-	cur->nranges = 0;
-	cur->range = 0;
 	if (after >= end)
 		return;
 
-	/* a range [first, end) holds an event of (after, end] */
-	n = CAT_RUN("SELECT partition::oid, first_event_id, end_event_id"
-				"  FROM chameleon._log_partitions($1)"
-				" WHERE end_event_id > $2 + 1 AND first_event_id <= $3"
-				" ORDER BY first_event_id",
-				cat_int4(cur->source_id), cat_int8(after), cat_int8(end));
-	cur->ranges = MemoryContextAlloc(cur->range_cxt, sizeof(ReplayLogRange) * Max(n, 1));
-	for (uint64 i = 0; i < n; i++)
+	if (cur->nranges == 0 || cur->ranges[cur->nranges - 1].end <= end ||
+		cur->ranges[0].first > after + 1)
 	{
-		bool		isnull;
+		uint64		n;
 
-		cur->ranges[i].relid = DatumGetObjectId(cat_get_datum(i, 1, &isnull));
-		cur->ranges[i].first = cat_get_int8(i, 2, 0);
-		cur->ranges[i].end = cat_get_int8(i, 3, 0);
+		MemoryContextReset(cur->range_cxt);
+		cur->ranges = NULL;
+		cur->nranges = 0;
+		/* the ranges [first, end) that hold an event after "after" */
+		n = CAT_RUN("SELECT partition::oid, first_event_id, end_event_id"
+					"  FROM chameleon._log_partitions($1)"
+					" WHERE end_event_id > $2 + 1"
+					" ORDER BY first_event_id",
+					cat_int4(cur->source_id), cat_int8(after));
+		cur->ranges = MemoryContextAlloc(cur->range_cxt, sizeof(ReplayLogRange) * Max(n, 1));
+		for (uint64 i = 0; i < n; i++)
+		{
+			bool		isnull;
+
+			cur->ranges[i].relid = DatumGetObjectId(cat_get_datum(i, 1, &isnull));
+			cur->ranges[i].first = cat_get_int8(i, 2, 0);
+			cur->ranges[i].end = cat_get_int8(i, 3, 0);
+		}
+		cur->nranges = (int) n;
 	}
-	cur->nranges = (int) n;
+
+	/* the first range that holds an event after "after" */
+	cur->range = 0;
+	while (cur->range < cur->nranges && cur->ranges[cur->range].end - 1 <= after)
+		cur->range++;
 }
 
 /* A copy of a nullable text column of the slot (by index), or NULL. */
