@@ -708,14 +708,11 @@ BEGIN
 		-- ranges, this first one lets the log exist from the start.  The
 		-- ranges are UNLOGGED: the log is a buffer of what MySQL's binlog
 		-- holds, read again from the replay position after a crash
-		-- (chameleon.log_alive).  Autovacuum leaves them alone: nothing in
-		-- them is ever updated or deleted, and its passes over a range the
-		-- reader is filling take CPU from the reader and the replay
+		-- (chameleon.log_alive)
 		EXECUTE format('CREATE TABLE chameleon.%I PARTITION OF chameleon.log_event FOR VALUES IN (%s)'
 					   ' PARTITION BY RANGE (event_id)',
 					   chameleon._log_table_name(v_id), v_id);
-		EXECUTE format('CREATE UNLOGGED TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)'
-					   ' WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)',
+		EXECUTE format('CREATE UNLOGGED TABLE chameleon.%I PARTITION OF chameleon.%I FOR VALUES FROM (0) TO (%s)',
 					   chameleon._log_range_name(v_id, 0), chameleon._log_table_name(v_id),
 					   current_setting('chameleon.log_partition_events')::bigint);
 	ELSE

@@ -220,16 +220,9 @@ create_partitions(int32 source_id, int64 first_id, int64 last_id, int64 goal,
 	{
 		int64		upper = (lower / width + 1) * width;
 
-		/*
-		 * UNLOGGED: see reader_resume() for what a crash does to it.  No
-		 * autovacuum: a range is only inserted into, then dropped whole,
-		 * and the passes autovacuum makes over a range while the reader
-		 * fills it (its insert threshold) take the CPU of the reader and
-		 * the replay for nothing.
-		 */
+		/* UNLOGGED: see reader_resume() for what a crash does to it */
 		log_exec(psprintf("CREATE UNLOGGED TABLE %s.%s PARTITION OF %s.%s"
-						  " FOR VALUES FROM (" INT64_FORMAT ") TO (" INT64_FORMAT ")"
-						  " WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)",
+						  " FOR VALUES FROM (" INT64_FORMAT ") TO (" INT64_FORMAT ")",
 						  CHAMELEON_SCHEMA,
 						  quote_identifier(chameleon_log_range_name(source_id, lower)),
 						  CHAMELEON_SCHEMA,

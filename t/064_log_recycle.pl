@@ -119,13 +119,6 @@ is($most_del, 0, 'no event was deleted or updated in the log row by row (no dead
 ok($node->poll_query_until('postgres', "SELECT ($parts) <= 3"), 'after catch-up the log has at most 3 partitions')
   or diag(pq("SELECT * FROM chameleon._log_partitions($sid)"));
 is(pq("SELECT to_regclass('chameleon.log_event_${sid}_0') IS NULL"), 't', 'the first partition was dropped');
-# made by the reader as it went: autovacuum leaves them alone (they are
-# dropped whole, and its passes would take CPU from the reader and replay)
-is( pq("SELECT count(*) > 0, bool_and(c.reloptions \@> '{autovacuum_enabled=false}'),"
-		  . " bool_and(t.reloptions \@> '{autovacuum_enabled=false}')"
-		  . " FROM chameleon._log_partitions($sid) p JOIN pg_class c ON c.oid = p.partition"
-		  . " LEFT JOIN pg_class t ON t.oid = c.reltoastrelid"),
-	't|t|t', 'the log ranges are left out of autovacuum');
 ok(pq("SELECT min(first_event_id) FROM chameleon._log_partitions($sid)") >= 30000,
 	'the replayed partitions are gone');
 ok(pq("SELECT read_event_id FROM chameleon.source WHERE source_id = $sid") > 30000,
