@@ -59,7 +59,7 @@ typedef struct ReplayCursor
 	int			next;
 	int			limit;			/* rows per fetch, adapted to row sizes */
 	MemoryContext range_cxt;	/* holds the ranges below */
-	struct ReplayLogRange *ranges;	/* the log ranges (pos, end] spans */
+	struct ReplayLogRange *ranges;	/* the log ranges known, in order */
 	int			nranges;
 	int			range;			/* the one being read */
 } ReplayCursor;

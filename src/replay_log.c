@@ -12,7 +12,8 @@
  *	  primary key index, not through a query: the executor, SPI's copy of
  *	  every row into a tuple table and the memory of that table were a
  *	  seventh of the replay's CPU on a catch-up (bench/catchup.sh).  The
- *	  ranges a round spans are listed once per round, with a query.
+ *	  ranges are listed with a query, again only when the ones known do not
+ *	  span the events asked for (replay_cursor_seek).
  *
  *-------------------------------------------------------------------------
  */
