@@ -176,7 +176,11 @@ fi
 t0=$(now)
 pg -c "SELECT chameleon.start_replica('sb')" >/dev/null
 if [ -n "$LOCK_PID" ]; then
-	while [ ! -f "$B/read_done" ]; do sleep 0.1; done
+	# at most an hour for the reader
+	for _ in $(seq 1 36000); do
+		[ -f "$B/read_done" ] && break
+		sleep 0.1
+	done
 	sleep 1
 	CPU_REPLAY_HELD=$(worker_cpu replay)
 	T_READ_ALONE=$(elapsed "$t0" "$(cat "$B/read_done")")
@@ -227,8 +231,10 @@ elif [ "$WAIT_MODE" = poll ]; then
 	# until it reaches the end of the backlog, then one wait_caught_up
 	# confirms it (nothing then holds a snapshot for long, as in the
 	# ceiling's run)
+	# at most an hour (72000 polls), as the loop mode
 	pg_watch "SELECT replay_file, replay_pos FROM chameleon.source WHERE source_name = 'sb'" 0.05 |
-		while read -r f p; do
+		for _ in $(seq 1 72000); do
+			read -r f p || break
 			[ "$f $p" = "$BINLOG_FILE $BINLOG_POS" ] && break
 		done || true
 	t_poll=$(now)
