@@ -201,13 +201,19 @@ add_fake_source('frz', $proxy->{port});
 psql1("SELECT chameleon.init_replica('frz')");
 ok(poll_until(sub { slurp("$dir/proxy.log") =~ /#EVENT frozen/ }, timeout => 60),
 	'a copy worker asked for the rows and the server froze');
-# the other tables are copied by then: one process is left, in the rows of app.big
+# the other tables are copied by then: one process is left in the rows of
+# app.big.  It is the job or one of its helpers, whichever took app.big
+# first; when a helper did, the job waits for it (BgWorkerShutdown).
+my $copying = "FROM pg_stat_activity WHERE backend_type = 'chameleon init frz'"
+  . " AND wait_event IS DISTINCT FROM 'BgWorkerShutdown'";
 ok( $node->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon init frz'"),
+		"SELECT count(*) = 1 $copying"
+		  . " AND NOT EXISTS (SELECT FROM chameleon.init_progress"
+		  . "  WHERE source_name = 'frz' AND table_name <> 'big' AND state <> 'swapping')"),
 	'one process is left copying');
 is(psql1("SELECT state FROM chameleon.init_progress WHERE source_name = 'frz' AND table_name = 'big'"),
 	'copying', 'it is copying app.big');
-my $worker = psql1("SELECT pid FROM pg_stat_activity WHERE backend_type = 'chameleon init frz'");
+my $worker = psql1("SELECT pid $copying");
 $t0 = time;
 psql1("SELECT pg_terminate_backend($worker)");
 $took = seconds_until_gone($t0, $worker);
