@@ -83,28 +83,6 @@ static MemoryContext round_cxt = NULL;
 static MemoryContext event_cxt = NULL;
 
 /*
- * The last 'C' event of the next round: the last one within
- * replay_max_rows events after start, else the first one (a big source
- * transaction is applied alone).  0 when no source transaction is complete.
- */
-static int64
-round_end(int64 start, int64 max_rows)
-{
-	if (CAT_RUN("SELECT max(event_id) FROM chameleon.log_event"
-				" WHERE source_id = $1 AND event_id > $2 AND event_id <= $2 + $3"
-				"   AND event_kind = 'C'",
-				cat_int4(state.source_id), cat_int8(start), cat_int8(max_rows)) > 0 &&
-		!cat_isnull(0, 1))
-		return cat_get_int8(0, 1, 0);
-	if (CAT_RUN("SELECT event_id FROM chameleon.log_event"
-				" WHERE source_id = $1 AND event_id > $2 AND event_kind = 'C'"
-				" ORDER BY event_id LIMIT 1",
-				cat_int4(state.source_id), cat_int8(start)) == 0)
-		return 0;
-	return cat_get_int8(0, 1, 0);
-}
-
-/*
  * Whether an error is about the data or definition of a table (handled
  * per on_error_replay) rather than about the process or the server.
  */
@@ -662,7 +640,7 @@ replay_round(int *nap_ms)
 	state.source_name = state.conf->name;
 	*nap_ms = Min(state.conf->sleep_loop * 1000, REPLAY_MAX_NAP_MS);
 
-	r.end = round_end(r.start, Max(state.conf->replay_max_rows, 1));
+	r.end = replay_cursor_round_end(&cursor, r.start, Max(state.conf->replay_max_rows, 1));
 	r.end = replay_verify_clip(state.source_id, r.start, r.end);
 	held = held_rows_exist();
 	if (r.end == 0 && !held)

@@ -102,6 +102,7 @@ replay_ctx_set(ReplayState *st, const char *schema, const char *table,
 /* replay_log.c */
 extern void replay_cursor_init(ReplayCursor *cur, int32 source_id);
 extern void replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end);
+extern int64 replay_cursor_round_end(ReplayCursor *cur, int64 start, int64 max_rows);
 extern ReplayEvent *replay_cursor_next(ReplayCursor *cur);
 extern char **replay_text_array(ArrayType *arr, int *n, const char *null_as);
 

@@ -13,7 +13,8 @@
  *	  every row into a tuple table and the memory of that table were a
  *	  seventh of the replay's CPU on a catch-up (bench/catchup.sh).  The
  *	  ranges are listed with a query, again only when the ones known do not
- *	  span the events asked for (replay_cursor_seek).
+ *	  span the events asked for (replay_cursor_seek).  Where a round ends
+ *	  (replay_cursor_round_end) is found the same way.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +28,7 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
@@ -63,6 +65,8 @@ typedef struct ReplayLogRange
 	int64		first;
 	int64		end;
 } ReplayLogRange;
+
+static bool ranges_cover(ReplayCursor *cur, int64 after, int64 end, bool force);
 
 /* Sets up a cursor (its memory lives under TopMemoryContext). */
 void
@@ -102,7 +106,22 @@ replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end)
 	if (after >= end)
 		return;
 
-	if (cur->nranges == 0 || cur->ranges[cur->nranges - 1].end <= end ||
+	ranges_cover(cur, after, end, false);
+
+	/* the first range that holds an event after "after" */
+	cur->range = 0;
+	while (cur->range < cur->nranges && cur->ranges[cur->range].end - 1 <= after)
+		cur->range++;
+}
+
+/*
+ * Lists the log ranges that hold an event after "after", unless the ones
+ * known span (after, end] already and "force" is false; true when it did.
+ */
+static bool
+ranges_cover(ReplayCursor *cur, int64 after, int64 end, bool force)
+{
+	if (force || cur->nranges == 0 || cur->ranges[cur->nranges - 1].end <= end ||
 		cur->ranges[0].first > after + 1)
 	{
 		uint64		n;
@@ -126,12 +145,9 @@ replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end)
 			cur->ranges[i].end = cat_get_int8(i, 3, 0);
 		}
 		cur->nranges = (int) n;
+		return true;
 	}
-
-	/* the first range that holds an event after "after" */
-	cur->range = 0;
-	while (cur->range < cur->nranges && cur->ranges[cur->range].end - 1 <= after)
-		cur->range++;
+	return false;
 }
 
 /* A copy of a nullable text column of the slot (by index), or NULL. */
@@ -205,6 +221,32 @@ map_columns(Relation rel, int *att)
 }
 
 /*
+ * Opens a log range (and *idx, its primary key index) for reading the
+ * events after "after"; att receives its column map.
+ */
+static Relation
+open_range(const ReplayCursor *cur, const ReplayLogRange *range, int64 after,
+		   int *att, Relation *idx)
+{
+	Relation	rel;
+	Oid			idxid;
+
+	/* only replayed ranges are dropped, and these are not replayed yet */
+	rel = try_table_open(range->relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a range of the change log of source %d is gone before event " INT64_FORMAT " was replayed",
+						cur->source_id, after + 1)));
+	map_columns(rel, att);
+	idxid = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(idxid))
+		elog(ERROR, "the change log range \"%s\" has no primary key", RelationGetRelationName(rel));
+	*idx = index_open(idxid, AccessShareLock);
+	return rel;
+}
+
+/*
  * Reads up to cur->limit events of (cur->pos, cur->end] from one log range,
  * in event_id order, into cur->events; returns how many.
  */
@@ -213,7 +255,6 @@ read_range(ReplayCursor *cur, const ReplayLogRange *range, Size *bytes)
 {
 	Relation	rel;
 	Relation	idx;
-	Oid			idxid;
 	Snapshot	snap;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
@@ -221,18 +262,7 @@ read_range(ReplayCursor *cur, const ReplayLogRange *range, Size *bytes)
 	int			att[LOG_NCOLS];
 	int			n = 0;
 
-	/* only replayed ranges are dropped, and these are not replayed yet */
-	rel = try_table_open(range->relid, AccessShareLock);
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("a range of the change log of source %d is gone before event " INT64_FORMAT " was replayed",
-						cur->source_id, cur->pos + 1)));
-	map_columns(rel, att);
-	idxid = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(idxid))
-		elog(ERROR, "the change log range \"%s\" has no primary key", RelationGetRelationName(rel));
-	idx = index_open(idxid, AccessShareLock);
+	rel = open_range(cur, range, cur->pos, att, &idx);
 
 	/* the key (source_id, event_id): source_id = s AND event_id > pos */
 	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(cur->source_id));
@@ -294,6 +324,96 @@ fetch_chunk(ReplayCursor *cur)
 	else if (cur->limit < REPLAY_CHUNK_ROWS)
 		cur->limit = Min(REPLAY_CHUNK_ROWS, cur->limit * 2);
 	return copied > 0;
+}
+
+/*
+ * The id of the first (ForwardScanDirection) or last 'C' event of one log
+ * range within (after, upto], 0 when it holds none.  Only the event id and
+ * kind of each row are read.
+ */
+static int64
+range_commit(const ReplayCursor *cur, const ReplayLogRange *range, int64 after,
+			 int64 upto, ScanDirection dir)
+{
+	Relation	rel;
+	Relation	idx;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData skey[3];
+	int			att[LOG_NCOLS];
+	int64		found = 0;
+
+	rel = open_range(cur, range, after, att, &idx);
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(cur->source_id));
+	ScanKeyInit(&skey[1], 2, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
+	ScanKeyInit(&skey[2], 2, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(upto));
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx, snap, 3, 0);
+	index_rescan(scan, skey, 3, NULL, 0);
+	while (index_getnext_slot(scan, dir, slot))
+	{
+		bool		isnull;
+		Datum		kind = slot_getattr(slot, att[LOG_KIND] + 1, &isnull);
+
+		if (!isnull && DatumGetChar(kind) == 'C')
+		{
+			found = DatumGetInt64(slot_getattr(slot, att[LOG_EVENT_ID] + 1, &isnull));
+			break;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/*
+ * The last 'C' event (end of a source transaction) within max_rows events
+ * after "start", else the first one after it (a source transaction longer
+ * than that is applied alone); 0 when no source transaction is complete.
+ * Read through the ranges' primary keys, backwards from the limit: a
+ * query's bitmap scan of the whole span was a twentieth of the replay's
+ * CPU on a catch-up.  The ranges known are listed again when they hold no
+ * such event, since the reader may have added one since.
+ */
+int64
+replay_cursor_round_end(ReplayCursor *cur, int64 start, int64 max_rows)
+{
+	int64		limit = start + max_rows;
+	bool		listed = false;
+
+	for (int pass = 0; pass < 2 && !(pass > 0 && listed); pass++)
+	{
+		listed = ranges_cover(cur, start, start + 1, pass > 0);
+		for (int i = cur->nranges - 1; i >= 0; i--)
+		{
+			const ReplayLogRange *range = &cur->ranges[i];
+			int64		id;
+
+			if (range->first > limit || range->end - 1 <= start)
+				continue;
+			id = range_commit(cur, range, start, limit, BackwardScanDirection);
+			if (id > 0)
+				return id;
+		}
+		for (int i = 0; i < cur->nranges; i++)
+		{
+			const ReplayLogRange *range = &cur->ranges[i];
+			int64		id;
+
+			if (range->end - 1 <= limit)
+				continue;
+			id = range_commit(cur, range, limit, PG_INT64_MAX, ForwardScanDirection);
+			if (id > 0)
+				return id;
+		}
+	}
+	return 0;
 }
 
 /* The next event of the range, or NULL at its end. */
