@@ -451,6 +451,13 @@ is($r->psql("SELECT replayed_ddl FROM chameleon.show_status WHERE source_name = 
 
 # ---- detach the running source: a last cascade is in flight
 $m->sql('UPDATE sakila.country SET country_id = 201 WHERE country_id = 200');
+# detach applies what the reader has logged: wait until it has logged this
+# (detach stops the reader at once; a change not read yet is not replicated)
+my ($end_file, $end_pos) = $m->current_position;
+ok( $node->poll_query_until('postgres',
+		"SELECT read_file = '$end_file' AND read_pos >= $end_pos FROM chameleon.source"
+		  . " WHERE source_name = 'sakila'"),
+	'the reader has logged the change to country');
 my ($ret, $out, $err) = $node->psql('postgres', "SELECT chameleon.detach_replica('sakila')");
 is($ret, 0, 'detach_replica on the running source succeeds') or diag($err);
 unlike($err, qr/WARNING/, 'without warnings') or diag($err);
