@@ -22,6 +22,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "utils/resowner.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -138,12 +139,12 @@ column_value(const ReplayColumn *col, Datum txt, bool isnull, int32 typmod,
  * round a multixact per hot row; heap_update and heap_delete take the
  * row lock they need, and a change by another session in between is an
  * error ("tuple concurrently updated") after which the round is applied
- * again.
+ * again.  idx is the key index, open.
  */
 static bool
-find_by_key(ReplayTable *t, Relation rel, const Datum *keyvals, TupleTableSlot *slot)
+find_by_key(ReplayTable *t, Relation rel, Relation idx, const Datum *keyvals,
+			TupleTableSlot *slot)
 {
-	Relation	idx = index_open(t->key_index, RowExclusiveLock);
 	ScanKeyData skey[INDEX_MAX_KEYS];
 	SnapshotData dirty;
 	IndexScanDesc scan;
@@ -170,8 +171,166 @@ find_by_key(ReplayTable *t, Relation rel, const Datum *keyvals, TupleTableSlot *
 		XactLockTableWait(xwait, rel, &slot->tts_tid, XLTW_Update);
 	}
 	index_endscan(scan);
-	index_close(idx, NoLock);
 	return found;
+}
+
+/*
+ * Sets up x, the executor state of a one-row statement on table t (rel,
+ * open), in the current memory context and resource owner.
+ */
+static void
+exec_open(ReplayExec *x, ReplayTable *t, Relation rel)
+{
+	x->table = t;
+	x->rel = rel;
+	x->estate = CreateExecutorState();
+	MemoryContextSwitchTo(x->estate->es_query_cxt);
+	x->rte = makeNode(RangeTblEntry);
+	x->rte->rtekind = RTE_RELATION;
+	x->rte->relid = t->relid;
+	x->rte->relkind = rel->rd_rel->relkind;
+	x->rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(x->estate, list_make1(x->rte));
+	x->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(x->rri, rel, 1, NULL, 0);
+	x->newslot = ExecInitExtraTupleSlot(x->estate, RelationGetDescr(rel), &TTSOpsVirtual);
+	EvalPlanQualInit(&x->epq, x->estate, NULL, NIL, -1);
+	ExecOpenIndices(x->rri, false);
+	x->key_idx = NULL;
+	for (int i = 0; i < x->rri->ri_NumIndices; i++)
+		if (RelationGetRelid(x->rri->ri_IndexRelationDescs[i]) == t->key_index)
+			x->key_idx = x->rri->ri_IndexRelationDescs[i];
+}
+
+/* Releases what exec_open set up, in the resource owner it used. */
+static void
+exec_free(ReplayExec *x)
+{
+	ExecCloseIndices(x->rri);
+	EvalPlanQualEnd(&x->epq);
+	ExecResetTupleTable(x->estate->es_tupleTable, false);
+	FreeExecutorState(x->estate);
+	table_close(x->rel, NoLock);
+}
+
+/*
+ * The executor states kept across rows, one per table, until the end of
+ * the transaction (the one-row statements of a round are its thousands of
+ * rows on a few tables: setting the state up for each row, its indexes
+ * opened and their descriptions built, was a twelfth of the replay's CPU
+ * on a catch-up).  Their relations, index locks and slot descriptors are
+ * held by the top transaction's resource owner, so that a rolled-back
+ * subtransaction leaves them valid; they are released before the
+ * transaction commits, and before any DDL (which refuses a table this
+ * session holds open).  Tables with triggers are not kept: trigger
+ * firing opens relations of its own in the state.
+ */
+static ReplayExec *kept_execs = NULL;
+static bool kept_callback_set = false;
+
+/* See replay_apply_internal.h. */
+void
+replay_exec_close(ReplayTable *t)
+{
+	ReplayExec *x = t->exec;
+	ReplayExec **link;
+	ResourceOwner save = CurrentResourceOwner;
+
+	if (x == NULL)
+		return;
+	for (link = &kept_execs; *link != NULL; link = &(*link)->next)
+		if (*link == x)
+		{
+			*link = x->next;
+			break;
+		}
+	t->exec = NULL;
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	exec_free(x);
+	CurrentResourceOwner = save;
+	pfree(x);
+}
+
+/* See replay_apply_internal.h. */
+void
+replay_exec_close_all(void)
+{
+	while (kept_execs != NULL)
+		replay_exec_close(kept_execs->table);
+}
+
+/*
+ * Releases the kept states before a commit; after an abort, whose
+ * resource owner releases what they held, only forgets them (their memory
+ * goes with the transaction's).
+ */
+static void
+exec_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			replay_exec_close_all();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			for (ReplayExec *x = kept_execs; x != NULL; x = x->next)
+				x->table->exec = NULL;
+			kept_execs = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * The executor state for a row of table t: the kept one, a new kept one,
+ * or, for a table with triggers, a one-row state set up in *local.
+ */
+static ReplayExec *
+exec_get(ReplayTable *t, ReplayExec *local)
+{
+	Relation	rel;
+	ReplayExec *x;
+	ResourceOwner save = CurrentResourceOwner;
+	MemoryContext old = CurrentMemoryContext;
+
+	if (t->exec != NULL)
+		return t->exec;
+	rel = table_open(t->relid, NoLock);
+	if (rel->trigdesc != NULL)
+	{
+		exec_open(local, t, rel);
+		MemoryContextSwitchTo(old);
+		return local;
+	}
+	table_close(rel, NoLock);
+
+	if (!kept_callback_set)
+	{
+		RegisterXactCallback(exec_xact_callback, NULL);
+		kept_callback_set = true;
+	}
+	x = MemoryContextAllocZero(TopTransactionContext, sizeof(ReplayExec));
+	MemoryContextSwitchTo(TopTransactionContext);
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
+	{
+		/* held by the top transaction too: see replay_table_prepare */
+		exec_open(x, t, table_open(t->relid, RowExclusiveLock));
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = save;
+		MemoryContextSwitchTo(old);
+	}
+	PG_END_TRY();
+	x->next = kept_execs;
+	kept_execs = x;
+	t->exec = x;
+	return x;
 }
 
 /*
@@ -184,39 +343,25 @@ static bool
 heap_apply(ReplayTable *t, ReplayPlan *p, const Datum *bvals, const bool *bnulls,
 		   const Datum *avals, const bool *anulls)
 {
-	Relation	rel;
+	ReplayExec	local;
+	ReplayExec *x;
 	EState	   *estate;
-	RangeTblEntry *rte;
-	ResultRelInfo *rri;
-	EPQState	epq;
 	TupleTableSlot *newslot;
 	TupleTableSlot *oldslot = NULL;
-	MemoryContext old;
 	bool		found = true;
 
 	/* what the previous statements did is visible to this one */
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	rel = table_open(t->relid, NoLock);
-
-	estate = CreateExecutorState();
-	old = MemoryContextSwitchTo(estate->es_query_cxt);
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = t->relid;
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	rte->updatedCols = p->updated_cols;
-	ExecInitRangeTable(estate, list_make1(rte));
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	x = exec_get(t, &local);
+	estate = x->estate;
 	estate->es_output_cid = GetCurrentCommandId(true);
 	estate->es_snapshot = GetActiveSnapshot();
-	newslot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+	x->rte->updatedCols = p->updated_cols;
+	newslot = x->newslot;
+	/* this row's: a rolled-back row releases the buffer it pins */
 	if (p->op != 'I')
-		oldslot = table_slot_create(rel, &estate->es_tupleTable);
-	EvalPlanQualInit(&epq, estate, NULL, NIL, -1);
-	ExecOpenIndices(rri, false);
+		oldslot = table_slot_create(x->rel, NULL);
 	AfterTriggerBeginQuery();
 
 	if (p->op != 'I')
@@ -233,13 +378,20 @@ heap_apply(ReplayTable *t, ReplayPlan *p, const Datum *bvals, const bool *bnulls
 			if (isnull)
 				found = false;	/* "key = NULL" finds nothing */
 		}
-		if (found)
-			found = find_by_key(t, rel, keyvals, oldslot);
+		if (found && x->key_idx != NULL)
+			found = find_by_key(t, x->rel, x->key_idx, keyvals, oldslot);
+		else if (found)
+		{
+			Relation	idx = index_open(t->key_index, RowExclusiveLock);
+
+			found = find_by_key(t, x->rel, idx, keyvals, oldslot);
+			index_close(idx, NoLock);
+		}
 	}
 
 	if (found)
 	{
-		int			natts = RelationGetDescr(rel)->natts;
+		int			natts = RelationGetDescr(x->rel)->natts;
 		Datum	   *values = newslot->tts_values;
 		bool	   *nulls = newslot->tts_isnull;
 
@@ -289,25 +441,25 @@ heap_apply(ReplayTable *t, ReplayPlan *p, const Datum *bvals, const bool *bnulls
 		switch (p->op)
 		{
 			case 'I':
-				ExecSimpleRelationInsert(rri, estate, newslot);
+				ExecSimpleRelationInsert(x->rri, estate, newslot);
 				break;
 			case 'U':
-				EvalPlanQualSetSlot(&epq, newslot);
-				ExecSimpleRelationUpdate(rri, estate, &epq, oldslot, newslot);
+				EvalPlanQualSetSlot(&x->epq, newslot);
+				ExecSimpleRelationUpdate(x->rri, estate, &x->epq, oldslot, newslot);
 				break;
 			default:
-				ExecSimpleRelationDelete(rri, estate, &epq, oldslot);
+				ExecSimpleRelationDelete(x->rri, estate, &x->epq, oldslot);
 				break;
 		}
 	}
 
 	AfterTriggerEndQuery(estate);
-	ExecCloseIndices(rri);
-	EvalPlanQualEnd(&epq);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	MemoryContextSwitchTo(old);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+	ExecClearTuple(newslot);
+	if (oldslot != NULL)
+		ExecDropSingleTupleTableSlot(oldslot);
+	ResetPerTupleExprContext(estate);
+	if (x == &local)
+		exec_free(x);
 	PopActiveSnapshot();
 	return found;
 }

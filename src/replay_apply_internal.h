@@ -17,7 +17,9 @@
 
 #include "postgres.h"
 
+#include "executor/execdesc.h"
 #include "executor/spi.h"
+#include "nodes/execnodes.h"
 #include "fmgr.h"
 #include "nodes/bitmapset.h"
 #include "nodes/primnodes.h"
@@ -78,6 +80,23 @@ typedef struct ReplayColumn
 	ChameleonGeoTarget geo;		/* what the type makes of a geometry */
 } ReplayColumn;
 
+/*
+ * The executor state of one-row statements on a table (replay_apply_heap.c):
+ * the result relation with its indexes open, kept across rows.
+ */
+typedef struct ReplayExec
+{
+	struct ReplayExec *next;
+	struct ReplayTable *table;
+	Relation	rel;
+	EState	   *estate;
+	RangeTblEntry *rte;
+	ResultRelInfo *rri;
+	Relation	key_idx;		/* the key index among rri's, or NULL */
+	TupleTableSlot *newslot;
+	EPQState	epq;
+} ReplayExec;
+
 /* A replicated table as the replay sees it. */
 typedef struct ReplayTable
 {
@@ -107,6 +126,7 @@ typedef struct ReplayTable
 	RegProcedure *key_eqproc;	/* per index column: equality function */
 	Oid		   *key_coll;
 	ReplayPlan *plans;
+	ReplayExec *exec;			/* kept executor state, NULL: none */
 } ReplayTable;
 
 /* One way of applying rows. */
@@ -130,6 +150,9 @@ typedef struct ReplayApplyMethod
 } ReplayApplyMethod;
 
 extern const ReplayApplyMethod replay_heap_method;
+
+/* replay_apply_heap.c: releases the executor state kept for a table */
+extern void replay_exec_close(ReplayTable *t);
 extern const ReplayApplyMethod replay_spi_method;
 
 /* replay_relation.c */

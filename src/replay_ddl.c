@@ -362,6 +362,8 @@ replay_apply_ddl(ReplayState *st, const ReplayEvent *ev, ReplayDdlSource source)
 	replay_ctx_set(st, NULL, NULL, "DDL", ev->query);
 	if (ev->query == NULL)
 		return false;
+	/* DDL refuses a table this session holds open */
+	replay_exec_close_all();
 
 	memset(&err, 0, sizeof(err));
 	memset(&opts, 0, sizeof(opts));

@@ -115,6 +115,12 @@ extern bool replay_table_active(const char *schema, const char *table);
 extern bool replay_apply_row(ReplayState *st, const ReplayEvent *ev);
 
 /*
+ * replay_apply_heap.c: releases the executor states kept across rows
+ * (before DDL, which refuses a table this session holds open)
+ */
+extern void replay_exec_close_all(void);
+
+/*
  * replay_fk.c: the foreign-key actions MySQL does not log.  Held actions
  * (chameleon.log_held) are row-less events of these kinds, whose before
  * image is the referencing key they match and after image its new value.

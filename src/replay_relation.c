@@ -70,6 +70,7 @@ static void
 table_clear(ReplayTable *t)
 {
 	t->plans = NULL;
+	t->exec = NULL;
 	t->cols_loaded = false;
 	t->stale = false;
 	t->relid = InvalidOid;
@@ -100,6 +101,7 @@ key_index_forget(ReplayTable *t)
 static void
 table_forget(ReplayTable *t)
 {
+	replay_exec_close(t);
 	replay_plans_free(t);
 	if (t->cols_loaded)
 	{
@@ -508,6 +510,9 @@ replay_column_index(const ReplayTable *t, const char *name)
 void
 replay_table_prepare(ReplayTable *t)
 {
+	/* its kept executor state holds the lock for the whole transaction */
+	if (t->exec != NULL && !t->stale)
+		return;
 	for (;;)
 	{
 		if (t->stale)
