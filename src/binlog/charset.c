@@ -266,10 +266,21 @@ cbl_charset_to_utf8(uint32_t cs, const uint8_t *p, size_t len, cbl_buf *out,
 	switch (f)
 	{
 		case CS_LATIN1:
-			for (size_t i = 0; i < len; i++)
+			for (size_t i = 0; i < len;)
 			{
-				uint8_t		c = p[i];
+				size_t		run = i;
+				uint8_t		c;
 
+				/* a run of ASCII but NUL is itself: one copy (most text) */
+				while (run < len && (uint8_t) (p[run] - 1) < 0x7F)
+					run++;
+				if (run > i)
+				{
+					cbl_buf_append(out, p + i, run - i);
+					i = run;
+					continue;
+				}
+				c = p[i++];
 				if (c >= 0x80 && c < 0xA0)
 					put_cp(out, cp1252_hi[c - 0x80]);
 				else

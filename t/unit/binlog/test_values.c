@@ -397,6 +397,11 @@ test_strings(void)
 	c.charset = 8;				/* latin1_swedish_ci */
 	memcpy(b, "\x05" "caf\xe9\x80", 6);
 	check(&c, b, 6, "caf\xc3\xa9\xe2\x82\xac", "latin1 (cp1252) to UTF-8");
+	/* runs of ASCII are copied whole: around NUL, high bytes, at both ends */
+	memcpy(b, "\x0b" "ab\0cd\xff" "ef\x9f\x01g", 12);
+	check(&c, b, 12, "abcd\xc3\xbf" "ef\xc5\xb8\x01g", "latin1 runs of ASCII between NUL and high bytes");
+	memcpy(b, "\x03" "\xe9\0\xe9", 4);
+	check(&c, b, 4, "\xc3\xa9\xc3\xa9", "latin1 without ASCII");
 	c.charset = 45;
 	memcpy(b, "\x06" "a\0b\xf0\x9f\x98", 7);
 	b[7] = 0x80;
