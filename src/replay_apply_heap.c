@@ -10,7 +10,9 @@
  *	  UPDATE and DELETE find the row through the unique index of
  *	  replica_table.key_columns (without locking it first, see
  *	  find_by_key); ExecSimpleRelation{Insert,Update,Delete} fire the row
- *	  triggers and check the constraints.
+ *	  triggers and check the constraints.  The executor state of a table
+ *	  (result relation, open indexes) is kept across its rows until the
+ *	  transaction ends (see kept_execs).
  *
  *-------------------------------------------------------------------------
  */
@@ -251,7 +253,7 @@ replay_exec_close(ReplayTable *t)
 	pfree(x);
 }
 
-/* See replay_apply_internal.h. */
+/* See replay_internal.h. */
 void
 replay_exec_close_all(void)
 {
