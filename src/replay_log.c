@@ -220,30 +220,59 @@ map_columns(Relation rel, int *att)
 	}
 }
 
-/*
- * Opens a log range (and *idx, its primary key index) for reading the
- * events after "after"; att receives its column map.
- */
-static Relation
-open_range(const ReplayCursor *cur, const ReplayLogRange *range, int64 after,
-		   int *att, Relation *idx)
+/* An index scan of one log range by event id, with the range's column map. */
+typedef struct RangeScan
 {
 	Relation	rel;
+	Relation	idx;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	int			att[LOG_NCOLS];
+} RangeScan;
+
+/*
+ * Starts a scan of the events of (after, upto] in one log range, through
+ * its primary key (source_id, event_id), with the latest snapshot.
+ */
+static void
+range_scan_begin(RangeScan *rs, const ReplayCursor *cur, const ReplayLogRange *range,
+				 int64 after, int64 upto)
+{
+	ScanKeyData skey[3];
 	Oid			idxid;
 
 	/* only replayed ranges are dropped, and these are not replayed yet */
-	rel = try_table_open(range->relid, AccessShareLock);
-	if (rel == NULL)
+	rs->rel = try_table_open(range->relid, AccessShareLock);
+	if (rs->rel == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("a range of the change log of source %d is gone before event " INT64_FORMAT " was replayed",
 						cur->source_id, after + 1)));
-	map_columns(rel, att);
-	idxid = RelationGetPrimaryKeyIndex(rel);
+	map_columns(rs->rel, rs->att);
+	idxid = RelationGetPrimaryKeyIndex(rs->rel);
 	if (!OidIsValid(idxid))
-		elog(ERROR, "the change log range \"%s\" has no primary key", RelationGetRelationName(rel));
-	*idx = index_open(idxid, AccessShareLock);
-	return rel;
+		elog(ERROR, "the change log range \"%s\" has no primary key", RelationGetRelationName(rs->rel));
+	rs->idx = index_open(idxid, AccessShareLock);
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(cur->source_id));
+	ScanKeyInit(&skey[1], 2, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
+	ScanKeyInit(&skey[2], 2, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(upto));
+	rs->snap = RegisterSnapshot(GetLatestSnapshot());
+	rs->slot = table_slot_create(rs->rel, NULL);
+	rs->scan = index_beginscan(rs->rel, rs->idx, rs->snap, 3, 0);
+	index_rescan(rs->scan, skey, 3, NULL, 0);
+}
+
+/* Ends a scan started by range_scan_begin. */
+static void
+range_scan_end(RangeScan *rs)
+{
+	index_endscan(rs->scan);
+	ExecDropSingleTupleTableSlot(rs->slot);
+	UnregisterSnapshot(rs->snap);
+	index_close(rs->idx, NoLock);
+	table_close(rs->rel, NoLock);
 }
 
 /*
@@ -253,41 +282,18 @@ open_range(const ReplayCursor *cur, const ReplayLogRange *range, int64 after,
 static int
 read_range(ReplayCursor *cur, const ReplayLogRange *range, Size *bytes)
 {
-	Relation	rel;
-	Relation	idx;
-	Snapshot	snap;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	ScanKeyData skey[2];
-	int			att[LOG_NCOLS];
+	RangeScan	rs;
 	int			n = 0;
 
-	rel = open_range(cur, range, cur->pos, att, &idx);
-
-	/* the key (source_id, event_id): source_id = s AND event_id > pos */
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(cur->source_id));
-	ScanKeyInit(&skey[1], 2, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(cur->pos));
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, idx, snap, 2, 0);
-	index_rescan(scan, skey, 2, NULL, 0);
-	while (n < cur->limit && index_getnext_slot(scan, ForwardScanDirection, slot))
+	range_scan_begin(&rs, cur, range, cur->pos, cur->end);
+	while (n < cur->limit && index_getnext_slot(rs.scan, ForwardScanDirection, rs.slot))
 	{
-		bool		isnull;
-		int64		id = DatumGetInt64(slot_getattr(slot, att[LOG_EVENT_ID] + 1, &isnull));
-
-		if (id > cur->end)
-			break;
-		copy_event(slot, att, &cur->events[n++], bytes);
+		copy_event(rs.slot, rs.att, &cur->events[n++], bytes);
 		/* a chunk of big rows stops early; the rest is read next time */
 		if (*bytes >= REPLAY_CHUNK_BYTES)
 			break;
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	UnregisterSnapshot(snap);
-	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	range_scan_end(&rs);
 	return n;
 }
 
@@ -335,40 +341,23 @@ static int64
 range_commit(const ReplayCursor *cur, const ReplayLogRange *range, int64 after,
 			 int64 upto, ScanDirection dir)
 {
-	Relation	rel;
-	Relation	idx;
-	Snapshot	snap;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	ScanKeyData skey[3];
-	int			att[LOG_NCOLS];
+	RangeScan	rs;
 	int64		found = 0;
 
-	rel = open_range(cur, range, after, att, &idx);
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(cur->source_id));
-	ScanKeyInit(&skey[1], 2, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
-	ScanKeyInit(&skey[2], 2, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(upto));
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, idx, snap, 3, 0);
-	index_rescan(scan, skey, 3, NULL, 0);
-	while (index_getnext_slot(scan, dir, slot))
+	range_scan_begin(&rs, cur, range, after, upto);
+	while (index_getnext_slot(rs.scan, dir, rs.slot))
 	{
 		bool		isnull;
-		Datum		kind = slot_getattr(slot, att[LOG_KIND] + 1, &isnull);
+		Datum		kind = slot_getattr(rs.slot, rs.att[LOG_KIND] + 1, &isnull);
 
 		if (!isnull && DatumGetChar(kind) == 'C')
 		{
-			found = DatumGetInt64(slot_getattr(slot, att[LOG_EVENT_ID] + 1, &isnull));
+			found = DatumGetInt64(slot_getattr(rs.slot, rs.att[LOG_EVENT_ID] + 1, &isnull));
 			break;
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	UnregisterSnapshot(snap);
-	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	range_scan_end(&rs);
 	return found;
 }
 
