@@ -19,9 +19,9 @@
 
 #include "executor/execdesc.h"
 #include "executor/spi.h"
-#include "nodes/execnodes.h"
 #include "fmgr.h"
 #include "nodes/bitmapset.h"
+#include "nodes/execnodes.h"
 #include "nodes/primnodes.h"
 
 #include "geometry.h"
@@ -150,10 +150,10 @@ typedef struct ReplayApplyMethod
 } ReplayApplyMethod;
 
 extern const ReplayApplyMethod replay_heap_method;
+extern const ReplayApplyMethod replay_spi_method;
 
 /* replay_apply_heap.c: releases the executor state kept for a table */
 extern void replay_exec_close(ReplayTable *t);
-extern const ReplayApplyMethod replay_spi_method;
 
 /* replay_relation.c */
 extern MemoryContext replay_cache_context(void);

@@ -66,8 +66,6 @@ typedef struct ReplayLogRange
 	int64		end;
 } ReplayLogRange;
 
-static bool ranges_cover(ReplayCursor *cur, int64 after, int64 end, bool force);
-
 /* Sets up a cursor (its memory lives under TopMemoryContext). */
 void
 replay_cursor_init(ReplayCursor *cur, int32 source_id)
@@ -84,34 +82,6 @@ replay_cursor_init(ReplayCursor *cur, int32 source_id)
 	cur->range_cxt = AllocSetContextCreate(TopMemoryContext, "chameleon replay log ranges",
 										   ALLOCSET_SMALL_SIZES);
 	cur->limit = REPLAY_CHUNK_ROWS;
-}
-
-/*
- * Positions the cursor after event "after", up to event "end" included.
- * The log ranges that hold those events are listed again only when the
- * ranges known do not span them: the reader adds ranges above the
- * highest one only, and only ranges wholly replayed are dropped, so the
- * list stays right for every event not replayed yet (a query per round
- * was a cost of its own at a steady load of small rounds).
- */
-void
-replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end)
-{
-	MemoryContextReset(cur->cxt);
-	cur->events = NULL;
-	cur->nevents = 0;
-	cur->next = 0;
-	cur->pos = after;
-	cur->end = end;
-	if (after >= end)
-		return;
-
-	ranges_cover(cur, after, end, false);
-
-	/* the first range that holds an event after "after" */
-	cur->range = 0;
-	while (cur->range < cur->nranges && cur->ranges[cur->range].end - 1 <= after)
-		cur->range++;
 }
 
 /*
@@ -148,6 +118,34 @@ ranges_cover(ReplayCursor *cur, int64 after, int64 end, bool force)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Positions the cursor after event "after", up to event "end" included.
+ * The log ranges that hold those events are listed again only when the
+ * ranges known do not span them: the reader adds ranges above the
+ * highest one only, and only ranges wholly replayed are dropped, so the
+ * list stays right for every event not replayed yet (a query per round
+ * was a cost of its own at a steady load of small rounds).
+ */
+void
+replay_cursor_seek(ReplayCursor *cur, int64 after, int64 end)
+{
+	MemoryContextReset(cur->cxt);
+	cur->events = NULL;
+	cur->nevents = 0;
+	cur->next = 0;
+	cur->pos = after;
+	cur->end = end;
+	if (after >= end)
+		return;
+
+	ranges_cover(cur, after, end, false);
+
+	/* the first range that holds an event after "after" */
+	cur->range = 0;
+	while (cur->range < cur->nranges && cur->ranges[cur->range].end - 1 <= after)
+		cur->range++;
 }
 
 /* A copy of a nullable text column of the slot (by index), or NULL. */
@@ -362,47 +360,56 @@ range_commit(const ReplayCursor *cur, const ReplayLogRange *range, int64 after,
 }
 
 /*
- * The last 'C' event (end of a source transaction) within max_rows events
- * after "start", else the first one after it (a source transaction longer
- * than that is applied alone); 0 when no source transaction is complete.
- * Read through the ranges' primary keys, backwards from the limit: a
- * query's bitmap scan of the whole span was a twentieth of the replay's
- * CPU on a catch-up.  The ranges known are listed again when they hold no
- * such event, since the reader may have added one since.
+ * The last 'C' event (end of a source transaction) of the ranges known
+ * within (start, limit], else the first one after limit (a source
+ * transaction longer than that is applied alone); 0 when no source
+ * transaction is complete.  Read through the ranges' primary keys,
+ * backwards from the limit: a query's bitmap scan of the whole span was
+ * a twentieth of the replay's CPU on a catch-up.
  */
+static int64
+commit_in_ranges(const ReplayCursor *cur, int64 start, int64 limit)
+{
+	int64		id;
+
+	for (int i = cur->nranges - 1; i >= 0; i--)
+	{
+		const ReplayLogRange *range = &cur->ranges[i];
+
+		if (range->first > limit || range->end - 1 <= start)
+			continue;
+		id = range_commit(cur, range, start, limit, BackwardScanDirection);
+		if (id > 0)
+			return id;
+	}
+	for (int i = 0; i < cur->nranges; i++)
+	{
+		const ReplayLogRange *range = &cur->ranges[i];
+
+		if (range->end - 1 <= limit)
+			continue;
+		id = range_commit(cur, range, limit, PG_INT64_MAX, ForwardScanDirection);
+		if (id > 0)
+			return id;
+	}
+	return 0;
+}
+
+/* See commit_in_ranges; the ranges are listed again when they hold none. */
 int64
 replay_cursor_round_end(ReplayCursor *cur, int64 start, int64 max_rows)
 {
 	int64		limit = start + max_rows;
-	bool		listed = false;
+	bool		listed = ranges_cover(cur, start, start + 1, false);
+	int64		id = commit_in_ranges(cur, start, limit);
 
-	for (int pass = 0; pass < 2 && !(pass > 0 && listed); pass++)
+	/* the reader may have added a range since they were listed */
+	if (id == 0 && !listed)
 	{
-		listed = ranges_cover(cur, start, start + 1, pass > 0);
-		for (int i = cur->nranges - 1; i >= 0; i--)
-		{
-			const ReplayLogRange *range = &cur->ranges[i];
-			int64		id;
-
-			if (range->first > limit || range->end - 1 <= start)
-				continue;
-			id = range_commit(cur, range, start, limit, BackwardScanDirection);
-			if (id > 0)
-				return id;
-		}
-		for (int i = 0; i < cur->nranges; i++)
-		{
-			const ReplayLogRange *range = &cur->ranges[i];
-			int64		id;
-
-			if (range->end - 1 <= limit)
-				continue;
-			id = range_commit(cur, range, limit, PG_INT64_MAX, ForwardScanDirection);
-			if (id > 0)
-				return id;
-		}
+		ranges_cover(cur, start, start + 1, true);
+		id = commit_in_ranges(cur, start, limit);
 	}
-	return 0;
+	return id;
 }
 
 /* The next event of the range, or NULL at its end. */
