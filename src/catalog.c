@@ -14,11 +14,14 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
 
 #include "catalog.h"
 #include "owner.h"
@@ -45,6 +48,10 @@ typedef struct CatPlan
  */
 static HTAB *cat_plans = NULL;
 static HTAB *target_plans = NULL;
+
+/* the snapshot of chameleon_cat_view_begin, until its transaction ends */
+static Snapshot cat_view = NULL;
+static bool cat_view_callback_set = false;
 
 /* Hashes the statement text a key points to. */
 static uint32
@@ -136,9 +143,13 @@ cat_text_array(const List *strings)
 					 false);
 }
 
-/* Runs a statement through its plan kept in cache *plans. */
+/*
+ * Runs a statement through its plan kept in cache *plans, with a new
+ * snapshot, or at the view when one is given.
+ */
 static uint64
-cat_execute(HTAB **plans, const char *sql, int nargs, const CatArg *args)
+cat_execute(HTAB **plans, const char *sql, int nargs, const CatArg *args,
+			Snapshot view)
 {
 	Datum		values[FUNC_MAX_ARGS];
 	char		nulls[FUNC_MAX_ARGS + 1];
@@ -151,7 +162,9 @@ cat_execute(HTAB **plans, const char *sql, int nargs, const CatArg *args)
 		nulls[i] = args[i].isnull ? 'n' : ' ';
 	}
 	nulls[nargs] = '\0';
-	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	/* at a view, SPI advances a copy's command id: own changes show */
+	rc = view ? SPI_execute_snapshot(plan, values, nulls, view, InvalidSnapshot, false, false, 0)
+		: SPI_execute_plan(plan, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "catalogue statement failed (%s): %s",
 			 SPI_result_code_string(rc), sql);
@@ -174,7 +187,8 @@ exec_dynamic(const char *sql)
  * owner (owner.h): the catalogue is not the owner's.
  */
 static uint64
-cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic)
+cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic,
+			   Snapshot view)
 {
 	Oid			session = chameleon_catalog_user();
 	Oid			user;
@@ -189,7 +203,7 @@ cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic)
 			exec_dynamic(sql);
 			return 0;
 		}
-		return cat_execute(&cat_plans, sql, nargs, args);
+		return cat_execute(&cat_plans, sql, nargs, args, view);
 	}
 	SetUserIdAndSecContext(session, sec);
 	PG_TRY();
@@ -197,7 +211,7 @@ cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic)
 		if (dynamic)
 			exec_dynamic(sql);
 		else
-			n = cat_execute(&cat_plans, sql, nargs, args);
+			n = cat_execute(&cat_plans, sql, nargs, args, view);
 	}
 	PG_FINALLY();
 	{
@@ -211,21 +225,59 @@ cat_as_session(const char *sql, int nargs, const CatArg *args, bool dynamic)
 uint64
 chameleon_cat_run(const char *sql, int nargs, const CatArg *args)
 {
-	return cat_as_session(sql, nargs, args, false);
+	return cat_as_session(sql, nargs, args, false, NULL);
+}
+
+/* Lets go of the view when its transaction ends. */
+static void
+cat_view_xact_end(XactEvent event, void *arg)
+{
+	if (cat_view == NULL)
+		return;
+	/* before commit's check for snapshots left registered */
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT)
+	{
+		UnregisterSnapshotFromOwner(cat_view, TopTransactionResourceOwner);
+		cat_view = NULL;
+	}
+	/* an abort releases it with the transaction's resource owner */
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		cat_view = NULL;
+}
+
+/* See catalog.h. */
+void
+chameleon_cat_view_begin(void)
+{
+	if (!cat_view_callback_set)
+	{
+		RegisterXactCallback(cat_view_xact_end, NULL);
+		cat_view_callback_set = true;
+	}
+	if (cat_view != NULL)
+		UnregisterSnapshotFromOwner(cat_view, TopTransactionResourceOwner);
+	cat_view = RegisterSnapshotOnOwner(GetLatestSnapshot(), TopTransactionResourceOwner);
+}
+
+/* See catalog.h. */
+uint64
+chameleon_cat_view_run(const char *sql, int nargs, const CatArg *args)
+{
+	return cat_as_session(sql, nargs, args, false, cat_view);
 }
 
 /* See catalog.h. */
 uint64
 chameleon_target_run(const char *sql, int nargs, const CatArg *args)
 {
-	return cat_execute(&target_plans, sql, nargs, args);
+	return cat_execute(&target_plans, sql, nargs, args, NULL);
 }
 
 /* See catalog.h. */
 void
 chameleon_cat_exec_dynamic(const char *sql)
 {
-	(void) cat_as_session(sql, 0, NULL, true);
+	(void) cat_as_session(sql, 0, NULL, true, NULL);
 }
 
 /* See catalog.h. */

@@ -107,6 +107,22 @@ extern uint64 chameleon_cat_run(const char *sql, int nargs, const CatArg *args);
 #define CAT_RUN0(sql) chameleon_cat_run((sql), 0, NULL)
 
 /*
+ * A view of the catalogue fixed for the rest of the transaction: what was
+ * committed when chameleon_cat_view_begin() was called, plus what the
+ * transaction itself does later.  Statements run with CAT_VIEW_RUN see
+ * that view (the replay reads the states of its tables through it once per
+ * round, so that every decision of the round agrees with every other);
+ * without a view begun in the transaction, CAT_VIEW_RUN is CAT_RUN.  The
+ * view ends with its transaction.
+ */
+extern void chameleon_cat_view_begin(void);
+extern uint64 chameleon_cat_view_run(const char *sql, int nargs, const CatArg *args);
+
+#define CAT_VIEW_RUN(sql, ...) \
+	chameleon_cat_view_run((sql), lengthof(((const CatArg[]) {__VA_ARGS__})), \
+						   ((const CatArg[]) {__VA_ARGS__}))
+
+/*
  * Runs a catalogue statement built at run time (utility statements, names
  * quoted by the caller): planned once, not kept.  ERROR when it fails.
  */

@@ -642,9 +642,20 @@ job_run(ChameleonJob *job)
 				cat_int4(job->source_id));
 	}
 	chameleon_xact_commit();
-	/* a running reader learns that these tables are syncing */
 	if (running)
+	{
+		/* a running reader learns that these tables are syncing */
 		chameleon_catalog_changed();
+
+		/*
+		 * A replay round begun before that commit applies these tables'
+		 * rows to the old tables: no snapshot may be taken, and so no swap
+		 * made, before it ends.  Every later round holds their rows.
+		 */
+		chameleon_xact_begin("chameleon: wait for the replay's round");
+		chameleon_state_round_lock(job->source_id, true);
+		chameleon_xact_commit();
+	}
 	mysql_close(job_conn);
 	job_conn = NULL;
 

@@ -652,6 +652,14 @@ replay_round(int *nap_ms)
 		return false;
 	}
 
+	/*
+	 * The tables' states are read once per round, at a view taken now
+	 * (catalog.h): a sync's swap committed during the round changes
+	 * nothing of it.  A sync waits for the round under way when it began
+	 * (chameleon_state_round_lock) before it takes its snapshots.
+	 */
+	chameleon_state_round_lock(state.source_id, false);
+	chameleon_cat_view_begin();
 	replay_tables_load(&state);
 	replay_hold_load(&state);
 	if (held && release_held())

@@ -108,13 +108,13 @@ replay_fk_load(ReplayState *st)
 	MemoryContextReset(fk_cxt);
 	fk_parents = NULL;
 
-	n = CAT_RUN("SELECT source_schema, source_table, fk_name, columns, ref_schema, ref_table,"
-				"       ref_columns, on_delete, on_update"
-				"  FROM chameleon.foreign_key"
-				" WHERE source_id = $1"
-				"   AND (on_delete IN ('cascade', 'set null', 'set default')"
-				"        OR on_update IN ('cascade', 'set null', 'set default'))",
-				cat_int4(st->source_id));
+	n = CAT_VIEW_RUN("SELECT source_schema, source_table, fk_name, columns, ref_schema, ref_table,"
+					 "       ref_columns, on_delete, on_update"
+					 "  FROM chameleon.foreign_key"
+					 " WHERE source_id = $1"
+					 "   AND (on_delete IN ('cascade', 'set null', 'set default')"
+					 "        OR on_update IN ('cascade', 'set null', 'set default'))",
+					 cat_int4(st->source_id));
 	if (n == 0)
 		return;
 

@@ -101,12 +101,12 @@ replay_hold_load(ReplayState *st)
 
 		MemoryContextReset(hold_cxt);
 		hold_tables = NIL;
-		n = CAT_RUN("SELECT source_schema, source_table, syncing,"
-					"       CASE WHEN NOT consistent THEN snapshot_file END,"
-					"       CASE WHEN NOT consistent THEN snapshot_pos END"
-					"  FROM chameleon.replica_table"
-					" WHERE source_id = $1 AND (syncing OR (enabled AND NOT consistent))",
-					cat_int4(st->source_id));
+		n = CAT_VIEW_RUN("SELECT source_schema, source_table, syncing,"
+						 "       CASE WHEN NOT consistent THEN snapshot_file END,"
+						 "       CASE WHEN NOT consistent THEN snapshot_pos END"
+						 "  FROM chameleon.replica_table"
+						 " WHERE source_id = $1 AND (syncing OR (enabled AND NOT consistent))",
+						 cat_int4(st->source_id));
 		for (uint64 i = 0; i < n; i++)
 		{
 			MemoryContext old = MemoryContextSwitchTo(hold_cxt);
@@ -338,12 +338,12 @@ replay_hold_released(ReplayState *st)
 	List	   *out = NIL;
 	uint64		n;
 
-	n = CAT_RUN("SELECT DISTINCT h.source_schema, h.source_table"
-				"  FROM chameleon.log_held h"
-				"  LEFT JOIN chameleon.replica_table t ON t.source_id = h.source_id"
-				"   AND t.source_schema = h.source_schema AND t.source_table = h.source_table"
-				" WHERE h.source_id = $1 AND t.syncing IS NOT TRUE",
-				cat_int4(st->source_id));
+	n = CAT_VIEW_RUN("SELECT DISTINCT h.source_schema, h.source_table"
+					 "  FROM chameleon.log_held h"
+					 "  LEFT JOIN chameleon.replica_table t ON t.source_id = h.source_id"
+					 "   AND t.source_schema = h.source_schema AND t.source_table = h.source_table"
+					 " WHERE h.source_id = $1 AND t.syncing IS NOT TRUE",
+					 cat_int4(st->source_id));
 	for (uint64 i = 0; i < n; i++)
 	{
 		char	  **pair = palloc(sizeof(char *) * 2);
@@ -407,32 +407,59 @@ apply_held_ddl(ReplayState *st, const ReplayEvent *ev, bool old_table)
 int64
 replay_hold_apply(ReplayState *st, const char *schema, const char *table, int64 *ddl)
 {
-	Datum		args[3];
-	Oid			types[3] = {INT4OID, TEXTOID, TEXTOID};
+	Datum		args[6];
+	char		nulls[7] = "      ";
+	Oid			types[6] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, BOOLOID};
 	Portal		portal;
 	int64		applied = 0;
 	int64		stopped_at = 0;
-	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon held row",
-												 ALLOCSET_DEFAULT_SIZES);
+	bool		in_place;
+	bool		consistent = false;
+	char	   *snapshot_file = NULL;
+	int64		snapshot_pos = 0;
+	MemoryContext rowcxt;
 	MemoryContext old;
 
+	/* the table's state as the round sees it, like every other decision */
+	in_place = CAT_VIEW_RUN("SELECT enabled AND NOT syncing, consistent, snapshot_file, snapshot_pos"
+							"  FROM chameleon.replica_table"
+							" WHERE source_id = $1 AND source_schema = $2 AND source_table = $3",
+							cat_int4(st->source_id), cat_text(schema), cat_text(table)) == 1 &&
+		cat_get_bool(0, 1, false);
+	if (in_place)
+	{
+		consistent = cat_get_bool(0, 2, false);
+		if (!consistent && !cat_isnull(0, 3) && !cat_isnull(0, 4))
+		{
+			snapshot_file = cat_get_text(0, 3);
+			snapshot_pos = cat_get_int8(0, 4, 0);
+		}
+	}
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon held row",
+								   ALLOCSET_DEFAULT_SIZES);
 	args[0] = Int32GetDatum(st->source_id);
 	args[1] = CStringGetTextDatum(schema);
 	args[2] = CStringGetTextDatum(table);
-	/* a cursor, not a catalogue statement: the held rows may be many */
+	args[3] = snapshot_file ? CStringGetTextDatum(snapshot_file) : (Datum) 0;
+	nulls[3] = snapshot_file ? ' ' : 'n';
+	args[4] = Int64GetDatum(snapshot_pos);
+	args[5] = BoolGetDatum(in_place);
+
+	/*
+	 * A cursor, not a catalogue statement: the held rows may be many.  A
+	 * table not in place (disabled, or gone) gets none of them.
+	 */
 	portal = SPI_cursor_open_with_args(NULL,
 									   "SELECT h.event_id, h.event_kind, h.before_names, h.before_values,"
-									   " h.after_names, h.after_values, t.consistent"
-									   "  FROM chameleon.log_held h JOIN chameleon.replica_table t"
-									   "    ON t.source_id = h.source_id AND t.source_schema = h.source_schema"
-									   "   AND t.source_table = h.source_table"
+									   " h.after_names, h.after_values"
+									   "  FROM chameleon.log_held h"
 									   " WHERE h.source_id = $1 AND h.source_schema = $2 AND h.source_table = $3"
-									   "   AND t.enabled AND NOT t.syncing"
-									   "   AND (t.consistent OR t.snapshot_file IS NULL OR h.txn_file IS NULL"
-									   "        OR chameleon._binlog_pos_cmp(h.txn_file, h.txn_pos,"
-									   "                                     t.snapshot_file, t.snapshot_pos) > 0)"
+									   "   AND $6"
+									   "   AND ($4::text IS NULL OR h.txn_file IS NULL"
+									   "        OR chameleon._binlog_pos_cmp(h.txn_file, h.txn_pos, $4, $5) > 0)"
 									   " ORDER BY h.event_id, h.hold_seq",
-									   3, types, args, NULL, true, 0);
+									   6, types, args, nulls, true, 0);
 	for (;;)
 	{
 		SPITupleTable *tt;
@@ -475,8 +502,7 @@ replay_hold_apply(ReplayState *st, const char *schema, const char *table, int64 
 			else if (ev.kind == 'Q')
 			{
 				/* consistent: the sync failed, this is the old table */
-				apply_held_ddl(st, &ev,
-							   DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 7, &isnull)));
+				apply_held_ddl(st, &ev, consistent);
 				stopped_at = ev.event_id;
 			}
 			else

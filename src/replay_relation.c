@@ -196,10 +196,10 @@ replay_tables_load(ReplayState *st)
 	while ((t = hash_seq_search(&seq)) != NULL)
 		t->present = false;
 
-	n = CAT_RUN("SELECT source_schema, source_table, schema_name, table_name,"
-				"       key_columns::text, identity, enabled, key_columns"
-				"  FROM chameleon.replica_table WHERE source_id = $1",
-				cat_int4(st->source_id));
+	n = CAT_VIEW_RUN("SELECT source_schema, source_table, schema_name, table_name,"
+					 "       key_columns::text, identity, enabled, key_columns"
+					 "  FROM chameleon.replica_table WHERE source_id = $1",
+					 cat_int4(st->source_id));
 	for (uint64 i = 0; i < n; i++)
 	{
 		char		key[REPLAY_KEY_LEN];

@@ -253,6 +253,16 @@ chameleon_state_lock(ChameleonLockClass cls, int32 source_id, const char *source
 	}
 }
 
+/* See source_state.h. */
+void
+chameleon_state_round_lock(int32 source_id, bool exclusive)
+{
+	(void) DirectFunctionCall2(exclusive ? pg_advisory_xact_lock_int4
+							   : pg_advisory_xact_lock_shared_int4,
+							   Int32GetDatum((int32) CHAMELEON_LOCK_ROUND),
+							   Int32GetDatum(source_id));
+}
+
 /*
  * chameleon._set_state(source_id, status, desired_state, set_error,
  * last_error) returns void: the state changes of the install script's

@@ -16,16 +16,18 @@
 #include "postgres.h"
 
 /*
- * Advisory lock classes (first key of a two-int4 session lock, the source
- * id being the second): one reader, one replay, one job, one verify per
- * source.  The values spell CHRD, CHRP, CHML, CHVF.
+ * Advisory lock classes (first key of a two-int4 lock, the source id being
+ * the second): session locks for one reader, one replay, one job, one
+ * verify per source; a transaction lock held by each replay round.  The
+ * values spell CHRD, CHRP, CHML, CHVF, CHRR.
  */
 typedef enum ChameleonLockClass
 {
 	CHAMELEON_LOCK_READER = 0x43485244,
 	CHAMELEON_LOCK_REPLAY = 0x43485250,
 	CHAMELEON_LOCK_JOB = 0x43484d4c,
-	CHAMELEON_LOCK_VERIFY = 0x43485646
+	CHAMELEON_LOCK_VERIFY = 0x43485646,
+	CHAMELEON_LOCK_ROUND = 0x43485252
 } ChameleonLockClass;
 
 /* What went wrong, and where (MySQL names; any member may be NULL). */
@@ -87,5 +89,13 @@ extern void chameleon_notify(const char *source, const char *event,
  */
 extern bool chameleon_state_lock(ChameleonLockClass cls, int32 source_id,
 								 const char *source_name, bool wait);
+
+/*
+ * Takes, until the end of the current transaction, the lock that a replay
+ * round holds shared while it applies, and that a sync_tables() job takes
+ * exclusive (holding nothing else) to wait for the round under way.
+ * Waits as long as it takes.
+ */
+extern void chameleon_state_round_lock(int32 source_id, bool exclusive);
 
 #endif							/* CHAMELEON_SOURCE_STATE_H */
