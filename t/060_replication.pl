@@ -222,6 +222,32 @@ like($node->safe_psql('postgres', "SELECT error_message FROM chameleon.show_erro
 	qr/journal/, 'show_errors has the failed copy');
 is($node->safe_psql('postgres', "SELECT status FROM chameleon.show_status"), 'running', 'the source still runs');
 
+# sync_tables waits for the replay round under way before it takes any
+# snapshot: a session holding the round lock shared (class 'CHRR',
+# src/source_state.h) stands for a round that began before the sync
+my ($rin, $rout, $rerr) = ('', '', '');
+my $round = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-d', $node->connstr('postgres') ],
+	'<', \$rin, '>', \$rout, '2>', \$rerr, IPC::Run::timeout(180));
+$rin .= "BEGIN; SELECT pg_advisory_xact_lock_shared(1128813138, source_id)"
+  . " FROM chameleon.source WHERE source_name = 'bank'; SELECT 'roundlocked';\n";
+$round->pump until $rout =~ /roundlocked/;
+$node->safe_psql('postgres', "SELECT chameleon.sync_tables('bank', '{bank.journal}')");
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'chameleon init bank'"
+		  . " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"),
+	'a sync waits for the replay round under way');
+$m->sql("INSERT INTO bank.journal (note, amount) VALUES ('while the round runs', 11)");
+sleep 1;
+is($node->safe_psql('postgres', "SELECT state FROM chameleon.init_progress WHERE table_name = 'journal'"),
+	'pending', 'no copy starts before that round ends');
+$rin .= "COMMIT; \\q\n";
+$round->finish;
+ok( $node->poll_query_until('postgres',
+		"SELECT state = 'done' FROM chameleon.init_progress WHERE table_name = 'journal'"),
+	'the sync finishes once the round has ended');
+$r->wait_caught_up('caught up after the sync that waited');
+journal_identical('the synced table holds the change made while the sync waited');
+
 # stop_replica: both workers gone within seconds, even while MySQL is idle
 $t0 = time;
 $r->stop_replica(name => 'stop_replica stops the workers');
