@@ -105,8 +105,6 @@ typedef struct ReaderState
 
 	/* PostgreSQL objects */
 	TupleDesc	event_desc;		/* row type of chameleon.log_event */
-	Oid			event_array_type;
-	char	   *insert_sql;		/* writes a slice of events (kept plan) */
 
 	/* tables */
 	HTAB	   *tables;
@@ -141,6 +139,10 @@ extern void reader_add_query(ReaderState *st, const char *schema,
 							 const char *query, TimestampTz time);
 extern void reader_add_commit(ReaderState *st, TimestampTz time);
 extern void reader_flush(ReaderState *st, bool idle);
+
+/* reader_log_insert.c: writes events first_id.. into the log's ranges */
+extern void reader_log_insert(const ReaderState *st, int64 first_id,
+							  const Datum *events, int n);
 extern void reader_discard_buffer(ReaderState *st);
 extern bool reader_buffer_full(ReaderState *st);
 extern void reader_gtid_set(ReaderState *st, const char *text);

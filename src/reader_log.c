@@ -3,11 +3,10 @@
  * reader_log.c
  *	  The reader's side of chameleon.log_event: events are formed as
  *	  composite datums of the log_event row type in a per-batch memory
- *	  context, and a batch is written with ONE statement (INSERT ... SELECT
- *	  FROM unnest($1::chameleon.log_event[])) through a kept plan, together
- *	  with its log_batch row and the new read position, in one transaction.
- *	  That keeps the per-event cost at forming a tuple, not at executing a
- *	  statement.
+ *	  context, and a batch is written straight into the log's ranges
+ *	  (reader_log_insert.c), together with its log_batch row and the new
+ *	  read position, in one transaction.  That keeps the per-event cost at
+ *	  forming a tuple, not at executing a statement.
  *
  *	  Before a batch's transaction, the sub-partitions of the log that
  *	  will hold its event ids are made to exist (log_partition.c).
@@ -47,9 +46,6 @@ enum
 
 /* a batch is also closed at this size, to stay far from the 1 GB limits */
 #define READER_MAX_BATCH_BYTES	(64 * 1024 * 1024)
-
-/* a batch is inserted in slices of about this size */
-#define READER_INSERT_SLICE_BYTES	(1024 * 1024)
 
 /* Length of the key part of a GTID: "d-" (MariaDB) or "uuid:" (MySQL). */
 static size_t
@@ -139,7 +135,7 @@ reader_gtid_text(ReaderState *st)
 	return buf.data;
 }
 
-/* Looks up the log_event row type and the statement that writes events. */
+/* Looks up the row type of chameleon.log_event, which events are formed as. */
 void
 reader_log_init(ReaderState *st)
 {
@@ -152,20 +148,12 @@ reader_log_init(ReaderState *st)
 	reltype = OidIsValid(relid) ? get_rel_type_id(relid) : InvalidOid;
 	if (!OidIsValid(reltype))
 		elog(ERROR, "type chameleon.log_event is missing");
-	st->event_array_type = get_array_type(reltype);
-	if (!OidIsValid(st->event_array_type))
-		elog(ERROR, "type chameleon.log_event has no array type");
-
 	desc = lookup_rowtype_tupdesc(reltype, -1);
 	old = MemoryContextSwitchTo(st->long_cxt);
 	st->event_desc = CreateTupleDescCopy(desc);
 	/* heap_form_tuple stamps these into each composite datum */
 	st->event_desc->tdtypeid = reltype;
 	st->event_desc->tdtypmod = -1;
-	/* straight into the source's partition: no tuple routing per row */
-	st->insert_sql = psprintf("INSERT INTO %s.%s SELECT * FROM pg_catalog.unnest($1)",
-							  CHAMELEON_SCHEMA,
-							  quote_identifier(chameleon_log_table_name(st->source_id)));
 	MemoryContextSwitchTo(old);
 	ReleaseTupleDesc(desc);
 	if (st->event_desc->natts != EV_NCOLS)
@@ -639,36 +627,7 @@ reader_flush(ReaderState *st, bool idle)
 	chameleon_xact_begin("chameleon: write log batch");
 	if (st->nevents > 0)
 	{
-		int			first = 0;
-
-		/*
-		 * In slices of about READER_INSERT_SLICE_BYTES: the array and the
-		 * unnest's tuplestore stay small (in work_mem, no temporary file),
-		 * and their memory is reused instead of being faulted in anew.
-		 */
-		while (first < st->nevents)
-		{
-			MemoryContext old;
-			ArrayType  *arr;
-			Size		bytes = 0;
-			int			n = 0;
-
-			while (first + n < st->nevents && (n == 0 || bytes < READER_INSERT_SLICE_BYTES))
-			{
-				bytes += VARSIZE(DatumGetPointer(st->events[first + n]));
-				n++;
-			}
-			old = MemoryContextSwitchTo(st->batch_cxt);
-			arr = construct_array(st->events + first, n, st->event_desc->tdtypeid,
-								  -1, false, TYPALIGN_DOUBLE);
-			MemoryContextSwitchTo(old);
-			chameleon_cat_run(st->insert_sql, 1,
-							  (const CatArg[]) {cat_datum(st->event_array_type,
-														  PointerGetDatum(arr), false)});
-			pfree(arr);
-			first += n;
-		}
-
+		reader_log_insert(st, st->next_event_id - st->nevents, st->events, st->nevents);
 		CAT_RUN("INSERT INTO chameleon.log_batch (source_id, batch_id, first_event_id,"
 				"       last_event_id, binlog_file, binlog_pos, gtid, row_count, ddl_count,"
 				"       first_event_time)"
