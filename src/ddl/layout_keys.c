@@ -124,6 +124,9 @@ copy_parts(lay_build *b, const cddl_key_part *parts, cddl_layout_key *k,
 			d->column = b->cols[i].c.name;
 		}
 	}
+	/* MariaDB refuses a key that is only a period; so does the layout */
+	if (k->nparts == 0)
+		return lay_fail(b, pos, NULL, "a key has no column besides its period");
 	return true;
 }
 

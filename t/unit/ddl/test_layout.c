@@ -436,6 +436,10 @@ test_errors(void)
 				 "dropped and changed", 19, "a");
 	expect_error("duplicate column in CREATE", "CREATE TABLE t (a int, A int)", NULL,
 				 "duplicate column name", 23, "A");
+	/* found by the fuzzer: the key came out as "()", which does not read back */
+	expect_error("a key that is only a period", "CREATE TABLE t (s date, e date, PERIOD FOR app (s, e),"
+				 " UNIQUE KEY uk (app WITHOUT OVERLAPS))", NULL,
+				 "no column besides its period", 0, "");
 	expect_error("unknown charset", "CREATE TABLE t (a varchar(3) CHARACTER SET klingon)", NULL,
 				 "unknown character set", 16, "klingon");
 	expect_error("unknown collation", "CREATE TABLE t (a varchar(3) COLLATE nope_ci)", NULL,
