@@ -66,14 +66,6 @@
 /* maintenance interval of the replay when auto_maintenance is disabled */
 #define LOG_MAINT_DEFAULT_MS	(5 * 60 * 1000)
 
-/* One range sub-partition: events first <= event_id < end. */
-typedef struct LogPart
-{
-	Oid			relid;
-	int64		first;
-	int64		end;
-} LogPart;
-
 /* The replay's maintenance schedule (one source per replay process). */
 typedef struct LogMaintState
 {
@@ -100,12 +92,11 @@ log_parent_rv(int32 source_id)
 }
 
 /*
- * The sub-partitions of a source's log, lowest range first, in the
- * caller's memory context.  Read from the catalogue through
+ * See log_partition.h.  Read from the catalogue through
  * chameleon._log_partitions(), the one place that parses partition bounds.
  */
-static LogPart *
-log_parts(int32 source_id, int *nparts)
+LogPart *
+chameleon_log_parts(int32 source_id, int *nparts)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	LogPart    *parts = NULL;
@@ -137,7 +128,7 @@ static int64
 log_top(int32 source_id)
 {
 	int			n;
-	LogPart    *parts = log_parts(source_id, &n);
+	LogPart    *parts = chameleon_log_parts(source_id, &n);
 
 	return n > 0 ? parts[n - 1].end : 0;
 }
@@ -269,7 +260,7 @@ chameleon_log_recycle(int32 source_id, int64 replayed_upto, bool wait, int64 *lo
 	replayed_upto = Min(replayed_upto, committed);
 
 	/* first without any lock: most calls have nothing to do */
-	parts = log_parts(source_id, &n);
+	parts = chameleon_log_parts(source_id, &n);
 	if (lowest_end != NULL && n > 0)
 		*lowest_end = parts[0].end;
 	if (n < 2 || parts[0].end - 1 > replayed_upto)
@@ -282,7 +273,7 @@ chameleon_log_recycle(int32 source_id, int64 replayed_upto, bool wait, int64 *lo
 		return -1;
 
 	/* again under the lock: the reader may have added one meanwhile */
-	parts = log_parts(source_id, &n);
+	parts = chameleon_log_parts(source_id, &n);
 	for (i = 0; i < n - 1 && parts[i].end - 1 <= replayed_upto; i++)
 	{
 		char	   *name;

@@ -11,6 +11,20 @@
 
 #include "postgres.h"
 
+/* One range sub-partition: events first <= event_id < end. */
+typedef struct LogPart
+{
+	Oid			relid;
+	int64		first;
+	int64		end;
+} LogPart;
+
+/*
+ * In a transaction: the sub-partitions of a source's log, lowest range
+ * first, in the caller's memory context (NULL when there is none).
+ */
+extern LogPart *chameleon_log_parts(int32 source_id, int *nparts);
+
 /*
  * Reader, outside any transaction: makes sure sub-partitions cover event
  * ids first_id..last_id (waiting for the lock if they do not) and, when it

@@ -31,19 +31,11 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "catalog.h"
+#include "log_partition.h"
 #include "reader_internal.h"
 
 /* tuples handed to one table_multi_insert call at most */
 #define LOG_INSERT_TUPLES	1000
-
-/* One log range: the event ids [first, end) it holds. */
-typedef struct LogInsertRange
-{
-	Oid			relid;
-	int64		first;
-	int64		end;
-} LogInsertRange;
 
 /*
  * Inserts events (composite datums, ids ascending) into one log range and
@@ -119,38 +111,27 @@ insert_range(const ReaderState *st, Oid relid, const Datum *events, int n)
 void
 reader_log_insert(const ReaderState *st, int64 first_id, const Datum *events, int n)
 {
-	int64		last_id = first_id + n - 1;
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon log insert",
-											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext cxt;
 	MemoryContext old;
-	LogInsertRange *ranges;
-	uint64		nranges;
+	LogPart    *ranges;
+	int			nranges;
 	int			at = 0;
 
 	if (n == 0)
 		return;
-	nranges = CAT_RUN("SELECT partition::oid, first_event_id, end_event_id"
-					  "  FROM chameleon._log_partitions($1)"
-					  " WHERE end_event_id > $2 AND first_event_id <= $3"
-					  " ORDER BY first_event_id",
-					  cat_int4(st->source_id), cat_int8(first_id), cat_int8(last_id));
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "chameleon log insert",
+								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	ranges = palloc(sizeof(LogInsertRange) * Max(nranges, 1));
-	for (uint64 i = 0; i < nranges; i++)
-	{
-		bool		isnull;
-
-		ranges[i].relid = DatumGetObjectId(cat_get_datum(i, 1, &isnull));
-		ranges[i].first = cat_get_int8(i, 2, 0);
-		ranges[i].end = cat_get_int8(i, 3, 0);
-	}
+	ranges = chameleon_log_parts(st->source_id, &nranges);
 
 	/* ids run from first_id without a gap: each range takes a slice */
-	for (uint64 i = 0; i < nranges && at < n; i++)
+	for (int i = 0; i < nranges && at < n; i++)
 	{
 		int64		id = first_id + at;
 		int			k;
 
+		if (ranges[i].end <= id)
+			continue;
 		if (ranges[i].first > id)
 			break;
 		k = (int) Min((int64) (n - at), ranges[i].end - id);
