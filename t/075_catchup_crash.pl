@@ -128,14 +128,15 @@ sub wait_applied
 
 $r->start_replica(name => 'the replica starts on the backlog');
 
-# kill -9 of a worker: the postmaster restarts every process and runs crash
-# recovery, which empties the log's UNLOGGED ranges
-sub kill_worker
+# kill -9 of workers: the postmaster restarts every process and runs crash
+# recovery, which empties the log's UNLOGGED ranges; returns their pids
+sub kill_workers
 {
-	my ($role) = @_;
-	my $pid = $r->worker_pid($role);
-	ok(defined $pid && kill('KILL', $pid), "kill -9 of the $role") or return ();
-	return ($pid);
+	my @roles = @_;
+	my @pids = map { $r->worker_pid($_) } @roles;
+	ok(!(grep { !defined } @pids) && kill('KILL', @pids) == @pids,
+		'kill -9 of the ' . join(' and the ', @roles));
+	return grep { defined } @pids;
 }
 
 my @plan = ([ 0.0, 'reader' ], [ 0.15, 'replay' ], [ 0.35, 'both' ], [ 0.55, 'server' ], [ 0.75, 'replay' ]);
@@ -165,16 +166,9 @@ foreach my $step (@plan)
 		$node->stop('immediate');
 		$node->start;
 	}
-	elsif ($what eq 'both')
-	{
-		my $reader = $r->worker_pid('reader');
-		my $replay = $r->worker_pid('replay');
-		ok(defined $reader && defined $replay && kill('KILL', $reader, $replay), 'kill -9 of the reader and the replay');
-		@gone = grep { defined } ($reader, $replay);
-	}
 	else
 	{
-		@gone = kill_worker($what);
+		@gone = kill_workers($what eq 'both' ? qw(reader replay) : ($what));
 	}
 	ok($r->workers_up(except => \@gone), "after the $what crash: both workers run again");
 }
