@@ -60,6 +60,7 @@ WAIT_MODE=${WAIT_MODE:-poll}
 [ "${REPLAY_ALONE:-0}" = 1 ] && WAIT_MODE=poll
 
 . bench/lib.sh
+. bench/ceiling.sh
 bench_setup bench/catchup.sh
 bench_start_mariadb
 bench_sysbench_prepare
@@ -85,13 +86,7 @@ bench_add_source
 pg -c "SELECT chameleon.init_replica('sb', wait => true)" >/dev/null
 
 # a copy of the tables for the ceiling, taken now (same data as the replica)
-pg -c "CREATE SCHEMA ceil" -c "CREATE SCHEMA ceil2"
-for i in $(seq 1 "$TABLES"); do
-	for c in ceil ceil2; do
-		pg -c "CREATE TABLE $c.sbtest$i (LIKE sbtest.sbtest$i INCLUDING ALL)" \
-			-c "INSERT INTO $c.sbtest$i SELECT * FROM sbtest.sbtest$i"
-	done
-done
+ceiling_setup ceil ceil2
 pg -c "VACUUM ANALYZE"
 
 handler_changes()
@@ -290,79 +285,6 @@ pg -c "SELECT chameleon.stop_replica('sb')" >/dev/null
 echo "=== ceiling: PL/pgSQL loop, same mix by key, on the copy"
 # the same number of row changes, commit every 10000 (replay_max_rows)
 ITER=$(( APPLIED / 4 ))
-pg <<SQL
--- sysbench 1.0's default --rand-type=special (pct 1, res 75, iter 12):
--- 75 % of the ids among the 1 % around the middle of the table, the rest
--- a sum of 12 uniform draws (bell-shaped around the middle)
-CREATE FUNCTION ceil.sb_id(n integer) RETURNS integer LANGUAGE plpgsql AS \$f\$
-DECLARE
-	s float8 := 0;
-BEGIN
-	IF random() < 0.75 THEN
-		RETURN 1 + (n - 1) / 2 - (n - 1) / 200 + floor(random() * greatest((n - 1) / 100, 1))::integer;
-	END IF;
-	FOR j IN 1 .. 12 LOOP
-		s := s + random();
-	END LOOP;
-	RETURN 1 + floor(s * (n - 1) / 12)::integer;
-END
-\$f\$;
-SQL
-# one sysbench transaction in schema $1: UPDATE k by id, UPDATE c by id,
-# DELETE + INSERT of an id, each id drawn apart, in a table drawn per
-# transaction
-txn_sql()
-{
-	local i kw
-	echo "CASE v_t"
-	for i in $(seq 1 "$TABLES"); do
-		kw="WHEN $i THEN"
-		[ "$i" -eq "$TABLES" ] && kw="ELSE"
-		cat <<SQL
-$kw
-	UPDATE $1.sbtest$i SET k = k + 1 WHERE id = v_a;
-	UPDATE $1.sbtest$i SET c = md5(n::text) WHERE id = v_b;
-	DELETE FROM $1.sbtest$i WHERE id = v_id;
-	INSERT INTO $1.sbtest$i (id, k, c, pad) VALUES (v_id, v_k, md5(v_k::text), md5(v_id::text));
-SQL
-	done
-	echo "END CASE;"
-}
-# ceiling SCHEMA SUBXACT: the loop, committing every 10000 row changes;
-# SUBXACT=1: each transaction in a subtransaction, as the replay does
-ceiling()
-{
-	local body
-	body=$(txn_sql "$1")
-	[ "$2" = 1 ] && body="BEGIN
-$body
-EXCEPTION WHEN OTHERS THEN
-	RAISE;
-END;"
-	pg <<SQL
-DO \$\$
-DECLARE
-	v_id integer;
-	v_a integer;
-	v_b integer;
-	v_t integer;
-	v_k integer;
-BEGIN
-	FOR n IN 1 .. $ITER LOOP
-		v_t := 1 + floor(random() * $TABLES)::integer;
-		v_k := floor(random() * $ROWS)::integer;
-		v_a := ceil.sb_id($ROWS);
-		v_b := ceil.sb_id($ROWS);
-		v_id := ceil.sb_id($ROWS);
-$body
-		IF n % 2500 = 0 THEN
-			COMMIT;
-		END IF;
-	END LOOP;
-END
-\$\$;
-SQL
-}
 t2=$(now)
 CEIL_PERF=
 if [ "${PERF:-0}" = 1 ]; then
@@ -372,13 +294,13 @@ if [ "${PERF:-0}" = 1 ]; then
 	CEIL_PERF=$!
 	BENCH_PIDS+=("$CEIL_PERF")
 fi
-ceiling ceil 0
+ceiling ceil 0 "$ITER"
 t3=$(now)
 if [ -n "$CEIL_PERF" ]; then
 	kill -INT "$CEIL_PERF" 2>/dev/null || true
 	wait "$CEIL_PERF" 2>/dev/null || true
 fi
-ceiling ceil2 1
+ceiling ceil2 1 "$ITER"
 t4=$(now)
 T_CEIL=$(elapsed "$t2" "$t3")
 T_CEIL_SUB=$(elapsed "$t3" "$t4")

@@ -16,8 +16,9 @@
 #	each rate runs for SEARCH_SECS (default 30) the same way, until p99
 #	reaches 1 s or sysbench cannot keep the rate: the highest steady rate
 #	with replay_lag p99 under 1 s, printed beside the rate the in-backend
-#	ceiling of bench/catchup.sh implies (CEILING changes/s, default 80000,
-#	4 row changes per sysbench transaction).
+#	ceiling implies (bench/ceiling.sh, measured in the same run before the
+#	replica starts: CEIL_TXNS sysbench transactions, default 50000, of 4
+#	row changes each, on a copy of the tables).
 #	Run as root: bash bench/lag.sh   (DURATION=60 bash bench/lag.sh: shorter;
 #	KEEP_SAMPLES=/tmp/lag.txt keeps the samples)
 set -euo pipefail
@@ -30,9 +31,10 @@ RATE=${RATE:-1000}
 THREADS=${THREADS:-4}
 SEARCH_RATES=${SEARCH_RATES-2000 3000 4000 6000 8000}
 SEARCH_SECS=${SEARCH_SECS:-30}
-CEILING=${CEILING:-80000}
+CEIL_TXNS=${CEIL_TXNS:-50000}
 
 . bench/lib.sh
+. bench/ceiling.sh
 bench_setup bench/lag.sh
 bench_start_mariadb
 bench_sysbench_prepare
@@ -41,6 +43,13 @@ bench_start_pg "chameleon.launcher_naptime = 1"
 echo "=== init_replica, start_replica"
 bench_add_source
 pg -c "SELECT chameleon.init_replica('sb', wait => true)" >/dev/null
+
+echo "=== ceiling: PL/pgSQL loop, the same mix by key, on a copy, before the replica starts"
+ceiling_setup ceil
+pg -c "VACUUM ANALYZE" >/dev/null
+tc=$(now)
+ceiling ceil 0 "$CEIL_TXNS"
+CEILING=$(rate $((CEIL_TXNS * 4)) "$(elapsed "$tc" "$(now)")")
 
 pg -c "SELECT chameleon.start_replica('sb')" >/dev/null
 ok=$(pg -At -c "SELECT chameleon.wait_caught_up('sb', '10 min')")
@@ -103,6 +112,7 @@ awk '$1 != "" { n++; if ($1 > 0) a++; if ($1 >= 0.5) b++; if ($1 >= 1) c++ }
 echo "(lags are measured from the binlog event timestamps, which have a 1 s resolution: a pending event reads 0-1 s older than it is)"
 [ -n "${KEEP_SAMPLES:-}" ] && cp "$B/lag" "$KEEP_SAMPLES" && echo "samples (replay_lag read_lag, s) kept in $KEEP_SAMPLES"
 echo "caught up after the load: $ok in $(elapsed "$t1" "$t2") s; tables: $CHECK"
+echo "ceiling (PL/pgSQL loop, same run): $CEILING row changes/s = $((CEILING / 4)) transactions/s"
 echo "peak RSS reader: ${RSS_READER} sampled, VmHWM ${HWM_READER} kB"
 echo "peak RSS replay: ${RSS_REPLAY} sampled, VmHWM ${HWM_REPLAY} kB"
 
