@@ -135,8 +135,6 @@ reader_log_insert(const ReaderState *st, int64 first_id, const Datum *events, in
 		if (ranges[i].first > id)
 			break;
 		k = (int) Min((int64) (n - at), ranges[i].end - id);
-		if (k <= 0)
-			continue;
 		insert_range(st, ranges[i].relid, events + at, k);
 		at += k;
 	}
