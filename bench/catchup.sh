@@ -273,13 +273,7 @@ RSS_READER=$(bench_rss_peak "$B/samples" 2)
 RSS_REPLAY=$(bench_rss_peak "$B/samples" 4)
 ROWS_AFTER=$(pg -At -c "SELECT replayed_rows FROM chameleon.show_status WHERE source_name = 'sb'")
 APPLIED=$((ROWS_AFTER - ROWS_BEFORE))
-CHECK=$(
-	for i in $(seq 1 "$TABLES"); do
-		m=$(my -N -B -e "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i" | tr '\t' '|')
-		p=$(pg -At -c "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i")
-		[ "$m" = "$p" ] && echo "sbtest$i:same" || echo "sbtest$i:DIFFERENT($m vs $p)"
-	done | tr '\n' ' '
-)
+CHECK=$(bench_same_tables)
 pg -c "SELECT chameleon.stop_replica('sb')" >/dev/null
 
 echo "=== ceiling: PL/pgSQL loop, same mix by key, on the copy"

@@ -83,13 +83,7 @@ HWM_REPLAY=$(bench_hwm replay)
 # samples: reader VmRSS, RssAnon, replay VmRSS, RssAnon
 RSS_READER=$(bench_rss_peak "$B/rss" 1)
 RSS_REPLAY=$(bench_rss_peak "$B/rss" 3)
-CHECK=$(
-	for i in $(seq 1 "$TABLES"); do
-		m=$(my -N -B -e "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i" | tr '\t' '|')
-		p=$(pg -At -c "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i")
-		[ "$m" = "$p" ] && echo "sbtest$i:same" || echo "sbtest$i:DIFFERENT($m vs $p)"
-	done | tr '\n' ' '
-)
+CHECK=$(bench_same_tables)
 # pN: the value below which N % of the samples fall (nearest rank)
 pct()
 {

@@ -8,7 +8,8 @@
 #
 #	Defines: B (the directory), MY_PORT, PG_PORT, SB (sysbench options),
 #	my (mariadb client as root), pg (psql as postgres), pg_watch (a query
-#	polled from one session), BENCH_PIDS (add background processes to stop
+#	polled from one session), bench_same_tables (the sysbench tables on
+#	both sides), BENCH_PIDS (add background processes to stop
 #	at exit), now, elapsed, rate, ratio.
 
 # Builds and installs, creates $B and the exit trap; $1 names the script.
@@ -178,4 +179,16 @@ bench_hwm()
 bench_rss_peak()
 {
 	awk -v c="$2" '{ if ($c > m) m = $c; if ($(c + 1) > a) a = $(c + 1) } END { printf "%d kB (RssAnon %d kB)", m, a }' "$1"
+}
+
+# "sbtestN:same" (or DIFFERENT, with both sides) for each sysbench table:
+# row count, sum(k) and sum(id) on MariaDB against the replica.
+bench_same_tables()
+{
+	local i m p
+	for i in $(seq 1 "$TABLES"); do
+		m=$(my -N -B -e "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i" | tr '\t' '|')
+		p=$(pg -At -c "SELECT count(*), sum(k), sum(id) FROM sbtest.sbtest$i")
+		[ "$m" = "$p" ] && echo "sbtest$i:same" || echo "sbtest$i:DIFFERENT($m vs $p)"
+	done | tr '\n' ' '
 }
